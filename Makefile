@@ -1,0 +1,77 @@
+# otelcol-procode: build, run and test the collector distribution.
+#
+#   make run     build (if out of date) and run with config/otelcol.yaml
+#   make test    the whole suite: vet, unit tests with -race, generated-code freshness,
+#                config validation, end-to-end tests against the built binary
+#   make build   build _build/otelcol-procode with ocb
+#   make generate  regenerate mdatagen code
+#   make bench   Go microbenchmarks with -benchmem, summarised with benchstat
+
+SHELL  := /bin/bash
+GO     ?= go
+BIN    := _build/otelcol-procode
+CONFIG ?= config/otelcol.yaml
+MODULE := github.com/procode-ai/otelcol-procode
+
+# Everything the binary is built from: a change to any of these rebuilds it.
+BUILD_INPUTS := builder-config.yaml go.mod go.sum config/otelcol.yaml distribution/embedded_config.go \
+	$(shell find . -path ./_build -prune -o -name '*.go' ! -name '*_test.go' -print)
+
+.PHONY: all run build test tools test-deps vet unit check-generated validate-configs e2e generate bench clean
+
+all: build
+
+tools:
+	@$(GO) mod download
+	@$(GO) tool builder version >/dev/null
+	@$(GO) tool mdatagen --help >/dev/null 2>&1 || true
+
+$(BIN): $(BUILD_INPUTS)
+	@$(MAKE) --no-print-directory tools
+	$(GO) tool builder --config builder-config.yaml --skip-compilation
+	cp distribution/embedded_config.go config/otelcol.yaml _build/
+	cd _build && $(GO) build -trimpath -ldflags='-s -w' -tags procode_dist -o otelcol-procode .
+	@touch $(BIN)
+
+build: $(BIN)
+
+run: build
+	$(BIN) --config $(CONFIG)
+
+test: test-deps vet unit check-generated build validate-configs e2e
+	@echo "make test: all passed"
+
+# System packages (PostgreSQL, promtool, amtool, ...) the suite's real servers need.
+test-deps:
+	@scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '^$(MODULE)/tests$$')
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m $(UNIT_PKGS)
+
+check-generated:
+	@scripts/check-generated.sh
+
+validate-configs: build
+	@scripts/validate-configs.sh $(BIN)
+
+e2e: build
+	OTELCOL_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 20m ./tests/...
+
+generate:
+	@for f in $$(git ls-files --cached --others --exclude-standard '*metadata.yaml'); do \
+		echo "mdatagen $$f"; (cd $$(dirname $$f) && $(GO) tool mdatagen metadata.yaml) || exit 1; \
+	done
+
+BENCH_COUNT ?= 6
+bench:
+	@mkdir -p _bench
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | tee _bench/go-bench.txt
+	$(GO) tool benchstat _bench/go-bench.txt | tee _bench/go-bench-summary.txt
+
+clean:
+	rm -rf _build _bench

@@ -1,0 +1,138 @@
+package readiness // import "github.com/procode-ai/otelcol-procode/extension/readiness"
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/extension"
+	"go.opentelemetry.io/collector/extension/extensioncapabilities"
+	"go.uber.org/zap"
+
+	"github.com/procode-ai/otelcol-procode/internal/health"
+)
+
+type readinessExtension struct {
+	cfg       *Config
+	telemetry component.TelemetrySettings
+	version   string
+	created   time.Time
+	state     *state
+
+	mu     sync.Mutex // guards server and stopped across Start and Shutdown
+	server *http.Server
+	done   chan struct{}
+}
+
+var (
+	_ extension.Extension                   = (*readinessExtension)(nil)
+	_ componentstatus.Watcher               = (*readinessExtension)(nil)
+	_ extensioncapabilities.PipelineWatcher = (*readinessExtension)(nil)
+	_ health.Reporter                       = (*readinessExtension)(nil)
+)
+
+func newExtension(cfg *Config, set extension.Settings) *readinessExtension {
+	return newExtensionWithClock(cfg, set, time.Now)
+}
+
+func newExtensionWithClock(cfg *Config, set extension.Settings, now func() time.Time) *readinessExtension {
+	return &readinessExtension{
+		cfg:       cfg,
+		telemetry: set.TelemetrySettings,
+		version:   set.BuildInfo.Version,
+		created:   now(),
+		state:     newState(cfg, now),
+	}
+}
+
+// Start opens the listener first, so that a port in use fails startup, then serves in
+// the background and reports a serving failure as a fatal component status.
+func (e *readinessExtension) Start(ctx context.Context, host component.Host) error {
+	ln, err := e.cfg.ServerConfig.ToListener(ctx)
+	if err != nil {
+		return err
+	}
+	server, err := e.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), e.telemetry, e)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	e.state.markStarted()
+
+	e.mu.Lock()
+	e.server = server
+	e.done = make(chan struct{})
+	done := e.done
+	e.mu.Unlock()
+
+	e.telemetry.Logger.Info("Readiness endpoints serving",
+		zap.String("endpoint", e.cfg.ServerConfig.NetAddr.Endpoint),
+		zap.String("livez", e.cfg.Paths.Livez),
+		zap.String("health", e.cfg.Paths.Health),
+		zap.String("ready", e.cfg.Paths.Ready))
+	go func() {
+		defer close(done)
+		if serveErr := server.Serve(ln); serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(serveErr))
+		}
+	}()
+	return nil
+}
+
+// Shutdown stops the server, letting requests in flight finish within ctx. It is safe
+// to call when Start never ran and more than once.
+func (e *readinessExtension) Shutdown(ctx context.Context) error {
+	e.state.setNotReady()
+	e.mu.Lock()
+	server, done := e.server, e.done
+	e.server = nil
+	e.mu.Unlock()
+	if server == nil {
+		return nil
+	}
+	err := server.Shutdown(ctx)
+	if err != nil {
+		// ctx ended before requests finished: cut them off so no goroutine outlives us.
+		err = errors.Join(err, server.Close())
+	}
+	<-done
+	return err
+}
+
+// ComponentStatusChanged implements componentstatus.Watcher.
+func (e *readinessExtension) ComponentStatusChanged(source *componentstatus.InstanceID, event *componentstatus.Event) {
+	e.state.componentStatusChanged(source, event)
+}
+
+// Ready implements extensioncapabilities.PipelineWatcher: every pipeline has started.
+func (e *readinessExtension) Ready() error {
+	e.state.setReady()
+	return nil
+}
+
+// NotReady implements extensioncapabilities.PipelineWatcher: the collector is about to
+// stop its pipelines. /ready answers 503 from here on, while the listener stays open,
+// so that load balancers drain this instance before it goes away.
+func (e *readinessExtension) NotReady() error {
+	e.state.setNotReady()
+	return nil
+}
+
+// RegisterProbes implements health.Reporter.
+func (e *readinessExtension) RegisterProbes(owner component.ID, probes []health.ProbeInfo) error {
+	return e.state.registerProbes(owner, probes)
+}
+
+// ReportProbe implements health.Reporter.
+func (e *readinessExtension) ReportProbe(owner component.ID, result health.ProbeResult) {
+	e.state.reportProbe(owner, result)
+}
+
+// UnregisterProbes implements health.Reporter.
+func (e *readinessExtension) UnregisterProbes(owner component.ID) {
+	e.state.unregisterProbes(owner)
+}

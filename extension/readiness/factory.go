@@ -1,0 +1,44 @@
+package readiness // import "github.com/procode-ai/otelcol-procode/extension/readiness"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/extension"
+
+	"github.com/procode-ai/otelcol-procode/extension/readiness/internal/metadata"
+)
+
+const (
+	defaultEndpoint         = "localhost:13133"
+	defaultWarmupTimeout    = 30 * time.Second
+	defaultRecoveryDuration = 5 * time.Minute
+)
+
+// NewFactory returns the factory of the readiness extension.
+func NewFactory() extension.Factory {
+	return extension.NewFactory(metadata.Type, createDefaultConfig, create, metadata.ExtensionStability)
+}
+
+func createDefaultConfig() component.Config {
+	server := confighttp.NewDefaultServerConfig()
+	server.NetAddr.Endpoint = defaultEndpoint
+	// The endpoints read no request body; keep the limit small.
+	server.MaxRequestBodySize = 1 << 10
+	return &Config{
+		ServerConfig: server,
+		Paths: PathsConfig{
+			Livez:  "/livez",
+			Health: "/health",
+			Ready:  "/ready",
+		},
+		WarmupTimeout:    defaultWarmupTimeout,
+		RecoveryDuration: defaultRecoveryDuration,
+	}
+}
+
+func create(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
+	return newExtension(cfg.(*Config), set), nil
+}

@@ -1,0 +1,207 @@
+package readiness // import "github.com/procode-ai/otelcol-procode/extension/readiness"
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/pipeline"
+
+	"github.com/procode-ai/otelcol-procode/internal/health"
+	"github.com/procode-ai/otelcol-procode/internal/safetext"
+)
+
+// Check names that /ready always has. Probe names are lower_snake_case, so the
+// receiver cannot register them; pipeline checks are prefixed with "pipeline:".
+const (
+	checkPipelines = "pipelines"
+	checkWarmup    = "warmup"
+	pipelinePrefix = "pipeline:"
+	extensionCheck = "extensions"
+)
+
+var reservedNames = []string{checkPipelines, checkWarmup, extensionCheck}
+
+// lifecycle is where the collector's service is in starting and stopping pipelines.
+type lifecycle int
+
+const (
+	lifecycleStarting lifecycle = iota // before PipelineWatcher.Ready
+	lifecycleReady                     // after Ready, before NotReady
+	lifecycleStopping                  // after NotReady
+)
+
+type componentState struct {
+	name      string // "exporter:otlp"
+	pipelines []pipeline.ID
+	status    componentstatus.Status
+	err       string // cleaned, bounded
+	since     time.Time
+}
+
+type probeState struct {
+	owner    component.ID
+	info     health.ProbeInfo
+	reported bool
+	result   health.ProbeResult
+}
+
+type heldEvent struct {
+	source *componentstatus.InstanceID
+	event  *componentstatus.Event
+}
+
+// state is the extension's knowledge of the collector: component statuses, lifecycle
+// and probe results. Every method is safe for concurrent use.
+type state struct {
+	recoveryDuration time.Duration
+	warmupTimeout    time.Duration
+	now              func() time.Time
+
+	mu         sync.Mutex
+	phase      lifecycle
+	startedAt  time.Time // when the extension started; warmup counts from here
+	components map[componentstatus.InstanceID]*componentState
+	held       []heldEvent
+	fatal      string
+	probes     map[string]*probeState
+}
+
+func newState(cfg *Config, now func() time.Time) *state {
+	return &state{
+		recoveryDuration: cfg.RecoveryDuration,
+		warmupTimeout:    cfg.WarmupTimeout,
+		now:              now,
+		startedAt:        now(),
+		components:       map[componentstatus.InstanceID]*componentState{},
+		probes:           map[string]*probeState{},
+	}
+}
+
+func (s *state) markStarted() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.startedAt = s.now()
+}
+
+// setReady records that every pipeline has started and applies the component events
+// held back until now, so that the aggregate does not flap while components start one
+// by one.
+func (s *state) setReady() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase == lifecycleStarting {
+		s.phase = lifecycleReady
+	}
+	for _, h := range s.held {
+		s.recordLocked(h.source, h.event)
+	}
+	s.held = nil
+}
+
+func (s *state) setNotReady() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phase = lifecycleStopping
+}
+
+func (s *state) componentStatusChanged(source *componentstatus.InstanceID, event *componentstatus.Event) {
+	if source == nil || event == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if event.Status() == componentstatus.StatusFatalError {
+		// A fatal error ends the process; livez must say so at once, whatever the phase.
+		s.fatal = componentName(source) + ": " + safetext.Error(event.Err())
+	}
+	if s.phase == lifecycleStarting && event.Status() != componentstatus.StatusStarting {
+		s.held = append(s.held, heldEvent{source: source, event: event})
+		return
+	}
+	s.recordLocked(source, event)
+}
+
+func (s *state) recordLocked(source *componentstatus.InstanceID, event *componentstatus.Event) {
+	cs, ok := s.components[*source]
+	if !ok {
+		cs = &componentState{name: componentName(source)}
+		source.AllPipelineIDs(func(id pipeline.ID) bool {
+			cs.pipelines = append(cs.pipelines, id)
+			return true
+		})
+		s.components[*source] = cs
+	}
+	if cs.status != event.Status() {
+		cs.since = event.Timestamp()
+		if cs.since.IsZero() {
+			cs.since = s.now()
+		}
+	}
+	cs.status = event.Status()
+	cs.err = safetext.Error(event.Err())
+}
+
+func (s *state) registerProbes(owner component.ID, probes []health.ProbeInfo) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range probes {
+		if slices.Contains(reservedNames, p.Name) || strings.HasPrefix(p.Name, pipelinePrefix) {
+			return fmt.Errorf("probe name %q is reserved by the readiness extension: choose another name", p.Name)
+		}
+		if existing, ok := s.probes[p.Name]; ok && existing.owner != owner {
+			return fmt.Errorf("probe name %q is already registered by %q: probe names must be unique across health_probe receivers", p.Name, existing.owner)
+		}
+	}
+	for _, p := range probes {
+		s.probes[p.Name] = &probeState{owner: owner, info: p}
+	}
+	return nil
+}
+
+func (s *state) reportProbe(owner component.ID, r health.ProbeResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps, ok := s.probes[r.Name]
+	if !ok || ps.owner != owner {
+		return
+	}
+	if !r.Status.Valid() {
+		r.Status = health.StatusUnhealthy
+	}
+	ps.reported = true
+	ps.result = r
+}
+
+func (s *state) unregisterProbes(owner component.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, ps := range s.probes {
+		if ps.owner == owner {
+			delete(s.probes, name)
+		}
+	}
+}
+
+// componentHealth maps a component status to the three health levels at time now.
+func (s *state) componentHealth(cs *componentState, now time.Time) health.Status {
+	switch cs.status {
+	case componentstatus.StatusRecoverableError:
+		if now.Sub(cs.since) > s.recoveryDuration {
+			return health.StatusUnhealthy
+		}
+		return health.StatusDegraded
+	case componentstatus.StatusPermanentError, componentstatus.StatusFatalError:
+		return health.StatusUnhealthy
+	default:
+		return health.StatusHealthy
+	}
+}
+
+func componentName(id *componentstatus.InstanceID) string {
+	return strings.ToLower(id.Kind().String()) + ":" + id.ComponentID().String()
+}

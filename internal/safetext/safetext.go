@@ -1,0 +1,60 @@
+// Package safetext turns error text from libraries into text that is safe to put in an
+// HTTP body, a log line or a metric: URL credentials and query strings, bearer tokens
+// and key=value secrets are removed, and the result is bounded in length.
+package safetext // import "github.com/procode-ai/otelcol-procode/internal/safetext"
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxLen is the longest text Clean returns, in bytes.
+const MaxLen = 256
+
+var (
+	// scheme://user:pass@host -> scheme://host ; the query and fragment of any URL are dropped.
+	urlPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)([^/\s"'@]*@)?([^\s"'?#]*)(\?[^\s"'#]*)?(#[^\s"']*)?`)
+	// Authorization-style credentials: "Bearer abc", "Basic abc".
+	authPattern = regexp.MustCompile(`(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{4,}`)
+	// key=value or key: value pairs whose key names a secret.
+	kvPattern = regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|authorization|sentry_key|dsn)[a-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)`)
+)
+
+// Filtered replaces every secret value that Clean removes.
+const Filtered = "[Filtered]"
+
+// Clean returns s without credentials, secrets or URL query strings, cut to MaxLen bytes
+// on a rune boundary.
+func Clean(s string) string {
+	if s == "" {
+		return s
+	}
+	s = urlPattern.ReplaceAllStringFunc(s, func(u string) string {
+		m := urlPattern.FindStringSubmatch(u)
+		return m[1] + m[3]
+	})
+	s = authPattern.ReplaceAllString(s, "$1 "+Filtered)
+	s = kvPattern.ReplaceAllString(s, "$1$2"+Filtered)
+	s = strings.Join(strings.Fields(s), " ")
+	return truncate(s, MaxLen)
+}
+
+// Error is Clean applied to err.Error(); a nil error gives "".
+func Error(err error) string {
+	if err == nil {
+		return ""
+	}
+	return Clean(err.Error())
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

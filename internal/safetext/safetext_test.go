@@ -1,0 +1,56 @@
+package safetext
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestClean(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", ""},
+		{"plain", "connection refused", "connection refused"},
+		{"url credentials", `Get "https://user:hunter2@api.example.com/v1/models?key=abc": dial tcp: refused`,
+			`Get "https://api.example.com/v1/models": dial tcp: refused`},
+		{"url query only", "post http://localhost:4318/v1/traces?token=xyz failed", "post http://localhost:4318/v1/traces failed"},
+		{"postgres dsn", "connect postgres://app:s3cr3t@db:5432/app?sslmode=disable: timeout", "connect postgres://db:5432/app timeout"},
+		{"bearer", "upstream said: Authorization Bearer sk-live-abcdef123456", "upstream said: Authorization Bearer [Filtered]"},
+		{"kv password", "password=hunter2 user=app", "password=[Filtered] user=app"},
+		{"kv api key quoted", `api_key: "sk-123456"`, `api_key: [Filtered]`},
+		{"whitespace folded", "a\n\tb   c", "a b c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Clean(tt.in))
+		})
+	}
+}
+
+func TestCleanBoundsLength(t *testing.T) {
+	long := strings.Repeat("é", 1000)
+	got := Clean(long)
+	assert.LessOrEqual(t, len(got), MaxLen)
+	assert.True(t, utf8.ValidString(got))
+	assert.True(t, strings.HasSuffix(got, "…"))
+}
+
+func TestError(t *testing.T) {
+	assert.Empty(t, Error(nil))
+	assert.Equal(t, "token=[Filtered]", Error(errors.New("token=abcdef")))
+}
+
+func FuzzClean(f *testing.F) {
+	f.Add("https://u:p@h/x?y=z")
+	f.Add("Bearer abcdefgh password=1")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Clean(s)
+		if len(got) > MaxLen {
+			t.Fatalf("Clean returned %d bytes, more than %d", len(got), MaxLen)
+		}
+	})
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Makes sure the system packages that the test suite's real servers come from are
+# installed: installs them with apt when running as root, else names what is missing.
+set -euo pipefail
+
+# command -> Debian package
+declare -A need=(
+  [promtool]=prometheus
+  [amtool]=prometheus-alertmanager
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+# PostgreSQL server binaries live outside PATH on Debian.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test-deps: installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian packages start their services; the tests run their own instances.
+  for svc in postgresql prometheus prometheus-alertmanager; do
+    (service "$svc" stop || systemctl stop "$svc") >/dev/null 2>&1 || true
+  done
+  exit 0
+fi
+echo "test-deps: the test suite needs these packages: ${missing[*]}" >&2
+echo "test-deps: install them (for example: sudo apt-get install -y ${missing[*]}) and run make test again" >&2
+exit 1
