@@ -53,7 +53,7 @@ var goldenCases = []goldenCase{
 	{
 		name: "otel_anthropic_cache", spanName: "chat claude-sonnet-4-5", start: sept2025,
 		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
-			"gen_ai.request.model": "claude-sonnet-4-5-20250929",
+			"gen_ai.request.model":      "claude-sonnet-4-5-20250929",
 			"gen_ai.usage.input_tokens": 12000, "gen_ai.usage.cache_read.input_tokens": 8000,
 			"gen_ai.usage.cache_creation.input_tokens": 2000, "gen_ai.usage.output_tokens": 700},
 		// claude-sonnet-4-5: input 3.00, cache read 0.30, cache write (5m) 3.75, output 15.00.
@@ -63,7 +63,7 @@ var goldenCases = []goldenCase{
 	{
 		name: "otel_anthropic_cache_1h", spanName: "chat claude-sonnet-4-5", start: sept2025,
 		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
-			"gen_ai.request.model": "claude-sonnet-4-5",
+			"gen_ai.request.model":      "claude-sonnet-4-5",
 			"gen_ai.usage.input_tokens": 10000, "gen_ai.usage.cache_creation.ephemeral_5m_input_tokens": 3000,
 			"gen_ai.usage.cache_creation.ephemeral_1h_input_tokens": 5000, "gen_ai.usage.output_tokens": 100},
 		// 5-minute writes 3.75, one-hour writes 6.00 (2x input).
@@ -89,7 +89,7 @@ var goldenCases = []goldenCase{
 	{
 		name: "otel_bedrock_region_prefix", spanName: "chat", start: sept2025,
 		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "aws.bedrock",
-			"gen_ai.request.model": "us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+			"gen_ai.request.model":      "us.anthropic.claude-3-5-sonnet-20241022-v2:0",
 			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100},
 		// Bedrock regional Claude 3.5 Sonnet v2: input 3.00, output 15.00.
 		status: "priced", cost: mtok(1000, 3.00) + mtok(100, 15.00), model: "regional.anthropic.claude-3-5-sonnet-20241022-v2:0", match: "rule",
@@ -162,7 +162,7 @@ var goldenCases = []goldenCase{
 	},
 	{
 		name: "openinference_chain_skipped", spanName: "RunnableSequence", start: sept2025,
-		attrs: map[string]any{"openinference.span.kind": "CHAIN", "llm.token_count.prompt": 5000, "llm.token_count.completion": 100},
+		attrs:  map[string]any{"openinference.span.kind": "CHAIN", "llm.token_count.prompt": 5000, "llm.token_count.completion": 100},
 		status: "skipped",
 	},
 	{

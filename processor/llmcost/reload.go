@@ -60,8 +60,8 @@ type reloader struct {
 
 func newReloader(cfg *Config, base *pricing.Table, inline []*pricing.Model, apply func(*pricing.Table), logger *zap.Logger, tb *metadata.TelemetryBuilder) *reloader {
 	r := &reloader{interval: cfg.ReloadInterval, base: base, inline: inline, apply: apply, logger: logger,
-		loads: tb.ProcessorLlmCostPriceFileLoads,
-		okOpt: metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "ok"))),
+		loads:  tb.ProcessorLlmCostPriceFileLoads,
+		okOpt:  metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "ok"))),
 		errOpt: metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "error")))}
 	for _, f := range cfg.PriceFiles {
 		r.files = append(r.files, &fileState{cfg: f})

@@ -118,7 +118,7 @@ func operationName(f *fields, conv convention) string {
 
 // tokenCounts are the counts as reported, before the convention's semantics apply.
 type tokenCounts struct {
-	input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning int64
+	input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning  int64
 	hasInput, hasOutput, hasCacheRead, hasCacheWrite, hasReasoning bool
 	// cacheInInput is false when the source reports input tokens without the cached ones.
 	cacheInInput bool
