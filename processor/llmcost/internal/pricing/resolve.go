@@ -190,7 +190,7 @@ func (p *Provider) findRule(name string) *Model {
 
 var (
 	bedrockRegion  = regexp.MustCompile(`^(us|us-gov|eu|apac|ap|au|jp|ca|global|regional)\.`)
-	bedrockVersion = regexp.MustCompile(`-v\d+(:\d+)*$|:\d+$`)
+	bedrockVersion = regexp.MustCompile(`-v\d+(:\d+)+$|:\d+$`)
 	vendorPrefix   = regexp.MustCompile(`^(anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai|qwen|writer|google|moonshotai|xai)\.`)
 	dateSuffix     = regexp.MustCompile(`-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$`)
 )
