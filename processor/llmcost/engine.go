@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -329,10 +330,18 @@ func canonicalProvider(_ key, raw string) string {
 		}
 		s = s[:i]
 	}
-	if len(p) > maxLabelLen {
-		p = p[:maxLabelLen]
+	return capText(p, maxLabelLen)
+}
+
+// capText cuts s to at most n bytes on a rune boundary.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return p
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // labelSet bounds how many distinct unpriced model names become llm_cost.model values
@@ -350,10 +359,7 @@ func newLabelSet(limit int) *labelSet {
 }
 
 func (l *labelSet) label(raw string) string {
-	s := strings.ToLower(strings.TrimSpace(raw))
-	if len(s) > maxLabelLen {
-		s = s[:maxLabelLen]
-	}
+	s := capText(strings.ToLower(strings.TrimSpace(raw)), maxLabelLen)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.seen[s]; ok {

@@ -131,14 +131,10 @@ const maxErrorLen = 160
 
 func badValue(k key, reason string, v pcommon.Value) usageError {
 	s := v.AsString()
-	if len(s) > 32 {
-		s = s[:32] + "…"
+	if c := capText(s, 32); c != s {
+		s = c + "…"
 	}
-	msg := keyNames[k] + ": " + reason + " (" + strconv.Quote(s) + ")"
-	if len(msg) > maxErrorLen {
-		msg = msg[:maxErrorLen]
-	}
-	return usageError(msg)
+	return usageError(capText(keyNames[k]+": "+reason+" ("+strconv.Quote(s)+")", maxErrorLen))
 }
 
 // maxTokens bounds a plausible token count; larger values are reported as invalid
