@@ -78,3 +78,5 @@ func oneLog(ts time.Time, attrs map[string]any) plog.Logs {
 func firstSpanAttrs(td ptrace.Traces) pcommon.Map {
 	return td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
 }
+
+func newNopSettings() processor.Settings { return processortest.NewNopSettings(metadata.Type) }

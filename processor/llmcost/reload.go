@@ -77,18 +77,18 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 	r.check(ctx)
 	if r.interval > 0 {
 		r.stop, r.done = make(chan struct{}), make(chan struct{})
-		go r.loop()
+		go r.loop(r.stop, r.done)
 	}
 	return nil
 }
 
-func (r *reloader) loop() {
-	defer close(r.done)
+func (r *reloader) loop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-r.stop:
+		case <-stop:
 			return
 		case <-t.C:
 			r.check(context.Background())
