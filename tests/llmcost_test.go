@@ -98,7 +98,7 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 				return err.Error()
 			}
 			cost, _ := fams.Sum("llm_cost_usd_total", svc)
-			want := float64(r) * (2*gpt4oCall + sonnetCall)
+			want := float64(r) * (2*gpt4oCall + sonnetCall + miniCall)
 			if math.Abs(cost-want) > 1e-9 {
 				return fmt.Sprintf("round %d: llm_cost_usd_total %v, want %v\n%s", r, cost, want, fams.Series("llm_cost_usd_total"))
 			}
@@ -129,6 +129,8 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 	// Cost in USD by provider, model, service and agent, exactly as computed above.
 	expect("llm_cost_usd_total", gpt4o, rounds*2*gpt4oCall)
 	expect("llm_cost_usd_total", sonnet, rounds*sonnetCall)
+	// A failed call that reported usage is billed for it.
+	expect("llm_cost_usd_total", with("llm_cost_model", "gpt-4o-mini"), rounds*miniCall)
 	_, found := fams.Sum("llm_cost_usd_total", with("llm_cost_model", "acme-secret-model"))
 	assert.False(t, found, "an unpriced model never costs a silent zero")
 
@@ -150,7 +152,7 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 		}
 		break
 	}
-	assert.Equal(t, []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92}, bounds)
+	assert.Equal(t, []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92, math.Inf(1)}, bounds)
 
 	// Tokens by type.
 	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "input"), rounds*2*1000)
