@@ -128,14 +128,6 @@ var keyNames = [numKeys]string{
 	kStatus: attrStatus,
 }
 
-var keyByName = func() map[string]key {
-	m := make(map[string]key, numKeys)
-	for k, n := range keyNames {
-		m[n] = key(k)
-	}
-	return m
-}()
-
 // fields are the attributes of one span or log record that the processor reads.
 type fields struct {
 	present uint64
@@ -164,10 +156,128 @@ func (f *fields) scan(attrs pcommon.Map) {
 		default:
 			return true
 		}
-		if id, ok := keyByName[k]; ok {
+		if id, ok := lookupKey(k); ok {
 			f.present |= 1 << id
 			f.values[id] = v
 		}
 		return true
 	})
+}
+
+// lookupKey finds the key of an attribute name. A switch on the name compiles to a
+// search by length and content that beats hashing it for the few dozen names read.
+func lookupKey(name string) (key, bool) {
+	switch name {
+	case "gen_ai.operation.name":
+		return kOperation, true
+	case "gen_ai.provider.name":
+		return kProviderName, true
+	case "gen_ai.system":
+		return kSystem, true
+	case "gen_ai.request.model":
+		return kRequestModel, true
+	case "gen_ai.response.model":
+		return kResponseModel, true
+	case "gen_ai.agent.name":
+		return kAgentName, true
+	case "gen_ai.usage.input_tokens":
+		return kInputTokens, true
+	case "gen_ai.usage.prompt_tokens":
+		return kPromptTokens, true
+	case "gen_ai.usage.output_tokens":
+		return kOutputTokens, true
+	case "gen_ai.usage.completion_tokens":
+		return kCompletionTokens, true
+	case "gen_ai.usage.cache_read.input_tokens":
+		return kCacheRead, true
+	case "gen_ai.usage.cache_read_input_tokens":
+		return kCacheReadOLL, true
+	case "gen_ai.usage.details.cache_read_tokens":
+		return kCacheReadDetails, true
+	case "gen_ai.usage.cache_creation.input_tokens":
+		return kCacheCreation, true
+	case "gen_ai.usage.cache_write.input_tokens":
+		return kCacheWrite, true
+	case "gen_ai.usage.cache_creation_input_tokens":
+		return kCacheCreationOLL, true
+	case "gen_ai.usage.details.cache_write_tokens":
+		return kCacheWriteDetails, true
+	case "gen_ai.usage.cache_creation.ephemeral_5m_input_tokens":
+		return kCacheWrite5m, true
+	case "gen_ai.usage.cache_creation.ephemeral_1h_input_tokens":
+		return kCacheWrite1h, true
+	case "gen_ai.usage.reasoning.output_tokens":
+		return kReasoning, true
+	case "gen_ai.usage.reasoning_tokens":
+		return kReasoningOLIT, true
+	case "gen_ai.usage.details.reasoning_tokens":
+		return kReasoningDetails, true
+	case "llm.request.type":
+		return kRequestType, true
+	case "traceloop.span.kind":
+		return kTraceloopKind, true
+	case "openinference.span.kind":
+		return kOIKind, true
+	case "llm.provider":
+		return kOIProvider, true
+	case "llm.system":
+		return kOISystem, true
+	case "llm.model_name":
+		return kOIModel, true
+	case "embedding.model_name":
+		return kOIEmbeddingModel, true
+	case "llm.token_count.prompt":
+		return kOIPrompt, true
+	case "llm.token_count.completion":
+		return kOICompletion, true
+	case "llm.token_count.prompt_details.cache_read":
+		return kOICacheRead, true
+	case "llm.token_count.prompt_details.cache_write":
+		return kOICacheWrite, true
+	case "llm.token_count.completion_details.reasoning":
+		return kOIReasoning, true
+	case "ai.operationId":
+		return kAIOperation, true
+	case "ai.model.provider":
+		return kAIProvider, true
+	case "ai.model.id":
+		return kAIModel, true
+	case "ai.response.model":
+		return kAIResponseModel, true
+	case "ai.usage.inputTokens":
+		return kAIInput, true
+	case "ai.usage.promptTokens":
+		return kAIPrompt, true
+	case "ai.usage.outputTokens":
+		return kAIOutput, true
+	case "ai.usage.completionTokens":
+		return kAICompletion, true
+	case "ai.usage.tokens":
+		return kAITokens, true
+	case "ai.usage.cachedInputTokens":
+		return kAICached, true
+	case "ai.usage.reasoningTokens":
+		return kAIReasoning, true
+	case "ai.usage.inputTokenDetails.noCacheTokens":
+		return kAINoCache, true
+	case "ai.usage.inputTokenDetails.cacheReadTokens":
+		return kAICacheRead, true
+	case "ai.usage.inputTokenDetails.cacheWriteTokens":
+		return kAICacheWrite, true
+	case "ai.usage.outputTokenDetails.reasoningTokens":
+		return kAIOutReasoning, true
+	case "gen_ai.usage.cost":
+		return kCostGenAI, true
+	case "llm.cost.total":
+		return kCostOI, true
+	case "operation.cost":
+		return kCostOperation, true
+	case "gen_ai.usage.cost.amount":
+		return kCostAmount, true
+	case "gen_ai.usage.total_cost":
+		return kCostTotal, true
+	case "llm_cost.status":
+		return kStatus, true
+	}
+	return 0, false
 }
