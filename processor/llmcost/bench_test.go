@@ -23,7 +23,7 @@ import (
 // benchModel is one of the 50 models the benchmark batch uses.
 type benchModel struct {
 	provider, name string // as a span sends them
-	in, out         float64
+	in, out        float64
 }
 
 var benchProviders = map[string]string{"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini",
