@@ -17,7 +17,7 @@ MODULE := github.com/procode-ai/otelcol-procode
 BUILD_INPUTS := builder-config.yaml go.mod go.sum config/otelcol.yaml distribution/embedded_config.go \
 	$(shell find . -path ./_build -prune -o -name '*.go' ! -name '*_test.go' -print)
 
-.PHONY: all run build test tools test-deps vet unit check-generated validate-configs e2e generate bench clean
+.PHONY: all run demo build test tools test-deps vet unit check-generated validate-configs e2e generate bench clean
 
 all: build
 
@@ -37,6 +37,10 @@ build: $(BIN)
 
 run: build
 	$(BIN) --config $(CONFIG)
+
+# The collector with the default config and the load generator at a gentle rate.
+demo: build
+	@scripts/demo.sh $(BIN)
 
 test: test-deps vet unit check-generated build validate-configs e2e
 	@echo "make test: all passed"

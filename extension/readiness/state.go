@@ -51,8 +51,9 @@ type probeState struct {
 }
 
 type heldEvent struct {
-	source *componentstatus.InstanceID
-	event  *componentstatus.Event
+	source   *componentstatus.InstanceID
+	event    *componentstatus.Event
+	received time.Time
 }
 
 // state is the extension's knowledge of the collector: component statuses, lifecycle
@@ -98,7 +99,7 @@ func (s *state) setReady() {
 		s.phase = lifecycleReady
 	}
 	for _, h := range s.held {
-		s.recordLocked(h.source, h.event)
+		s.recordLocked(h.source, h.event, h.received)
 	}
 	s.held = nil
 }
@@ -120,13 +121,15 @@ func (s *state) componentStatusChanged(source *componentstatus.InstanceID, event
 		s.fatal = componentName(source) + ": " + safetext.Error(event.Err())
 	}
 	if s.phase == lifecycleStarting && event.Status() != componentstatus.StatusStarting {
-		s.held = append(s.held, heldEvent{source: source, event: event})
+		s.held = append(s.held, heldEvent{source: source, event: event, received: s.now()})
 		return
 	}
-	s.recordLocked(source, event)
+	s.recordLocked(source, event, s.now())
 }
 
-func (s *state) recordLocked(source *componentstatus.InstanceID, event *componentstatus.Event) {
+// recordLocked applies one event. Durations are measured from when the extension
+// received the event, on its own clock, so that they are consistent with "now".
+func (s *state) recordLocked(source *componentstatus.InstanceID, event *componentstatus.Event, received time.Time) {
 	cs, ok := s.components[*source]
 	if !ok {
 		cs = &componentState{name: componentName(source)}
@@ -137,10 +140,7 @@ func (s *state) recordLocked(source *componentstatus.InstanceID, event *componen
 		s.components[*source] = cs
 	}
 	if cs.status != event.Status() {
-		cs.since = event.Timestamp()
-		if cs.since.IsZero() {
-			cs.since = s.now()
-		}
+		cs.since = received
 	}
 	cs.status = event.Status()
 	cs.err = safetext.Error(event.Err())

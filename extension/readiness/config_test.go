@@ -1,0 +1,71 @@
+package readiness
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/procode-ai/otelcol-procode/extension/readiness/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	custom := createDefaultConfig().(*Config)
+	custom.ServerConfig.NetAddr.Endpoint = "0.0.0.0:9999"
+	custom.Paths = PathsConfig{Livez: "/healthz/live", Health: "/status", Ready: "/healthz/ready"}
+	custom.WarmupTimeout = 10 * time.Second
+	custom.RecoveryDuration = time.Minute
+
+	tests := []struct {
+		id          component.ID
+		expected    *Config
+		errContains string
+	}{
+		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
+		{id: component.NewIDWithName(metadata.Type, "relative_path"), errContains: `paths::ready "ready" must start with "/"`},
+		{id: component.NewIDWithName(metadata.Type, "query_in_path"), errContains: `paths::health "/health?x=1" must be a plain path`},
+		{id: component.NewIDWithName(metadata.Type, "duplicate_path"), errContains: `paths::ready "/livez" is already used by paths::livez`},
+		{id: component.NewIDWithName(metadata.Type, "negative_warmup"), errContains: "warmup_timeout -1s must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "negative_recovery"), errContains: "recovery_duration -2m0s must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "no_port"), errContains: `endpoint "localhost" is not host:port`},
+		{id: component.NewIDWithName(metadata.Type, "empty_endpoint"), errContains: "endpoint must not be empty"},
+		{id: component.NewIDWithName(metadata.Type, "typo"), errContains: "has invalid keys: warmup_timout"},
+		{id: component.NewIDWithName(metadata.Type, "nested_typo"), errContains: "has invalid keys: paths::readyz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			err = sub.Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if tt.errContains != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.errContains)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, "localhost:13133", cfg.ServerConfig.NetAddr.Endpoint)
+	assert.Equal(t, PathsConfig{Livez: "/livez", Health: "/health", Ready: "/ready"}, cfg.Paths)
+	assert.Equal(t, 30*time.Second, cfg.WarmupTimeout)
+	assert.Equal(t, 5*time.Minute, cfg.RecoveryDuration)
+	assert.NoError(t, confmap.Validate(cfg))
+}
