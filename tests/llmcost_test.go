@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +198,78 @@ func TestLLMCostPricesLogRecords(t *testing.T) {
 		}
 		return ""
 	})
+	c.Stop(30 * time.Second)
+}
+
+// A price file is re-read when it changes: a bad version keeps the previous prices and
+// shows as a degraded pipeline on /health, a good one takes over, all without a restart.
+func TestLLMCostPriceFileHotReload(t *testing.T) {
+	prices := writeFile(t, "prices.yaml", "prices:\n  - id: acme-large\n    provider: acme\n    input_mtok: 2\n    output_mtok: 8\n")
+	overlay := writeFile(t, "overlay.yaml", fmt.Sprintf(`
+processors:
+  llm_cost:
+    price_files:
+      - path: %s
+    reload_interval: 1s
+`, prices))
+	c := harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), overlay}})
+	tp := harness.TracerProvider(t, c, "e2e-reload")
+	send := func() {
+		_, span := tp.Tracer("e2e").Start(context.Background(), "chat acme-large", trace.WithAttributes(
+			attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "acme"),
+			attribute.String("gen_ai.request.model", "acme-large"),
+			attribute.Int("gen_ai.usage.input_tokens", 1000), attribute.Int("gen_ai.usage.output_tokens", 100)))
+		span.End()
+		require.NoError(t, tp.ForceFlush(context.Background()))
+	}
+	acme := map[string]string{"service_name": "e2e-reload", "llm_cost_model": "acme-large"}
+	costIs := func(want float64) {
+		t.Helper()
+		harness.Eventually(t, 30*time.Second, func() string {
+			fams, err := harness.Scrape(c.MetricsURL())
+			if err != nil {
+				return err.Error()
+			}
+			if got, _ := fams.Sum("llm_cost_usd_total", acme); math.Abs(got-want) > 1e-12 {
+				return fmt.Sprintf("llm_cost_usd_total %v, want %v\n%s", got, want, fams.Series("llm_cost_usd_total"))
+			}
+			return ""
+		})
+	}
+	loads := func(result string, want float64) {
+		t.Helper()
+		harness.Eventually(t, 30*time.Second, func() string {
+			own, err := harness.Scrape(c.TelemetryURL())
+			if err != nil {
+				return err.Error()
+			}
+			// Both the traces and the logs instance of llm_cost read the file.
+			if got, _ := own.Sum("otelcol_processor_llm_cost_price_file_loads", map[string]string{"result": result}); got != want {
+				return fmt.Sprintf("price file loads{result=%q} = %v, want %v", result, got, want)
+			}
+			return ""
+		})
+	}
+
+	first := (1000*2.0 + 100*8.0) / perMillion
+	send()
+	costIs(first)
+
+	// A broken file: the previous prices stay, the pipeline reports degraded.
+	require.NoError(t, os.WriteFile(prices, []byte("prices:\n  - id: acme-large\n    input_mtok: [oops\n"), 0o600))
+	loads("error", 2)
+	send()
+	costIs(2 * first)
+	code, body, err := c.Get(c.ReadinessURL("/health"))
+	require.NoError(t, err)
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, `"degraded"`, body)
+
+	// A good file again: its prices apply from the next span on.
+	require.NoError(t, os.WriteFile(prices, []byte("prices:\n  - id: acme-large\n    provider: acme\n    input_mtok: 4\n    output_mtok: 16\n"), 0o600))
+	loads("ok", 4)
+	send()
+	costIs(2*first + (1000*4.0+100*16.0)/perMillion)
+	assert.Equal(t, 2, strings.Count(c.Logs(), "price file rejected"), "one log line per instance for the one bad version")
 	c.Stop(30 * time.Second)
 }
