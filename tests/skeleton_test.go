@@ -192,7 +192,7 @@ exporters:
 service:
   pipelines:
     traces:
-      exporters: [spanmetrics, otlp/blackhole]
+      exporters: [spanmetrics, signal_to_metrics/llm, otlp/blackhole]
 `, blackhole.Addr()))
 	c := harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), overlay}})
 

@@ -1,0 +1,97 @@
+package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmcost"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
+)
+
+// Config is the llm_cost processor's configuration. The zero-config form,
+// `llm_cost: {}`, prices every model of the embedded table.
+type Config struct {
+	// Prices are inline price entries; they win over price files and the built-in table.
+	Prices []pricing.Entry `mapstructure:"prices"`
+
+	// PriceFiles are files of price entries, re-read when they change. They win over
+	// the built-in table.
+	PriceFiles []PriceFile `mapstructure:"price_files"`
+
+	// ReloadInterval is how often price files are checked for changes; 0 reads them
+	// once at start.
+	ReloadInterval time.Duration `mapstructure:"reload_interval"`
+
+	// Aliases map model names the app sends (an Azure deployment name, an in-house
+	// gateway name) to a model name or price entry id to price them as.
+	Aliases map[string]string `mapstructure:"aliases"`
+
+	// UseProvidedCost keeps a cost the app already sent (status provided). When false,
+	// every call is priced from the table and the app's gen_ai.usage.cost, if any, is
+	// kept in llm_cost.provided_cost.
+	UseProvidedCost bool `mapstructure:"use_provided_cost"`
+
+	// CacheSize bounds the number of distinct (provider, model) names whose resolution
+	// is cached.
+	CacheSize int `mapstructure:"cache_size"`
+
+	// UnpricedModelLimit bounds how many distinct unpriced model names are written as
+	// llm_cost.model; later ones are written as "_other" to bound metric labels.
+	UnpricedModelLimit int `mapstructure:"unpriced_model_limit"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// PriceFile is one file of price overrides.
+type PriceFile struct {
+	// Path of the file.
+	Path string `mapstructure:"path"`
+	// Format: "auto" (default), "llm_cost" (this processor's format, YAML or JSON) or
+	// "litellm" (LiteLLM's model_prices_and_context_window.json).
+	Format string `mapstructure:"format"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Validate checks the configuration at startup; errors name the field and the value.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if _, err := pricing.Models(cfg.Prices); err != nil {
+		errs = append(errs, err)
+	}
+	seen := map[string]bool{}
+	for i, f := range cfg.PriceFiles {
+		if strings.TrimSpace(f.Path) == "" {
+			errs = append(errs, fmt.Errorf("price_files[%d]: path must not be empty", i))
+		} else if seen[f.Path] {
+			errs = append(errs, fmt.Errorf("price_files[%d]: path %q is listed twice", i, f.Path))
+		}
+		seen[f.Path] = true
+		switch f.Format {
+		case "", pricing.FormatAuto, pricing.FormatLLMCost, pricing.FormatLiteLLM:
+		default:
+			errs = append(errs, fmt.Errorf("price_files[%d]: format %q is not one of %q, %q, %q", i, f.Format,
+				pricing.FormatAuto, pricing.FormatLLMCost, pricing.FormatLiteLLM))
+		}
+	}
+	if cfg.ReloadInterval < 0 {
+		errs = append(errs, fmt.Errorf("reload_interval %s must not be negative (0 reads price files once)", cfg.ReloadInterval))
+	} else if cfg.ReloadInterval > 0 && cfg.ReloadInterval < time.Second {
+		errs = append(errs, fmt.Errorf("reload_interval %s must be at least 1s (or 0 to read price files once)", cfg.ReloadInterval))
+	}
+	for name, target := range cfg.Aliases {
+		if strings.TrimSpace(name) == "" || strings.TrimSpace(target) == "" {
+			errs = append(errs, fmt.Errorf("aliases: %q -> %q: neither the name nor the target may be empty", name, target))
+		}
+	}
+	if cfg.CacheSize < 1 {
+		errs = append(errs, fmt.Errorf("cache_size %d must be at least 1", cfg.CacheSize))
+	}
+	if cfg.UnpricedModelLimit < 0 {
+		errs = append(errs, fmt.Errorf("unpriced_model_limit %d must not be negative", cfg.UnpricedModelLimit))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,86 @@
+package llmcost
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
+)
+
+func ptr(f float64) *float64 { return &f }
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		id      component.ID
+		want    *Config
+		wantErr string // substring of the Unmarshal or Validate error
+	}{
+		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
+		{
+			id: component.NewIDWithName(metadata.Type, "custom"),
+			want: &Config{
+				Prices: []pricing.Entry{
+					{ID: "acme-llm-large", Provider: "acme", Rates: pricing.Rates{InputMTok: ptr(1.5), OutputMTok: ptr(6), CacheReadMTok: ptr(0.15)},
+						Tiers: []pricing.EntryTier{{AboveInputTokens: 100000, Rates: pricing.Rates{InputMTok: ptr(3), OutputMTok: ptr(12)}}}},
+					{ID: "acme-llm-large", Provider: "acme", StartDate: "2026-01-01", Rates: pricing.Rates{InputMTok: ptr(1), OutputMTok: ptr(4)}},
+					{ID: "in-house-router", Match: &pricing.Rule{StartsWith: "router-"}, Rates: pricing.Rates{InputMTok: ptr(0.5), OutputMTok: ptr(0.5)}},
+				},
+				PriceFiles: []PriceFile{
+					{Path: "/etc/otelcol/prices.yaml"},
+					{Path: "/etc/otelcol/model_prices_and_context_window.json", Format: "litellm"},
+				},
+				ReloadInterval:     time.Minute,
+				Aliases:            map[string]string{"my-gpt4o-deployment": "gpt-4o"},
+				UseProvidedCost:    false,
+				CacheSize:          500,
+				UnpricedModelLimit: 50,
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "typo"), wantErr: "price_file"},
+		{id: component.NewIDWithName(metadata.Type, "bad_price"), wantErr: `prices[0] "x": input_mtok -1 must be a finite number >= 0`},
+		{id: component.NewIDWithName(metadata.Type, "no_price"), wantErr: `prices[0] "x": needs input_mtok or output_mtok`},
+		{id: component.NewIDWithName(metadata.Type, "bad_format"), wantErr: `price_files[0]: format "csv" is not one of "auto", "llm_cost", "litellm"`},
+		{id: component.NewIDWithName(metadata.Type, "empty_path"), wantErr: "price_files[0]: path must not be empty"},
+		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "reload_interval 10ms must be at least 1s"},
+		{id: component.NewIDWithName(metadata.Type, "bad_cache"), wantErr: "cache_size 0 must be at least 1"},
+		{id: component.NewIDWithName(metadata.Type, "bad_rule"), wantErr: `prices[0] "x": match: regex "("`},
+		{id: component.NewIDWithName(metadata.Type, "bad_date"), wantErr: `start_date "01/02/2026" must be a date, YYYY-MM-DD`},
+		{id: component.NewIDWithName(metadata.Type, "empty_alias"), wantErr: `aliases: "my-deployment" -> ""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			err = sub.Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			got := cfg.(*Config)
+			// Validate compiles match rules in place; compare the configured values.
+			for i := range got.Prices {
+				if got.Prices[i].Match != nil {
+					got.Prices[i].Match = &pricing.Rule{StartsWith: got.Prices[i].Match.StartsWith}
+				}
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

@@ -1,0 +1,111 @@
+package pricing // import "github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Rule is one match clause of the price table: exactly one of its fields is set.
+// String clauses compare against the lower-cased model name, so their operands are
+// lower-cased when the rule is compiled; regular expressions match case-insensitively.
+type Rule struct {
+	Equals     string `mapstructure:"equals" json:"equals,omitempty"`
+	StartsWith string `mapstructure:"starts_with" json:"starts_with,omitempty"`
+	EndsWith   string `mapstructure:"ends_with" json:"ends_with,omitempty"`
+	Contains   string `mapstructure:"contains" json:"contains,omitempty"`
+	Regex      string `mapstructure:"regex" json:"regex,omitempty"`
+	Or         []Rule `mapstructure:"or" json:"or,omitempty"`
+	And        []Rule `mapstructure:"and" json:"and,omitempty"`
+
+	re *regexp.Regexp
+}
+
+// UnmarshalJSON rejects unknown clause kinds instead of ignoring them, so that a
+// table or price file written for a newer schema fails loudly.
+func (r *Rule) UnmarshalJSON(b []byte) error {
+	type plain Rule
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("match rule: %w", err)
+	}
+	*r = Rule(p)
+	return nil
+}
+
+// Compile checks that exactly one clause is set, lower-cases string operands and
+// compiles regular expressions. It must run before Match.
+func (r *Rule) Compile() error {
+	set := 0
+	for _, s := range []string{r.Equals, r.StartsWith, r.EndsWith, r.Contains, r.Regex} {
+		if s != "" {
+			set++
+		}
+	}
+	if r.Or != nil {
+		set++
+	}
+	if r.And != nil {
+		set++
+	}
+	if set != 1 {
+		return errors.New(`a match rule needs exactly one of "equals", "starts_with", "ends_with", "contains", "regex", "or", "and"`)
+	}
+	r.Equals = strings.ToLower(r.Equals)
+	r.StartsWith = strings.ToLower(r.StartsWith)
+	r.EndsWith = strings.ToLower(r.EndsWith)
+	r.Contains = strings.ToLower(r.Contains)
+	if r.Regex != "" {
+		re, err := regexp.Compile("(?i)" + r.Regex)
+		if err != nil {
+			return fmt.Errorf("regex %q: %w", r.Regex, err)
+		}
+		r.re = re
+	}
+	for _, list := range [][]Rule{r.Or, r.And} {
+		if list != nil && len(list) == 0 {
+			return errors.New(`"or" and "and" need at least one rule`)
+		}
+		for i := range list {
+			if err := list[i].Compile(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Match reports whether the lower-cased name satisfies the rule.
+func (r *Rule) Match(name string) bool {
+	switch {
+	case r.Equals != "":
+		return name == r.Equals
+	case r.StartsWith != "":
+		return strings.HasPrefix(name, r.StartsWith)
+	case r.EndsWith != "":
+		return strings.HasSuffix(name, r.EndsWith)
+	case r.Contains != "":
+		return strings.Contains(name, r.Contains)
+	case r.re != nil:
+		return r.re.MatchString(name)
+	case r.Or != nil:
+		for i := range r.Or {
+			if r.Or[i].Match(name) {
+				return true
+			}
+		}
+		return false
+	case r.And != nil:
+		for i := range r.And {
+			if !r.And[i].Match(name) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
