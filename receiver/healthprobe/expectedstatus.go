@@ -1,6 +1,7 @@
 package healthprobe // import "github.com/procode-ai/otelcol-procode/receiver/healthprobe"
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,12 +19,17 @@ func parseExpectedStatus(items []any) ([]statusRange, error) {
 		return defaultStatusRanges, nil
 	}
 	ranges := make([]statusRange, 0, len(items))
+	var errs []error
 	for i, item := range items {
 		r, err := parseStatusItem(item)
 		if err != nil {
-			return nil, fmt.Errorf("expected_status[%d] %v: %w", i, item, err)
+			errs = append(errs, fmt.Errorf("expected_status[%d] %v: %w", i, item, err))
+			continue
 		}
 		ranges = append(ranges, r)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return ranges, nil
 }

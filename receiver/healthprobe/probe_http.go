@@ -168,7 +168,7 @@ func (p *httpProber) probe(ctx context.Context) outcome {
 	o.ok = true
 	o.message = fmt.Sprintf("HTTP %d in %s", resp.StatusCode, round(total))
 	if obs.hasCert {
-		o.details["tls_cert_remaining_days"] = float64(int64(obs.certRemaining.Hours()/24*10)) / 10
+		o.details["tls_cert_remaining_days"] = round2(obs.certRemaining.Hours() / 24)
 	}
 	return o
 }
