@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
 )
@@ -124,3 +125,7 @@ type extensionHost struct {
 }
 
 func (h extensionHost) GetExtensions() map[component.ID]component.Component { return h.extensions }
+
+func unmarshalInto(m map[string]any, cfg component.Config) error {
+	return confmap.NewFromStringMap(m).Unmarshal(cfg)
+}
