@@ -13,12 +13,13 @@ import (
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
-func pgProbe(s *pgServer, password string) ProbeConfig {
+func pgProbe(s *harness.PostgreSQL, password string) ProbeConfig {
 	p := defaultProbeConfig()
 	p.Name, p.Type = "database", typePostgreSQL
-	p.Host, p.Port, p.User = "127.0.0.1", s.port, s.user
+	p.Host, p.Port, p.User = "127.0.0.1", s.Port, s.User
 	p.Password = configopaque.String(password)
 	p.SSLMode = "disable"
 	p.Timeout = 3 * time.Second
@@ -26,10 +27,10 @@ func pgProbe(s *pgServer, password string) ProbeConfig {
 }
 
 func TestPostgreSQLProbe(t *testing.T) {
-	s := startPostgreSQL(t)
+	s := harness.StartPostgreSQL(t)
 
 	t.Run("healthy", func(t *testing.T) {
-		r := newTestRunner(t, pgProbe(s, s.password))
+		r := newTestRunner(t, pgProbe(s, s.Password))
 		res := r.execute(t.Context())
 		require.True(t, res.outcome.ok, res.message)
 		assert.Equal(t, health.StatusHealthy, res.status)
@@ -49,7 +50,7 @@ func TestPostgreSQLProbe(t *testing.T) {
 	t.Run("password_file", func(t *testing.T) {
 		p := pgProbe(s, "")
 		p.PasswordFile = filepath.Join(t.TempDir(), "pg-password")
-		require.NoError(t, os.WriteFile(p.PasswordFile, []byte(s.password+"\n"), 0o600))
+		require.NoError(t, os.WriteFile(p.PasswordFile, []byte(s.Password+"\n"), 0o600))
 		res := newTestRunner(t, p).execute(t.Context())
 		assert.True(t, res.outcome.ok, res.message)
 	})
@@ -63,16 +64,16 @@ func TestPostgreSQLProbe(t *testing.T) {
 		assert.Equal(t, health.StatusUnhealthy, res.status)
 		assert.Contains(t, res.message, "password authentication failed")
 		assert.NotContains(t, res.message, wrong)
-		assert.NotContains(t, res.message, s.password)
+		assert.NotContains(t, res.message, s.Password)
 		assert.Equal(t, int64(1), r.errors[metadata.AttributeErrorTypeAuth])
 	})
 
 	t.Run("stopped_then_restarted", func(t *testing.T) {
-		r := newTestRunner(t, pgProbe(s, s.password))
+		r := newTestRunner(t, pgProbe(s, s.Password))
 		require.True(t, r.execute(t.Context()).outcome.ok)
 
-		s.stop()
-		s.waitStopped()
+		s.Stop()
+		s.WaitStopped()
 		res := r.execute(t.Context())
 		assert.False(t, res.outcome.ok)
 		assert.Equal(t, health.StatusUnhealthy, res.status)
@@ -82,7 +83,7 @@ func TestPostgreSQLProbe(t *testing.T) {
 		assert.Equal(t, metadata.AttributeErrorTypeConnectionRefused, res.outcome.errorType, res.message)
 		assert.True(t, strings.Contains(res.message, "refused"), res.message)
 
-		s.start()
+		s.Start()
 		res = r.execute(t.Context())
 		assert.True(t, res.outcome.ok, res.message)
 		assert.Equal(t, health.StatusHealthy, res.status, "it reconnects on its own")

@@ -20,13 +20,14 @@ import (
 
 	"github.com/procode-ai/otelcol-procode/extension/readiness"
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 // TestWithReadinessExtension runs the receiver against the real readiness extension:
 // every probe shows up in /health with its ProCode fields, and /ready follows the
 // critical probe.
 func TestWithReadinessExtension(t *testing.T) {
-	port := freePort(t)
+	port := harness.FreePort(t)
 	extFactory := readiness.NewFactory()
 	extCfg := extFactory.CreateDefaultConfig()
 	sub := map[string]any{"endpoint": fmt.Sprintf("127.0.0.1:%d", port), "warmup_timeout": "1m"}

@@ -1,4 +1,4 @@
-package healthprobe
+package harness // import "github.com/procode-ai/otelcol-procode/tests/harness"
 
 import (
 	"fmt"
@@ -16,21 +16,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pgServer is a throwaway PostgreSQL cluster on a free loopback port, made with initdb
-// and run with pg_ctl from the system's PostgreSQL packages.
-type pgServer struct {
-	t        *testing.T
-	bin      string
-	dir      string // data directory
-	port     int
-	user     string
-	password string
-	cred     *syscall.Credential // run as postgres when we are root
+// PostgreSQL is a throwaway PostgreSQL cluster on a free loopback port, made with
+// initdb and run with pg_ctl from the system's PostgreSQL packages.
+type PostgreSQL struct {
+	t    testing.TB
+	bin  string
+	dir  string              // data directory
+	cred *syscall.Credential // run as postgres when we are root
+
+	// Port is the server's port on 127.0.0.1; User and Password its superuser's login.
+	Port     int
+	User     string
+	Password string
 }
 
-// startPostgreSQL starts a cluster whose superuser is "probe" with a password (scram).
-// Without PostgreSQL installed the test skips, except under CI=true, where it fails.
-func startPostgreSQL(t *testing.T) *pgServer {
+// StartPostgreSQL starts a cluster whose superuser "probe" logs in with a password
+// (scram-sha-256) and stops and removes it when the test ends. Without PostgreSQL
+// installed the test skips, except under CI=true, where it fails.
+func StartPostgreSQL(t testing.TB) *PostgreSQL {
 	t.Helper()
 	bin := findPostgresBin()
 	if bin == "" {
@@ -43,9 +46,9 @@ func startPostgreSQL(t *testing.T) *pgServer {
 	root, err := os.MkdirTemp("", "healthprobe-pg-")
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(root, 0o755)) //nolint:gosec // the postgres user must reach the data directory
-	s := &pgServer{t: t, bin: bin, dir: filepath.Join(root, "data"), user: "probe", password: "pr0be-Secret"}
+	s := &PostgreSQL{t: t, bin: bin, dir: filepath.Join(root, "data"), User: "probe", Password: "pr0be-Secret"}
 	t.Cleanup(func() {
-		s.stop()
+		s.Stop()
 		_ = os.RemoveAll(root)
 	})
 
@@ -59,15 +62,15 @@ func startPostgreSQL(t *testing.T) *pgServer {
 	}
 	require.NoError(t, os.Mkdir(s.dir, 0o700))
 	pwfile := filepath.Join(root, "pwfile")
-	require.NoError(t, os.WriteFile(pwfile, []byte(s.password+"\n"), 0o600))
+	require.NoError(t, os.WriteFile(pwfile, []byte(s.Password+"\n"), 0o600))
 	if s.cred != nil {
 		require.NoError(t, os.Chown(s.dir, int(s.cred.Uid), int(s.cred.Gid)))
 		require.NoError(t, os.Chown(pwfile, int(s.cred.Uid), int(s.cred.Gid)))
 		require.NoError(t, os.Chown(root, int(s.cred.Uid), int(s.cred.Gid)))
 	}
-	s.run("initdb", "-D", s.dir, "-U", s.user, "--pwfile="+pwfile, "--auth=scram-sha-256", "-E", "UTF8", "--no-sync")
-	s.port = freePort(t)
-	s.start()
+	s.run("initdb", "-D", s.dir, "-U", s.User, "--pwfile="+pwfile, "--auth=scram-sha-256", "-E", "UTF8", "--no-sync")
+	s.Port = FreePort(t)
+	s.Start()
 	return s
 }
 
@@ -82,15 +85,7 @@ func findPostgresBin() string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func (s *pgServer) run(name string, args ...string) {
+func (s *PostgreSQL) run(name string, args ...string) {
 	s.t.Helper()
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
 	cmd.Dir = filepath.Dir(s.dir)
@@ -102,15 +97,15 @@ func (s *pgServer) run(name string, args ...string) {
 	require.NoError(s.t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
 }
 
-// start runs the server on s.port, listening on 127.0.0.1 only, and waits for it.
-func (s *pgServer) start() {
+// Start runs the server on s.Port, listening on 127.0.0.1 only, and waits for it.
+func (s *PostgreSQL) Start() {
 	s.t.Helper()
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off", s.port, filepath.Dir(s.dir))
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off", s.Port, filepath.Dir(s.dir))
 	s.run("pg_ctl", "-D", s.dir, "-o", opts, "-l", filepath.Join(filepath.Dir(s.dir), "server.log"), "-w", "-t", "60", "start")
 }
 
-// stop shuts the server down at once (fast mode); safe when it is not running.
-func (s *pgServer) stop() {
+// Stop shuts the server down at once (fast mode); safe when it is not running.
+func (s *PostgreSQL) Stop() {
 	if _, err := os.Stat(filepath.Join(s.dir, "postmaster.pid")); err != nil {
 		return
 	}
@@ -123,12 +118,12 @@ func (s *pgServer) stop() {
 	}
 }
 
-// waitStopped waits until the server no longer accepts connections.
-func (s *pgServer) waitStopped() {
+// WaitStopped waits until the server no longer accepts connections.
+func (s *PostgreSQL) WaitStopped() {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), time.Second)
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), time.Second)
 		if err != nil {
 			return
 		}
