@@ -53,7 +53,7 @@ func getHealth(t *testing.T, c *harness.Collector) (int, healthJSON) {
 // TestHealthProbeDefaultConfig: the default config probes disk and memory; both show up
 // as healthprobe_* series on /metrics and as checks in /health.
 func TestHealthProbeDefaultConfig(t *testing.T) {
-	c := harness.Start(t, harness.Options{Env: map[string]string{"HEALTH_PROBE_INTERVAL": "1s"}})
+	c := harness.Start(t, harness.Options{Env: map[string]string{"HEALTH_PROBE_INTERVAL": "1s", "HEALTH_PROBE_TIMEOUT": "900ms"}})
 
 	disk := probeLabels("disk_space", "disk", "system", false)
 	mem := probeLabels("memory", "memory", "system", false)
@@ -282,6 +282,7 @@ func TestProCodeStackExample(t *testing.T) {
 		Configs: []string{filepath.Join(harness.RepoRoot(), "config", "examples", "procode-stack.yaml")},
 		Env: map[string]string{
 			"HEALTH_PROBE_INTERVAL": "1s",
+			"HEALTH_PROBE_TIMEOUT":  "900ms",
 			"PROCODE_DB_HOST":       "127.0.0.1",
 			"PROCODE_DB_PORT":       fmt.Sprint(pg.Port),
 			"PROCODE_DB_NAME":       "postgres",

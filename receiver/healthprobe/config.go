@@ -281,8 +281,9 @@ func (p *ProbeConfig) validate(interval, receiverTimeout time.Duration) []error 
 	}
 	if p.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s must not be negative (0 takes the receiver's timeout)", p.Timeout))
-	} else if t := p.effectiveTimeout(receiverTimeout); interval > 0 && t >= interval {
-		errs = append(errs, fmt.Errorf("timeout %s must be less than collection_interval %s", t, interval))
+	} else if p.Timeout > 0 && interval > 0 && p.Timeout >= interval {
+		// An inherited timeout is checked once, at the receiver level.
+		errs = append(errs, fmt.Errorf("timeout %s must be less than collection_interval %s", p.Timeout, interval))
 	}
 	if p.DegradedLatency < 0 {
 		errs = append(errs, fmt.Errorf("degraded_latency %s must not be negative (0 turns it off)", p.DegradedLatency))
