@@ -142,6 +142,8 @@ var (
 			"proxy_url", "tls", "read_buffer_size", "write_buffer_size", "headers", "auth", "compression",
 			"compression_params", "max_conns_per_host", "http2_read_idle_timeout", "http2_ping_timeout", "cookies",
 			"force_attempt_http2", "middlewares", "keepalive",
+			// deprecated upstream, still accepted by it
+			"idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host", "disable_keep_alives",
 		},
 		typeTCP:        {"endpoint"},
 		typePostgreSQL: {"host", "port", "database", "user", "password", "password_file", "sslmode"},

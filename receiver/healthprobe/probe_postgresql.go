@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
 
 // postgresqlProber keeps one connection and runs SELECT 1 over it; when the
@@ -89,7 +91,7 @@ func (p *postgresqlProber) probe(ctx context.Context) outcome {
 		p.drop()
 		return failedErr(err)
 	}
-	version := p.conn.PgConn().ParameterStatus("server_version")
+	version := safetext.Clean(p.conn.PgConn().ParameterStatus("server_version"))
 	return outcome{
 		ok:      true,
 		message: "connected to PostgreSQL " + version,

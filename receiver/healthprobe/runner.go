@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
-	"github.com/procode-ai/otelcol-procode/internal/safetext"
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
 )
 
@@ -82,8 +81,9 @@ func (r *runner) execute(parent context.Context) run {
 		o.message = fmt.Sprintf("timed out after %s", r.timeout)
 	}
 	res := run{done: true, start: start, duration: elapsed, outcome: o}
+	// Failure text from libraries was cleaned when the outcome was made (failed,
+	// failedErr); everything else in a message is written here from numbers.
 	res.status, res.message = r.update(o, elapsed)
-	res.message = safetext.Clean(res.message)
 	r.last = res
 	return res
 }
