@@ -194,7 +194,7 @@ var (
 // settings would otherwise make confmap ignore them, see strictconf) and records which
 // keys were set so that Validate can reject keys of another probe type.
 func (p *ProbeConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := strictconf.Check(conf, p); err != nil {
+	if err := strictconf.Check(withoutOptionalSwitches(conf), p); err != nil {
 		return err
 	}
 	*p = defaultProbeConfig()
@@ -207,6 +207,27 @@ func (p *ProbeConfig) Unmarshal(conf *confmap.Conf) error {
 	}
 	sort.Strings(p.keys)
 	return nil
+}
+
+// withoutOptionalSwitches drops the "enabled" key of the upstream client's optional
+// sections (keepalive, cookies): configoptional reads it, but it is no struct field, so
+// strictconf would call it unknown.
+func withoutOptionalSwitches(conf *confmap.Conf) *confmap.Conf {
+	m := conf.ToStringMap()
+	for _, section := range []string{"keepalive", "cookies"} {
+		if sub, ok := m[section].(map[string]any); ok {
+			if _, has := sub["enabled"]; has {
+				clean := make(map[string]any, len(sub))
+				for k, v := range sub {
+					if k != "enabled" {
+						clean[k] = v
+					}
+				}
+				m[section] = clean
+			}
+		}
+	}
+	return confmap.NewFromStringMap(m)
 }
 
 // Unmarshal rejects unknown keys in a body check: the enclosing probe is decoded with

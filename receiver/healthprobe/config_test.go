@@ -107,6 +107,12 @@ func TestLoadAll(t *testing.T) {
 	assert.InDelta(t, 95, m.UnhealthyUsedPercent, 0)
 }
 
+func TestKeepaliveCanBeEnabled(t *testing.T) {
+	cfg, err := loadConfig(t, "keepalive")
+	require.NoError(t, err)
+	assert.False(t, cfg.Probes[0].ClientConfig.DisableKeepAlives) //nolint:staticcheck
+}
+
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		id   string

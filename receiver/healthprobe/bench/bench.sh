@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures the CPU and memory of otelcol-procode running 200 HTTP probes every 10s
 # against a local server, next to blackbox_exporter probing the same 200 targets
-# (driven by Prometheus, which scrapes /probe for each target every 10s), and next to a
-# baseline collector with a single memory probe.
+# (driven by Prometheus, which scrapes /probe for each target every 10s). Variants of
+# the collector: as shipped (fresh connection per run, Prometheus exporter scraped every
+# 10s), with keep-alive connections, with the debug exporter instead (the receiver's own
+# cost), and a baseline with a single memory probe.
 #
 #   receiver/healthprobe/bench/bench.sh [seconds to measure, default 300]
 #
@@ -31,19 +33,22 @@ prom=$(command -v prometheus)
 go build -o "$work/target" ./receiver/healthprobe/bench/target
 "$work/target" -addr 127.0.0.1:18080 & pids+=($!)
 
-# Collector with 200 HTTP probes (distinct paths) at 10s.
-{
+# collector_config PORT EXPORTER [PROBE_EXTRA]: 200 HTTP probes (distinct paths) at 10s.
+collector_config() {
+  local port=$1 exporter=$2 extra=${3:-}
   echo "receivers:"
   echo "  health_probe:"
   echo "    collection_interval: 10s"
   echo "    probes:"
   for i in $(seq 0 $((probes - 1))); do
-    echo "      - {name: target_$i, type: http, endpoint: \"http://127.0.0.1:18080/t/$i\"}"
+    echo "      - {name: target_$i, type: http, endpoint: \"http://127.0.0.1:18080/t/$i\"$extra}"
   done
   cat <<YAML
 exporters:
   prometheus:
-    endpoint: 127.0.0.1:18889
+    endpoint: 127.0.0.1:$port
+  debug:
+    verbosity: basic
 service:
   telemetry:
     metrics:
@@ -51,10 +56,16 @@ service:
   pipelines:
     metrics:
       receivers: [health_probe]
-      exporters: [prometheus]
+      exporters: [$exporter]
 YAML
-} > "$work/collector.yaml"
-# Baseline: the same collector with one memory probe.
+}
+# As shipped: a fresh connection per run, metrics on the Prometheus exporter.
+collector_config 18889 prometheus > "$work/collector.yaml"
+# The same with keep-alive connections reused between runs.
+collector_config 18891 prometheus ", keepalive: {enabled: true}" > "$work/keepalive.yaml"
+# The receiver alone: the debug exporter writes one log line per round.
+collector_config 18892 debug > "$work/receiver-only.yaml"
+# Baseline: the collector with one memory probe.
 sed -e '/- {name: target_/d' -e 's/^    probes:$/    probes:\n      - {name: memory, type: memory}/' \
   -e 's/18889/18890/' "$work/collector.yaml" > "$work/baseline.yaml"
 
@@ -74,7 +85,7 @@ global:
   scrape_timeout: 5s
 scrape_configs:
   - job_name: collector
-    static_configs: [{targets: ["127.0.0.1:18889", "127.0.0.1:18890"]}]
+    static_configs: [{targets: ["127.0.0.1:18889", "127.0.0.1:18890", "127.0.0.1:18891"]}]
   - job_name: blackbox
     metrics_path: /probe
     params: {module: [http_2xx]}
@@ -90,6 +101,8 @@ YAML
 
 "$bin" --config="$work/collector.yaml" > "$work/collector.log" 2>&1 & col=$!; pids+=($col)
 "$bin" --config="$work/baseline.yaml" > "$work/baseline.log" 2>&1 & base=$!; pids+=($base)
+"$bin" --config="$work/keepalive.yaml" > "$work/keepalive.log" 2>&1 & ka=$!; pids+=($ka)
+"$bin" --config="$work/receiver-only.yaml" > "$work/receiver-only.log" 2>&1 & ro=$!; pids+=($ro)
 "$bb" --config.file="$work/blackbox.yml" --web.listen-address=127.0.0.1:19115 > "$work/bb.log" 2>&1 & bbp=$!; pids+=($bbp)
 "$prom" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address=127.0.0.1:19090 > "$work/prom.log" 2>&1 & pids+=($!)
@@ -102,7 +115,7 @@ hz=$(getconf CLK_TCK)
 echo "bench: warming up ${warmup}s, then measuring ${measure}s"
 sleep "$warmup"
 declare -A t0
-for p in $col $base $bbp; do t0[$p]=$(ticks "$p"); done
+for p in $col $ka $ro $base $bbp; do t0[$p]=$(ticks "$p"); done
 start=$(date +%s.%N)
 sleep "$measure"
 end=$(date +%s.%N)
@@ -110,9 +123,11 @@ report() {
   local name=$1 p=$2
   local dt; dt=$(( $(ticks "$p") - ${t0[$p]} ))
   awk -v n="$name" -v d="$dt" -v hz="$hz" -v s="$start" -v e="$end" -v r="$(rss "$p")" -v h="$(hwm "$p")" \
-    'BEGIN { printf "%-44s cpu %6.3f%% of one core   rss %6.1f MiB   peak rss %6.1f MiB\n", n, d / hz / (e - s) * 100, r / 1024, h / 1024 }'
+    'BEGIN { printf "%-48s cpu %6.3f%% of one core   rss %6.1f MiB   peak rss %6.1f MiB\n", n, d / hz / (e - s) * 100, r / 1024, h / 1024 }'
 }
 report "otelcol-procode, 200 http probes @10s" "$col"
+report "otelcol-procode, same, keepalive enabled" "$ka"
+report "otelcol-procode, same, debug exporter only" "$ro"
 report "otelcol-procode, 1 memory probe (baseline)" "$base"
 report "blackbox_exporter, 200 targets @10s" "$bbp"
 # Sanity: both sides actually probed.
