@@ -340,3 +340,34 @@ func TestProCodeStackExample(t *testing.T) {
 	}
 	c.Stop(30 * time.Second)
 }
+
+// TestMissingReadinessExtensionFailsStartup: a health_probe receiver that names a
+// readiness extension the configuration lacks stops the collector at startup with a
+// message that says what to do.
+func TestMissingReadinessExtensionFailsStartup(t *testing.T) {
+	cfg := writeFile(t, "missing.yaml", `
+receivers:
+  health_probe:
+    readiness: readiness/probes
+    probes:
+      - name: memory
+        type: memory
+exporters:
+  debug: {}
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [health_probe]
+      exporters: [debug]
+`)
+	c := harness.Start(t, harness.Options{Configs: []string{cfg}, NoWait: true})
+	select {
+	case <-c.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the collector kept running:\n%s", c.Logs())
+	}
+	assert.Contains(t, c.Logs(), `readiness extension \"readiness/probes\" is not configured: add it under extensions and to service::extensions`)
+}
