@@ -2,6 +2,7 @@ package healthprobe // import "github.com/procode-ai/otelcol-procode/receiver/he
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.opentelemetry.io/collector/component"
@@ -18,6 +19,14 @@ type diskObservation struct {
 type diskProber struct {
 	cfg    *ProbeConfig
 	statfs func(path string) (free, total uint64, err error)
+	// blocked holds the answer channel of a statfs that outlived its run's timeout (a
+	// hung network filesystem); no new call starts until it returns.
+	blocked chan statfsResult
+}
+
+type statfsResult struct {
+	free, total uint64
+	err         error
 }
 
 func newDiskProber(cfg *ProbeConfig) *diskProber {
@@ -27,8 +36,36 @@ func newDiskProber(cfg *ProbeConfig) *diskProber {
 func (*diskProber) start(context.Context, component.Host) error { return nil }
 func (*diskProber) shutdown(context.Context) error              { return nil }
 
-func (p *diskProber) probe(context.Context) outcome {
-	free, total, err := p.statfs(p.cfg.Path)
+// stat runs statfs within ctx. statfs cannot be cancelled, so it runs on its own
+// goroutine: a call that hangs costs this probe a timeout per run, never a worker.
+func (p *diskProber) stat(ctx context.Context) (uint64, uint64, error) {
+	if p.blocked != nil {
+		select {
+		case <-p.blocked:
+			p.blocked = nil
+		default:
+			return 0, 0, fmt.Errorf("statfs %s: the previous call has not returned yet: %w", p.cfg.Path, context.DeadlineExceeded)
+		}
+	}
+	answer := make(chan statfsResult, 1)
+	go func() {
+		free, total, err := p.statfs(p.cfg.Path)
+		answer <- statfsResult{free, total, err}
+	}()
+	select {
+	case r := <-answer:
+		return r.free, r.total, r.err
+	case <-ctx.Done():
+		p.blocked = answer
+		return 0, 0, ctx.Err()
+	}
+}
+
+func (p *diskProber) probe(ctx context.Context) outcome {
+	free, total, err := p.stat(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return failedErr(err)
+	}
 	if err != nil {
 		return failedErr(fmt.Errorf("statfs %s: %w", p.cfg.Path, err))
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,6 +73,31 @@ func TestDiskStatError(t *testing.T) {
 	assert.False(t, res.outcome.ok)
 	assert.Equal(t, metadata.AttributeErrorTypeOther, res.outcome.errorType)
 	assert.Contains(t, res.message, "statfs /: no such file or directory")
+}
+
+func TestDiskHungFilesystemCostsOnlyTimeouts(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	r, dp := diskProbe(0, 0, nil)
+	r.timeout = 50 * time.Millisecond
+	dp.statfs = func(string) (uint64, uint64, error) {
+		calls.Add(1)
+		<-release
+		return 150 << 30, 200 << 30, nil
+	}
+	res := r.execute(t.Context())
+	assert.False(t, res.outcome.ok)
+	assert.Equal(t, metadata.AttributeErrorTypeTimeout, res.outcome.errorType)
+	// The call is still blocked: the next run does not pile another one on top.
+	res = r.execute(t.Context())
+	assert.Equal(t, metadata.AttributeErrorTypeTimeout, res.outcome.errorType)
+	assert.Equal(t, int32(1), calls.Load())
+	close(release)
+	require.Eventually(t, func() bool {
+		res = r.execute(t.Context())
+		return res.outcome.ok
+	}, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, health.StatusHealthy, res.status)
 }
 
 func TestDiskRealFilesystem(t *testing.T) {
