@@ -2,6 +2,7 @@ package healthprobe
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -252,3 +253,36 @@ type nopComponent struct{}
 
 func (nopComponent) Start(context.Context, component.Host) error { return nil }
 func (nopComponent) Shutdown(context.Context) error              { return nil }
+
+func TestWorkersBoundConcurrency(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(30 * time.Millisecond)
+		inFlight.Add(-1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	var probes []ProbeConfig
+	for i := range 12 {
+		probes = append(probes, httpProbe(fmt.Sprintf("p%d", i), srv.URL))
+	}
+	cfg := testConfig(probes...)
+	cfg.Workers = 3
+	s := newTestScraper(t, cfg)
+	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+	md, err := s.scrape(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), peak.Load(), "at most workers probes run at once, and all of them do")
+	for _, r := range s.runners {
+		assert.True(t, r.last.outcome.ok, r.last.message)
+	}
+	assert.Positive(t, md.DataPointCount())
+}
