@@ -118,6 +118,10 @@ func TestReadyFollowsCriticalProbe(t *testing.T) {
 		_, _ = w.Write([]byte(`{"object":"list","data":[]}`))
 	}))
 	t.Cleanup(llm.Close)
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(secure.Close)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	agentAddr := l.Addr().String()
@@ -147,6 +151,13 @@ receivers:
           - name: lists_models
             json_path: $.object
             equals: list
+      - name: secure_agent
+        type: http
+        category: agent
+        critical: false
+        endpoint: %s/health
+        tls:
+          insecure_skip_verify: true
 exporters:
   prometheus:
     endpoint: ${env:PROMETHEUS_ENDPOINT}
@@ -164,7 +175,7 @@ service:
     metrics:
       receivers: [health_probe]
       exporters: [prometheus]
-`, agentAddr, llm.URL))
+`, agentAddr, llm.URL, secure.URL))
 	c := harness.Start(t, harness.Options{Configs: []string{cfg}, NoWait: true})
 
 	agent := probeLabels("planner_agent", "tcp", "agent", true)
@@ -195,9 +206,12 @@ service:
 		check, _ := fams.Sum("healthprobe_http_body_check", with(llmLabels, "http_body_check", "lists_models"))
 		sc, _ := fams.Sum("healthprobe_http_status_code", llmLabels)
 		_, phase := fams.Sum("healthprobe_http_phase_duration_seconds", with(llmLabels, "http_phase", "ttfb"))
-		if !ok || up != 0 || errs < 1 || unhealthy != 1 || llmUp != 1 || check != 1 || sc != 200 || !phase {
-			return fmt.Sprintf("up %v errors %v unhealthy %v llm up %v check %v status %v ttfb %v\n%s%s",
-				up, errs, unhealthy, llmUp, check, sc, phase, fams.Series("healthprobe_up"), fams.Series("healthprobe_errors_total"))
+		secureLabels := probeLabels("secure_agent", "http", "agent", false)
+		remaining, _ := fams.Sum("healthprobe_tls_cert_remaining_seconds", secureLabels)
+		_, tlsPhase := fams.Sum("healthprobe_http_phase_duration_seconds", with(secureLabels, "http_phase", "tls"))
+		if !ok || up != 0 || errs < 1 || unhealthy != 1 || llmUp != 1 || check != 1 || sc != 200 || !phase || remaining <= 0 || !tlsPhase {
+			return fmt.Sprintf("up %v errors %v unhealthy %v llm up %v check %v status %v ttfb %v cert %v tls %v\n%s%s",
+				up, errs, unhealthy, llmUp, check, sc, phase, remaining, tlsPhase, fams.Series("healthprobe_up"), fams.Series("healthprobe_errors_total"))
 		}
 		return ""
 	})
