@@ -7,6 +7,7 @@ set -euo pipefail
 declare -A need=(
   [promtool]=prometheus
   [amtool]=prometheus-alertmanager
+  [prometheus-blackbox-exporter]=prometheus-blackbox-exporter
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -26,7 +27,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages start their services; the tests run their own instances.
-  for svc in postgresql prometheus prometheus-alertmanager; do
+  for svc in postgresql prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
     (service "$svc" stop || systemctl stop "$svc") >/dev/null 2>&1 || true
   done
   exit 0

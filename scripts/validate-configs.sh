@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 # Values for the variables that examples require, so that validation sees a complete config.
 export SENTRY_DSN=${SENTRY_DSN:-https://publickey@127.0.0.1:9/1}
 export OTLP_TRACES_ENDPOINT=${OTLP_TRACES_ENDPOINT:-127.0.0.1:14317}
+# config/examples/procode-stack.yaml (placeholders: validation connects to nothing)
+export PROCODE_DB_PASSWORD=${PROCODE_DB_PASSWORD:-validate-placeholder}
+export OPENAI_API_KEY=${OPENAI_API_KEY:-sk-validate-placeholder}
 
 status=0
 check() {

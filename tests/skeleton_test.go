@@ -41,7 +41,13 @@ func TestDefaultConfigEndpoints(t *testing.T) {
 		Checks        map[string]map[string]any `json:"checks"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &h), body)
-	assert.Equal(t, "healthy", h.Status)
+	// The default config probes this machine's disk and memory; a nearly full disk
+	// degrades the whole, so allow that, but only for that reason.
+	if h.Status != "healthy" {
+		assert.Equal(t, "degraded", h.Status)
+		assert.True(t, h.Checks["disk_space"]["status"] != "healthy" || h.Checks["memory"]["status"] != "healthy",
+			"degraded although disk and memory are healthy: %v", h.Checks)
+	}
 	ts, err := time.Parse(time.RFC3339, h.Timestamp)
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now(), ts, time.Minute)
