@@ -1,0 +1,556 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/fnv"
+	"net/url"
+	"strings"
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// mapper turns OTel errors into Sentry events. It holds only configuration and is safe
+// for concurrent use.
+type mapper struct {
+	cfg         *Config
+	scrub       *scrubber
+	stacks      stackParser
+	headerAllow map[string]struct{}
+	fingerprint []fingerprintPart
+	sdk         sentry.SdkInfo
+}
+
+func newMapper(cfg *Config, version string) *mapper {
+	fp, _ := parseFingerprint(cfg.Fingerprint) // validated in Config.Validate
+	allow := make(map[string]struct{}, len(cfg.RequestHeaders))
+	for _, h := range cfg.RequestHeaders {
+		allow[strings.ToLower(strings.TrimSpace(h))] = struct{}{}
+	}
+	if version == "" {
+		version = "dev"
+	}
+	return &mapper{
+		cfg:         cfg,
+		scrub:       newScrubber(cfg.Scrub),
+		stacks:      stackParser{exclude: cfg.InAppExclude},
+		headerAllow: allow,
+		fingerprint: fp,
+		sdk: sentry.SdkInfo{
+			Name:     "otelcol-procode.sentry_errors",
+			Version:  version,
+			Packages: []sentry.SdkPackage{{Name: "go:github.com/getsentry/sentry-go", Version: sentry.SDKVersion}},
+		},
+	}
+}
+
+// eventID derives the event_id from what identifies the error, so that delivering the
+// same span or log again gives the same id and Sentry drops the duplicate.
+func eventID(parts ...[]byte) sentry.EventID {
+	h := sha256.New()
+	var n [4]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	var sum [sha256.Size]byte
+	return sentry.EventID(hex.EncodeToString(h.Sum(sum[:0])[:16]))
+}
+
+// sampled decides sample_rate from the event_id, so that a retry gets the same answer.
+func sampled(id sentry.EventID, rate float64) bool {
+	if rate >= 1 {
+		return true
+	}
+	if rate <= 0 {
+		return false
+	}
+	b, err := hex.DecodeString(string(id[:16]))
+	if err != nil || len(b) < 8 {
+		return true
+	}
+	return float64(binary.BigEndian.Uint64(b)>>11)/float64(1<<53) < rate
+}
+
+// ignored reports whether typ is listed in ignore_exceptions.
+func ignored(list []string, typ string) bool {
+	if typ == "" {
+		return false
+	}
+	for _, e := range list {
+		if p, ok := strings.CutSuffix(e, "*"); ok {
+			if strings.HasPrefix(typ, p) {
+				return true
+			}
+		} else if e == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// platformOf maps telemetry.sdk.language to a Sentry platform.
+func platformOf(lang string) string {
+	switch lang {
+	case "python", "java", "go", "ruby", "php", "elixir":
+		return lang
+	case "nodejs":
+		return "node"
+	case "webjs":
+		return "javascript"
+	case "dotnet":
+		return "csharp"
+	case "cpp", "rust":
+		return "native"
+	case "swift":
+		return "cocoa"
+	case "erlang":
+		return "elixir"
+	}
+	return "other"
+}
+
+// resourceInfo is what every event of one resource shares.
+type resourceInfo struct {
+	attrs       pcommon.Map
+	service     string
+	lang        string
+	platform    string
+	release     string
+	environment string
+	serverName  string
+	runtime     map[string]any
+	os          map[string]any
+}
+
+func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
+	a := res.Attributes()
+	ri := &resourceInfo{
+		attrs:      a,
+		service:    str(a, "service.name"),
+		lang:       str(a, "telemetry.sdk.language"),
+		release:    str(a, "service.version"),
+		serverName: str(a, "host.name"),
+	}
+	ri.platform = platformOf(ri.lang)
+	ri.environment = str(a, "deployment.environment.name", "deployment.environment")
+	if ri.environment == "" {
+		ri.environment = m.cfg.Environment
+	}
+	if m.cfg.EnvironmentOverride != "" {
+		ri.environment = m.cfg.EnvironmentOverride
+	}
+	if name := str(a, "process.runtime.name"); name != "" || str(a, "process.runtime.version") != "" {
+		ri.runtime = compact(map[string]any{
+			"name":            name,
+			"version":         str(a, "process.runtime.version"),
+			"raw_description": str(a, "process.runtime.description"),
+		})
+	}
+	if name := str(a, "os.name", "os.type"); name != "" {
+		ri.os = compact(map[string]any{
+			"name":            name,
+			"version":         str(a, "os.version"),
+			"build":           str(a, "os.build_id"),
+			"raw_description": str(a, "os.description"),
+		})
+	}
+	return ri
+}
+
+// compact drops empty values.
+func compact(m map[string]any) map[string]any {
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				delete(m, k)
+			}
+		case nil:
+			delete(m, k)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// newEvent fills what every event of a resource has.
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) *sentry.Event {
+	ev := &sentry.Event{
+		EventID:     id,
+		Timestamp:   ts.UTC(),
+		Platform:    ri.platform,
+		Release:     m.scrub.text(ri.release, c),
+		Environment: m.scrub.text(ri.environment, c),
+		ServerName:  m.scrub.text(ri.serverName, c),
+		Sdk:         m.sdk,
+		Contexts:    make(map[string]sentry.Context, 8),
+		Tags:        make(map[string]string, 8),
+	}
+	if ri.service != "" {
+		ev.Tags["service"] = tagValue(m.scrub.text(ri.service, c))
+	}
+	if ri.runtime != nil {
+		ev.Contexts["runtime"] = ri.runtime
+	}
+	if ri.os != nil {
+		ev.Contexts["os"] = ri.os
+	}
+	return ev
+}
+
+// exceptionInput is what OTel says about one exception.
+type exceptionInput struct {
+	typ, message, stacktrace string
+	mechanism                string
+}
+
+// exceptions builds the event's exception list, the root cause first and the raised
+// exception last, and the goroutine threads of a Go dump.
+func (m *mapper) exceptions(ev *sentry.Event, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
+	ps := m.stacks.parse(ri.lang, in.stacktrace)
+	if len(ps.Exceptions) == 0 {
+		ps.Exceptions = []parsedException{{}}
+	}
+	main := &ps.Exceptions[len(ps.Exceptions)-1]
+	// The attributes are what the SDK knew; the text fills what they lack.
+	if in.typ != "" {
+		main.Type = in.typ
+	}
+	if in.message != "" {
+		main.Value = in.message
+	}
+	if main.Type == "" && main.Value == "" {
+		main.Type = "Error"
+	}
+	out := make([]sentry.Exception, len(ps.Exceptions))
+	last := len(ps.Exceptions) - 1
+	for i, pe := range ps.Exceptions {
+		for j := range pe.Frames {
+			f := &pe.Frames[j]
+			if f.ContextLine != "" {
+				f.ContextLine = m.scrub.text(truncate(f.ContextLine, maxValueLen), c)
+			}
+		}
+		e := sentry.Exception{
+			Type:   truncate(pe.Type, 256),
+			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
+			Module: pe.Module,
+		}
+		if len(pe.Frames) > 0 {
+			e.Stacktrace = &sentry.Stacktrace{Frames: pe.Frames}
+		}
+		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
+		id := last - i
+		if i == last {
+			e.Mechanism = &sentry.Mechanism{Type: in.mechanism, ExceptionID: id}
+			if ps.Panic {
+				e.Mechanism.Type = "panic"
+				e.Mechanism.Handled = sentry.Pointer(false)
+			}
+		} else {
+			parent := id - 1
+			e.Mechanism = &sentry.Mechanism{Type: "chained", Source: "cause", ExceptionID: id, ParentID: &parent}
+		}
+		out[i] = e
+	}
+	if len(out) == 1 {
+		// A single exception needs no tree.
+		out[0].Mechanism.ExceptionID = 0
+	}
+	ev.Exception = out
+	ev.Threads = ps.Threads
+	return main.Type, ps.Panic
+}
+
+// groupKey approximates Sentry's default grouping for fingerprint_limit: service,
+// exception type and the innermost app frame, or the message when there is no frame.
+func groupKey(ev *sentry.Event) string {
+	h := fnv.New64a()
+	h.Write([]byte(ev.Tags["service"]))
+	if len(ev.Fingerprint) > 0 && !(len(ev.Fingerprint) == 1 && ev.Fingerprint[0] == "{{ default }}") {
+		for _, f := range ev.Fingerprint {
+			h.Write([]byte{0})
+			h.Write([]byte(f))
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	if n := len(ev.Exception); n > 0 {
+		e := ev.Exception[n-1]
+		h.Write([]byte(e.Type))
+		var top *sentry.Frame
+		if e.Stacktrace != nil {
+			for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
+				if e.Stacktrace.Frames[i].InApp {
+					top = &e.Stacktrace.Frames[i]
+					break
+				}
+			}
+		}
+		if top != nil {
+			h.Write([]byte(top.Module + "\x00" + top.Function + "\x00" + top.Filename))
+		} else {
+			h.Write([]byte(e.Value))
+		}
+	} else {
+		h.Write([]byte(ev.Message))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fingerprintValues renders the configured fingerprint for one event.
+func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map, c *scrubCounts) []string {
+	if len(m.fingerprint) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m.fingerprint))
+	for _, p := range m.fingerprint {
+		var v string
+		switch p.kind {
+		case "":
+			v = p.literal
+		case "default":
+			v = "{{ default }}"
+		case "exception.type":
+			v = mainType
+		case "span.name":
+			v = name
+		case "attr":
+			v = str(attrs, p.key)
+		case "resource":
+			v = str(res, p.key)
+		}
+		out = append(out, m.scrub.text(truncate(v, 256), c))
+	}
+	return out
+}
+
+// cleanURL drops the query string, fragment and credentials of a URL.
+func cleanURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		return raw
+	}
+	u.RawQuery, u.Fragment, u.RawFragment, u.User, u.ForceQuery = "", "", "", nil, false
+	return u.String()
+}
+
+// request builds the event's HTTP request from a server or client span's attributes.
+func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
+	method := str(attrs, "http.request.method", "http.method")
+	if method == "" {
+		return nil
+	}
+	r := &sentry.Request{Method: method}
+	if full := str(attrs, "url.full", "http.url"); full != "" {
+		r.URL = cleanURL(full)
+	} else {
+		scheme := str(attrs, "url.scheme", "http.scheme")
+		host := str(attrs, "server.address", "http.host", "net.host.name")
+		path := str(attrs, "url.path", "http.target")
+		if i := strings.IndexAny(path, "?#"); i >= 0 {
+			path = path[:i]
+		}
+		if port := str(attrs, "server.port", "net.host.port"); port != "" && host != "" && !strings.Contains(host, ":") &&
+			!(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
+			host += ":" + port
+		}
+		switch {
+		case host != "" && scheme != "":
+			r.URL = scheme + "://" + host + path
+		case host != "":
+			r.URL = "http://" + host + path
+		default:
+			r.URL = path
+		}
+	}
+	r.URL = m.scrub.text(truncate(r.URL, maxValueLen), c)
+	for k, v := range attrs.All() {
+		name, ok := strings.CutPrefix(k, "http.request.header.")
+		if !ok {
+			continue
+		}
+		if _, allowed := m.headerAllow[strings.ToLower(name)]; !allowed {
+			continue
+		}
+		if r.Headers == nil {
+			r.Headers = make(map[string]string, 4)
+		}
+		if rule, deny := m.scrub.keyRule(name); deny {
+			c[rule]++
+			r.Headers[canonicalHeader(name)] = filtered
+			continue
+		}
+		val := v.AsString()
+		if v.Type() == pcommon.ValueTypeSlice {
+			parts := make([]string, 0, v.Slice().Len())
+			for _, p := range v.Slice().All() {
+				parts = append(parts, p.AsString())
+			}
+			val = strings.Join(parts, ",")
+		}
+		r.Headers[canonicalHeader(name)] = m.scrub.text(truncate(val, maxValueLen), c)
+	}
+	return r
+}
+
+func canonicalHeader(h string) string {
+	b := []byte(strings.ToLower(h))
+	upper := true
+	for i, ch := range b {
+		if upper && ch >= 'a' && ch <= 'z' {
+			b[i] = ch - 'a' + 'A'
+		}
+		upper = ch == '-' || ch == '_'
+	}
+	return string(b)
+}
+
+// user builds the event's user; email, name and IP address only with send_default_pii.
+func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
+	u := sentry.User{ID: m.scrub.text(truncate(str(attrs, "enduser.id", "user.id"), 256), c)}
+	if m.cfg.SendDefaultPII {
+		u.Email = truncate(str(attrs, "user.email", "enduser.email"), 256)
+		u.Username = truncate(str(attrs, "user.name", "enduser.name"), 256)
+		u.IPAddress = str(attrs, "client.address", "http.client_ip")
+	}
+	return u
+}
+
+// llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
+func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) map[string]any {
+	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
+	model := str(attrs, "gen_ai.request.model", "gen_ai.response.model")
+	if provider == "" && model == "" {
+		return nil
+	}
+	ctx := map[string]any{}
+	put := func(k, v string) {
+		if v != "" {
+			ctx[k] = m.scrub.text(truncate(v, 256), c)
+		}
+	}
+	putNum := func(k string, keys ...string) (float64, bool) {
+		f, ok := num(attrs, keys...)
+		if ok {
+			ctx[k] = jsonNumber(f)
+		}
+		return f, ok
+	}
+	put("provider", provider)
+	put("model", str(attrs, "gen_ai.request.model"))
+	put("response_model", str(attrs, "gen_ai.response.model"))
+	put("operation", str(attrs, "gen_ai.operation.name"))
+	in, okIn := putNum("input_tokens", "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens")
+	out, okOut := putNum("output_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens")
+	if _, ok := putNum("total_tokens", "gen_ai.usage.total_tokens", "llm.usage.total_tokens"); !ok && (okIn || okOut) {
+		ctx["total_tokens"] = jsonNumber(in + out)
+	}
+	putNum("cache_read_input_tokens", "gen_ai.usage.cache_read.input_tokens")
+	putNum("cache_creation_input_tokens", "gen_ai.usage.cache_creation.input_tokens")
+	putNum("reasoning_output_tokens", "gen_ai.usage.reasoning.output_tokens")
+	if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
+		ctx["cost_usd"] = f
+	}
+	breakdown := map[string]any{}
+	for _, part := range []string{"input", "output", "cache_read", "cache_write", "reasoning"} {
+		if f, ok := num(attrs, "llm_cost.breakdown."+part); ok {
+			breakdown[part] = f
+		}
+	}
+	if len(breakdown) > 0 {
+		ctx["cost_breakdown_usd"] = breakdown
+	}
+	put("cost_status", str(attrs, "llm_cost.status"))
+	put("price_id", str(attrs, "llm_cost.model"))
+	put("pricing_version", str(attrs, "llm_cost.pricing_version"))
+	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
+		ctx["finish_reasons"] = m.value(v, 1, c)
+	}
+	return ctx
+}
+
+// agentContext is the agent context at attrs, nil when attrs name no agent.
+func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) map[string]any {
+	name := str(attrs, "gen_ai.agent.name")
+	id := str(attrs, "gen_ai.agent.id")
+	if name == "" && id == "" {
+		return nil
+	}
+	ctx := map[string]any{}
+	for k, keys := range map[string][]string{
+		"name":            {"gen_ai.agent.name"},
+		"id":              {"gen_ai.agent.id"},
+		"description":     {"gen_ai.agent.description"},
+		"conversation_id": {"gen_ai.conversation.id"},
+	} {
+		if v := str(attrs, keys...); v != "" {
+			ctx[k] = m.scrub.text(truncate(v, 256), c)
+		}
+	}
+	return ctx
+}
+
+// toolFields adds the tool call the error happened in to an agent context.
+func (m *mapper) toolFields(ctx map[string]any, attrs pcommon.Map, c *scrubCounts) map[string]any {
+	tool := str(attrs, "gen_ai.tool.name")
+	if tool == "" {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = map[string]any{}
+	}
+	ctx["tool"] = m.scrub.text(truncate(tool, 256), c)
+	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
+		ctx["tool_call_id"] = m.scrub.text(truncate(id, 256), c)
+	}
+	return ctx
+}
+
+// setTags adds the llm, agent, route and error.type tags.
+func (m *mapper) setTags(ev *sentry.Event, errorType, route string, c *scrubCounts) {
+	if llm, ok := ev.Contexts["llm"]; ok {
+		if p, ok := llm["provider"].(string); ok {
+			ev.Tags["llm.provider"] = tagValue(p)
+		}
+		if model, ok := llm["model"].(string); ok {
+			ev.Tags["llm.model"] = tagValue(model)
+		} else if model, ok := llm["response_model"].(string); ok {
+			ev.Tags["llm.model"] = tagValue(model)
+		}
+	}
+	if agent, ok := ev.Contexts["agent"]; ok {
+		if n, ok := agent["name"].(string); ok {
+			ev.Tags["agent"] = tagValue(n)
+		}
+	}
+	if route != "" {
+		ev.Tags["route"] = tagValue(m.scrub.text(route, c))
+	}
+	if errorType != "" {
+		ev.Tags["error.type"] = tagValue(m.scrub.text(errorType, c))
+	}
+}
+
+func (m *mapper) otelContext(attrs, res pcommon.Map, extra map[string]any, c *scrubCounts) map[string]any {
+	ctx := map[string]any{}
+	if a := m.attrMap(attrs, 1, maxAttrs, c); len(a) > 0 {
+		ctx["attributes"] = a
+	}
+	if r := m.attrMap(res, 1, maxAttrs, c); len(r) > 0 {
+		ctx["resource"] = r
+	}
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	return ctx
+}
