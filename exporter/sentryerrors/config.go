@@ -71,8 +71,8 @@ type Config struct {
 	// TLS settings for the connection to Sentry (the DSN decides the endpoint).
 	TLS configtls.ClientConfig `mapstructure:"tls"`
 
-	TimeoutConfig exporterhelper.TimeoutConfig                           `mapstructure:",squash"`
-	RetryConfig   configretry.BackOffConfig                              `mapstructure:"retry_on_failure"`
+	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
+	RetryConfig   configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 
 	// prevent unkeyed literal initialization

@@ -116,7 +116,9 @@ func createTraces(ctx context.Context, set exporter.Settings, cfg component.Conf
 		return nil, err
 	}
 	inner, err := xexporterhelper.NewTracesRequest(ctx, set,
-		func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) { return requestFromContext(ctx) },
+		func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) {
+			return requestFromContext(ctx)
+		},
 		sig.sender.push, helperOptions(cfg.(*Config), func(ctx context.Context) error {
 			sig.tb.Shutdown()
 			return release(ctx)
@@ -140,7 +142,9 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 		return nil, err
 	}
 	inner, err := xexporterhelper.NewLogsRequest(ctx, set,
-		func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) { return requestFromContext(ctx) },
+		func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) {
+			return requestFromContext(ctx)
+		},
 		sig.sender.push, helperOptions(cfg.(*Config), func(ctx context.Context) error {
 			sig.tb.Shutdown()
 			return release(ctx)
