@@ -321,10 +321,15 @@ func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map
 			v = mainType
 		case "span.name":
 			v = name
-		case "attr":
-			v = str(attrs, p.key)
-		case "resource":
-			v = str(res, p.key)
+		case "attr", "resource":
+			if rule, deny := m.scrub.keyRule(p.key); deny {
+				c[rule]++
+				v = filtered
+			} else if p.kind == "attr" {
+				v = str(attrs, p.key)
+			} else {
+				v = str(res, p.key)
+			}
 		}
 		out = append(out, m.scrub.text(truncate(v, 256), c))
 	}

@@ -234,8 +234,8 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 			continue
 		}
 		val := str[l[10]:l[11]]
-		if val == filtered || val == `"`+filtered+`"` {
-			continue
+		if val == filtered || val == `"`+filtered+`"` || strings.EqualFold(val, "bearer") || strings.EqualFold(val, "basic") {
+			continue // already filtered, or the scheme of a credential the bearer rule filtered
 		}
 		b.WriteString(str[last:l[10]])
 		if strings.HasPrefix(val, `"`) {
