@@ -76,7 +76,7 @@ func newSignal(c *core, set exporter.Settings) (*signal, error) {
 	if err != nil {
 		return nil, err
 	}
-	tel := newTelemetry(tb)
+	tel := newTelemetry(tb, set.ID.String())
 	return &signal{core: c, tb: tb, tel: tel, sender: &sender{
 		targets: c.targets,
 		retry:   c.cfg.RetryConfig,

@@ -14,23 +14,27 @@ import (
 // telemetry records the exporter's own metrics with pre-built attribute sets.
 type telemetry struct {
 	tb      *metadata.TelemetryBuilder
+	sentOpt metric.AddOption
 	reasons [numReasons]metric.AddOption
 	rules   [numRules]metric.AddOption
 }
 
-func newTelemetry(tb *metadata.TelemetryBuilder) *telemetry {
-	t := &telemetry{tb: tb}
+// newTelemetry labels every series with the exporter's component ID, the label the
+// collector's own otelcol_exporter_* metrics use.
+func newTelemetry(tb *metadata.TelemetryBuilder, id string) *telemetry {
+	exp := attribute.String("exporter", id)
+	t := &telemetry{tb: tb, sentOpt: metric.WithAttributeSet(attribute.NewSet(exp))}
 	for i, n := range reasonNames {
-		t.reasons[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", n)))
+		t.reasons[i] = metric.WithAttributeSet(attribute.NewSet(exp, attribute.String("reason", n)))
 	}
 	for i, n := range ruleNames {
-		t.rules[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("rule", n)))
+		t.rules[i] = metric.WithAttributeSet(attribute.NewSet(exp, attribute.String("rule", n)))
 	}
 	return t
 }
 
 func (t *telemetry) sent(ctx context.Context, n int64) {
-	t.tb.ExporterSentryErrorsEventsSent.Add(ctx, n)
+	t.tb.ExporterSentryErrorsEventsSent.Add(ctx, n, t.sentOpt)
 }
 
 func (t *telemetry) dropped(ctx context.Context, r dropReason, n int64) {
