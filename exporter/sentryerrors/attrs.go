@@ -1,8 +1,11 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -130,4 +133,147 @@ func (m *mapper) attrMap(attrs pcommon.Map, depth, limit int, c *scrubCounts) ma
 		out[k] = m.value(v, depth, c)
 	}
 	return out
+}
+
+// attrsJSON encodes attributes as a JSON object, the way attrMap converts them, but
+// straight to bytes: an event's otel context holds every attribute of the span and its
+// resource, and encoding/json's reflective map encoding of them would cost more than the
+// rest of the event.
+func (m *mapper) attrsJSON(attrs pcommon.Map, limit int, c *scrubCounts) json.RawMessage {
+	if attrs.Len() == 0 {
+		return nil
+	}
+	buf := make([]byte, 0, 64*min(attrs.Len(), limit))
+	return m.appendAttrs(buf, attrs, 1, limit, c)
+}
+
+func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c *scrubCounts) []byte {
+	var arr [maxAttrs]string
+	keys := arr[:0]
+	for k := range attrs.All() {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	n := 0
+	for _, k := range keys {
+		if !m.cfg.IncludeGenAIContent && isGenAIContentKey(k) {
+			c[ruleGenAIContent]++
+			continue
+		}
+		if n >= limit {
+			buf = append(buf, `,"_truncated":true`...)
+			break
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		if rule, deny := m.scrub.keyRule(k); deny {
+			c[rule]++
+			buf = appendJSONString(buf, filtered)
+			continue
+		}
+		v, _ := attrs.Get(k)
+		buf = m.appendValue(buf, v, depth, c)
+	}
+	return append(buf, '}')
+}
+
+func (m *mapper) appendValue(buf []byte, v pcommon.Value, depth int, c *scrubCounts) []byte {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return appendJSONString(buf, m.scrub.text(truncate(v.Str(), maxValueLen), c))
+	case pcommon.ValueTypeInt:
+		return strconv.AppendInt(buf, v.Int(), 10)
+	case pcommon.ValueTypeDouble:
+		f := v.Double()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return appendJSONString(buf, strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		return appendJSONFloat(buf, f)
+	case pcommon.ValueTypeBool:
+		return strconv.AppendBool(buf, v.Bool())
+	case pcommon.ValueTypeBytes:
+		return appendJSONString(buf, "<"+strconv.Itoa(v.Bytes().Len())+" bytes>")
+	case pcommon.ValueTypeSlice:
+		if depth >= maxNestedDepth {
+			return appendJSONString(buf, "[…]")
+		}
+		s := v.Slice()
+		buf = append(buf, '[')
+		for i := 0; i < min(s.Len(), maxCollection); i++ {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = m.appendValue(buf, s.At(i), depth+1, c)
+		}
+		return append(buf, ']')
+	case pcommon.ValueTypeMap:
+		if depth >= maxNestedDepth {
+			return appendJSONString(buf, "{…}")
+		}
+		return m.appendAttrs(buf, v.Map(), depth+1, maxCollection, c)
+	}
+	return append(buf, "null"...)
+}
+
+// jsonSafe marks the ASCII bytes that need no escaping in a JSON string.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(buf []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				buf = append(buf, '\\', b)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
 }

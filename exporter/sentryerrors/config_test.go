@@ -1,8 +1,10 @@
 package sentryerrors
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
 )
@@ -85,19 +89,42 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-// TestReadmeExample loads the example the README includes and builds an exporter from it.
+var envRef = regexp.MustCompile(`\$\{env:([A-Z0-9_]+):-([^}]*)\}`)
+
+// TestReadmeExample loads the example the README includes, with its ${env:...}
+// references resolved as the collector resolves them, and starts an exporter from it.
 func TestReadmeExample(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "readme_example.yaml"))
+	t.Setenv("SENTRY_DSN", "https://0123456789abcdef@o1.ingest.sentry.io/1")
+	example, err := os.ReadFile(filepath.Join("testdata", "readme_example.yaml"))
+	require.NoError(t, err)
+	resolved := envRef.ReplaceAllStringFunc(string(example), func(ref string) string {
+		m := envRef.FindStringSubmatch(ref)
+		if v, ok := os.LookupEnv(m[1]); ok {
+			return v
+		}
+		return m[2]
+	})
+	path := filepath.Join(t.TempDir(), "example.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(resolved), 0o600))
+	cm, err := confmaptest.LoadConf(path)
 	require.NoError(t, err)
 	sub, err := cm.Sub("exporters::sentry_errors")
 	require.NoError(t, err)
-	cfg := createDefaultConfig()
+	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, "billing-api", sortedKeys(cfg.DSNByService)[0])
+	assert.Equal(t, 100, cfg.FingerprintLimit.MaxEvents)
+	require.NotNil(t, cfg.QueueConfig.Get().StorageID)
+
+	// It starts (without the storage extension the queue would need, so without it here).
+	cfg.QueueConfig.Get().StorageID = nil
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, exp.Shutdown(context.Background()))
 
 	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	example, err := os.ReadFile(filepath.Join("testdata", "readme_example.yaml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(readme), strings.TrimSpace(string(example)), "README.md must show testdata/readme_example.yaml verbatim")
 }

@@ -17,13 +17,9 @@ func newItem[I any](func(*sentry.Event) (*I, error)) *I { return new(I) }
 
 func alloc[T any](p **T) { *p = new(T) }
 
-// encodeEvent returns the event JSON payload of ev, as sentry-go encodes an error event.
+// encodeEvent returns the event JSON payload of ev (see appendEventJSON).
 func encodeEvent(ev *sentry.Event) ([]byte, error) {
-	item, err := ev.ToEnvelopeItem()
-	if err != nil {
-		return nil, err
-	}
-	return item.Payload, nil
+	return appendEventJSON(make([]byte, 0, 4096), ev)
 }
 
 // encodeEnvelope wraps one event payload in an envelope: a header line (event_id,

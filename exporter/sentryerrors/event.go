@@ -547,11 +547,11 @@ func (m *mapper) setTags(ev *sentry.Event, errorType, route string, c *scrubCoun
 }
 
 func (m *mapper) otelContext(attrs, res pcommon.Map, extra map[string]any, c *scrubCounts) map[string]any {
-	ctx := map[string]any{}
-	if a := m.attrMap(attrs, 1, maxAttrs, c); len(a) > 0 {
+	ctx := make(map[string]any, 2+len(extra))
+	if a := m.attrsJSON(attrs, maxAttrs, c); len(a) > 0 {
 		ctx["attributes"] = a
 	}
-	if r := m.attrMap(res, 1, maxAttrs, c); len(r) > 0 {
+	if r := m.attrsJSON(res, maxAttrs, c); len(r) > 0 {
 		ctx["resource"] = r
 	}
 	for k, v := range extra {

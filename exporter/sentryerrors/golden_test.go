@@ -376,3 +376,38 @@ func TestLogSelection(t *testing.T) {
 	m = testMapper(t, func(c *Config) { c.MinSeverity = "warn" })
 	assert.Len(t, m.mapLogs(ld).events, 5)
 }
+
+// TestEncoderMatchesSentryGo holds the exporter's event encoder to sentry-go's: the same
+// JSON (as values) for every fixture.
+func TestEncoderMatchesSentryGo(t *testing.T) {
+	m := testMapper(t, func(c *Config) { c.Fingerprint = []string{"{{ default }}", "{{ span.name }}"} })
+	var events []*sentry.Event
+	for _, f := range []struct{ lang, typ, stack string }{
+		{"python", "ToolExecutionError", "python_tool_call.txt"},
+		{"java", "X", "java_causes.txt"},
+		{"go", "runtime.boundsError", "go_panic.txt"},
+		{"nodejs", "TypeError", "node_error.txt"},
+		{"dotnet", "System.InvalidOperationException", "dotnet_inner.txt"},
+	} {
+		for _, e := range m.mapTraces(agentTrace(t, f.lang, f.typ, "msg \"quoted\" <tag> & \u2028 \x01 é", f.stack)).events {
+			events = append(events, e.event)
+		}
+		for _, e := range m.mapLogs(errorLog(t, f.lang, f.typ, "log msg", f.stack)).events {
+			events = append(events, e.event)
+		}
+	}
+	for _, e := range scrubMapper(t, nil).mapTraces(plantTrace(t)).events {
+		events = append(events, e.event)
+	}
+	require.Len(t, events, 11)
+	for _, ev := range events {
+		ours, err := encodeEvent(ev)
+		require.NoError(t, err)
+		theirs, err := ev.MarshalJSON()
+		require.NoError(t, err)
+		var a, b any
+		require.NoError(t, json.Unmarshal(ours, &a), string(ours))
+		require.NoError(t, json.Unmarshal(theirs, &b))
+		assert.Equal(t, b, a)
+	}
+}

@@ -3,6 +3,8 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 import (
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -62,7 +64,19 @@ var (
 type scrubber struct {
 	extraKeys []string // lower case
 	patterns  []*regexp.Regexp
+
+	// keys caches keyRule: attribute and header names repeat from span to span.
+	keys     sync.Map // string -> keyVerdict
+	keysSize atomic.Int32
 }
+
+type keyVerdict struct {
+	rule scrubRule
+	deny bool
+}
+
+// maxCachedKeys bounds the key cache; names beyond it are checked every time.
+const maxCachedKeys = 4096
 
 func newScrubber(cfg ScrubConfig) *scrubber {
 	s := &scrubber{}
@@ -77,6 +91,20 @@ func newScrubber(cfg ScrubConfig) *scrubber {
 
 // keyRule reports whether values under key must be filtered, and by which rule.
 func (s *scrubber) keyRule(key string) (scrubRule, bool) {
+	if v, ok := s.keys.Load(key); ok {
+		kv := v.(keyVerdict)
+		return kv.rule, kv.deny
+	}
+	rule, deny := s.checkKey(key)
+	if s.keysSize.Load() < maxCachedKeys {
+		if _, loaded := s.keys.LoadOrStore(key, keyVerdict{rule: rule, deny: deny}); !loaded {
+			s.keysSize.Add(1)
+		}
+	}
+	return rule, deny
+}
+
+func (s *scrubber) checkKey(key string) (scrubRule, bool) {
 	if isDenyKey(key) {
 		return ruleDenyKey, true
 	}
@@ -190,7 +218,7 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 			run = 0
 		}
 	}
-	if hasSpace {
+	if hasSpace && containsFoldAny(str, credentialSchemes) {
 		str = replaceCount(bearerPattern, str, func(m []string) (string, bool) {
 			// "token" is also a plain English word: filter only what looks like a credential.
 			if strings.EqualFold(m[1], "token") && !looksLikeCredential(m[0][len(m[1])+len(m[2]):]) {
@@ -208,16 +236,69 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 			return filtered
 		})
 	}
-	if hasURL {
+	if hasURL && strings.IndexByte(str, '@') >= 0 {
 		str = replaceCount(urlCredPattern, str, func(m []string) (string, bool) { return m[1] + filtered + m[3], true }, ruleURLCredentials, c)
 	}
-	if hasSep {
+	if hasSep && (containsFoldAny(str, denyFragments) || s.hasExtraKey(str)) {
 		str = s.pairs(str, c)
 	}
 	for _, p := range s.patterns {
 		str = replaceCount(p, str, func([]string) (string, bool) { return filtered, true }, ruleCustomPattern, c)
 	}
 	return str
+}
+
+// credentialSchemes and denyFragments are cheap pre-checks: the regular expressions run
+// only on text that contains one of them.
+var (
+	credentialSchemes = []string{"bearer", "basic", "token"}
+	denyFragments     = []string{"auth", "cookie", "pass", "pwd", "secret", "token", "key", "credential", "dsn", "session"}
+)
+
+// containsFoldAny reports whether s contains any of the lower-case ASCII words, ignoring case.
+func containsFoldAny(s string, words []string) bool {
+	var first [256]bool
+	for _, w := range words {
+		first[w[0]] = true
+		if w[0] >= 'a' && w[0] <= 'z' {
+			first[w[0]-'a'+'A'] = true
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if !first[s[i]] {
+			continue
+		}
+		c := lowerByte(s[i])
+		for _, w := range words {
+			if c != w[0] || len(s)-i < len(w) {
+				continue
+			}
+			j := 1
+			for ; j < len(w); j++ {
+				if lowerByte(s[i+j]) != w[j] {
+					break
+				}
+			}
+			if j == len(w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func (s *scrubber) hasExtraKey(str string) bool {
+	if len(s.extraKeys) == 0 {
+		return false
+	}
+	return containsFoldAny(str, s.extraKeys)
 }
 
 // pairs filters the value of every key=value pair whose key is denied.

@@ -12,20 +12,20 @@ import (
 
 // Secrets planted in every place an event takes text from. None may reach the output.
 var planted = []string{
-	"sk-live-AbCdEf0123456789xyz",      // bearer token / api key
-	"hunter2-Passw0rd",                 // password
-	"4111 1111 1111 1111",              // card number (Visa test number)
-	"5500-0000-0000-0004",              // card number (Mastercard test number)
-	"ghp_refreshTokenValue998877",      // refresh token
-	"very-secret-cookie",               // cookie
-	"s3cr3t-client-secret",             // secret
-	"dbpassw0rd!",                      // URL credentials
-	"tenant-private-key-material",      // custom key
-	"INTERNAL-7731-ALPHA",              // custom pattern
+	"sk-live-AbCdEf0123456789xyz",       // bearer token / api key
+	"hunter2-Passw0rd",                  // password
+	"4111 1111 1111 1111",               // card number (Visa test number)
+	"5500-0000-0000-0004",               // card number (Mastercard test number)
+	"ghp_refreshTokenValue998877",       // refresh token
+	"very-secret-cookie",                // cookie
+	"s3cr3t-client-secret",              // secret
+	"dbpassw0rd!",                       // URL credentials
+	"tenant-private-key-material",       // custom key
+	"INTERNAL-7731-ALPHA",               // custom pattern
 	"find the quarterly numbers for q3", // GenAI prompt content
-	"The revenue was 4.2M",             // GenAI completion content
-	"user@example.com",                 // PII without send_default_pii
-	"203.0.113.7",                      // client IP without send_default_pii
+	"The revenue was 4.2M",              // GenAI completion content
+	"user@example.com",                  // PII without send_default_pii
+	"203.0.113.7",                       // client IP without send_default_pii
 }
 
 func plantTrace(t *testing.T) ptrace.Traces {
