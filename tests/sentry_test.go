@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	otellog "go.opentelemetry.io/otel/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -75,6 +76,7 @@ func agentRequest(t *testing.T, tp *sdktrace.TracerProvider) (trace.SpanContext,
 	_, tool := tracer.Start(ctx, "execute_tool web_search", trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "execute_tool"),
 		attribute.String("gen_ai.tool.name", "web_search"),
+		attribute.String("search.api_key", "sk-live-e2e-secret-0001"),
 	))
 	err := fmt.Errorf("tool web_search failed: %w", errors.New("search backend unreachable"))
 	tool.RecordError(err, trace.WithStackTrace(true))
@@ -247,4 +249,41 @@ service:
 	assert.Equal(t, toolSC.SpanID().String(), tr["span_id"])
 	assert.Equal(t, srv.Attempts()[0].Header["event_id"], evs[0]["event_id"], "the same event_id as before the restart")
 	c2.Stop(30 * time.Second)
+}
+
+func TestSentryReceivesErrorLog(t *testing.T) {
+	srv := harness.NewSentryServer(t)
+	c := harness.Start(t, harness.Options{Env: map[string]string{"SENTRY_DSN": srv.DSN()}})
+	lp := harness.LoggerProvider(t, c, "procode-agent")
+	logger := lp.Logger("procode.payments")
+	var info otellog.Record
+	info.SetSeverity(otellog.SeverityInfo)
+	info.SetBody(attribute.StringValue("charging order 1234"))
+	logger.Emit(context.Background(), info)
+	var rec otellog.Record
+	rec.SetSeverity(otellog.SeverityError)
+	rec.SetSeverityText("ERROR")
+	rec.SetBody(attribute.StringValue("payment failed with Authorization: Bearer sk-live-e2e-secret-0002"))
+	rec.AddAttributes(
+		attribute.String("exception.type", "ValueError"),
+		attribute.String("exception.message", "card declined"),
+		attribute.String("exception.stacktrace", "Traceback (most recent call last):\n  File \"/app/pay.py\", line 7, in charge\n    raise ValueError(\"card declined\")\nValueError: card declined\n"),
+	)
+	logger.Emit(context.Background(), rec)
+	require.NoError(t, lp.ForceFlush(context.Background()))
+
+	evs := srv.WaitEvents(t, 1, 30*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	require.Len(t, srv.Events(), 1, "the INFO record is not an event")
+	ev := evs[0]
+	assert.Equal(t, "error", ev["level"])
+	assert.Equal(t, "procode.payments", ev["logger"])
+	assert.Equal(t, "payment failed with Authorization: Bearer [Filtered]", ev["message"])
+	exc := ev["exception"].([]any)[0].(map[string]any)
+	assert.Equal(t, "ValueError", exc["type"])
+	frames := exc["stacktrace"].(map[string]any)["frames"].([]any)
+	require.Len(t, frames, 1)
+	assert.Equal(t, "charge", frames[0].(map[string]any)["function"])
+	assert.Equal(t, true, frames[0].(map[string]any)["in_app"])
+	c.Stop(30 * time.Second)
 }

@@ -19,7 +19,7 @@ func alloc[T any](p **T) { *p = new(T) }
 
 // encodeEvent returns the event JSON payload of ev (see appendEventJSON).
 func encodeEvent(ev *sentry.Event) ([]byte, error) {
-	return appendEventJSON(make([]byte, 0, 4096), ev)
+	return appendEventJSON(make([]byte, 0, 8192), ev)
 }
 
 // encodeEnvelope wraps one event payload in an envelope: a header line (event_id,

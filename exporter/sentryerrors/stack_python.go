@@ -42,7 +42,7 @@ func (p *stackParser) parsePython(text string) parsedStack {
 		switch {
 		case strings.HasPrefix(trimmed, "Traceback (most recent call last):"):
 			finish()
-			cur = &parsedException{}
+			cur = &parsedException{Frames: make([]sentry.Frame, 0, 8)}
 			inTrace = true
 		case cur == nil:
 			continue
