@@ -1,6 +1,7 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"sync"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
@@ -17,9 +18,21 @@ func newItem[I any](func(*sentry.Event) (*I, error)) *I { return new(I) }
 
 func alloc[T any](p **T) { *p = new(T) }
 
+// scratch buffers for encodeEvent: the payload is copied out at its exact size, so that
+// what the queue holds carries no spare capacity and no buffer grows per event.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
 // encodeEvent returns the event JSON payload of ev (see appendEventJSON).
 func encodeEvent(ev *sentry.Event) ([]byte, error) {
-	return appendEventJSON(make([]byte, 0, 8192), ev)
+	bp := scratch.Get().(*[]byte)
+	buf, err := appendEventJSON((*bp)[:0], ev)
+	out := make([]byte, len(buf))
+	copy(out, buf)
+	if cap(buf) <= 1<<20 {
+		*bp = buf[:0]
+		scratch.Put(bp)
+	}
+	return out, err
 }
 
 // encodeEnvelope wraps one event payload in an envelope: a header line (event_id,

@@ -174,8 +174,14 @@ func (w *jsonWriter) anyMap(m map[string]any) {
 		w.buf = append(w.buf, "null"...)
 		return
 	}
+	var arr [24]string
+	keys := arr[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	insertionSort(keys)
 	w.raw('{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range keys {
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}
@@ -184,6 +190,19 @@ func (w *jsonWriter) anyMap(m map[string]any) {
 		w.value(m[k])
 	}
 	w.buf = append(w.buf, '}')
+}
+
+// insertionSort sorts the few keys of a context map without allocating.
+func insertionSort(keys []string) {
+	if len(keys) > 24 {
+		slices.Sort(keys)
+		return
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
 }
 
 func (w *jsonWriter) value(v any) {

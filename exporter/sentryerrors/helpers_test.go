@@ -2,7 +2,13 @@ package sentryerrors
 
 import (
 	"net"
+	"net/http"
 	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
 
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -17,3 +23,15 @@ func listen(t *testing.T) net.Listener {
 	}
 	return ln
 }
+
+func mustTelemetryBuilder(t *testing.T) *metadata.TelemetryBuilder {
+	t.Helper()
+	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tb.Shutdown)
+	return tb
+}
+
+func srvClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }

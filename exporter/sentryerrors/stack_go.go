@@ -42,7 +42,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 			if j := strings.LastIndexByte(line, '['); j >= 0 {
 				state = strings.TrimSuffix(line[j+1:], "]:")
 			}
-			cur = &goroutine{id: id, state: state}
+			cur = &goroutine{id: id, state: state, frames: make([]sentry.Frame, 0, 16)}
 			gs = append(gs, cur)
 		case cur != nil && line != "" && line[0] != '\t' && line[0] != ' ' && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t"):
 			fn := line
@@ -73,16 +73,15 @@ func (p *stackParser) parseGo(text string) parsedStack {
 			}
 		}
 	}
-	main := gs[0]
-	frames := make([]sentry.Frame, len(main.frames))
-	copy(frames, main.frames)
-	frames, _ = boundFrames(reverseFrames(frames))
+	for _, g := range gs {
+		reverseFrames(g.frames)
+	}
+	frames, _ := boundFrames(gs[0].frames)
 	ps.Exceptions = []parsedException{{Type: typ, Value: val, Frames: frames}}
 	if len(gs) > 1 {
+		// The failing goroutine's thread shares the exception's frames: both are only read.
 		for i, g := range gs {
-			tf := make([]sentry.Frame, len(g.frames))
-			copy(tf, g.frames)
-			tf, omitted := boundFrames(reverseFrames(tf))
+			tf, omitted := boundFrames(g.frames)
 			ps.Threads = append(ps.Threads, sentry.Thread{
 				ID:         g.id,
 				Name:       "goroutine " + g.id + " [" + g.state + "]",

@@ -44,7 +44,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		case strings.HasPrefix(trimmed, "Suppressed: "):
 			suppressedIndent = indent
 		case strings.HasPrefix(trimmed, "Caused by: "):
-			cur = &section{header: []string{strings.TrimPrefix(trimmed, "Caused by: ")}}
+			cur = &section{header: []string{strings.TrimPrefix(trimmed, "Caused by: ")}, frames: make([]sentry.Frame, 0, 16)}
 			sections = append(sections, cur)
 		case strings.HasPrefix(trimmed, "at ") && cur != nil:
 			cur.frames = append(cur.frames, p.javaFrame(trimmed[3:]))
@@ -55,7 +55,13 @@ func (p *stackParser) parseJava(text string) parsedStack {
 				cur.frames = append(cur.frames, enclosing[len(enclosing)-n:]...)
 			}
 		case cur == nil:
-			cur = &section{header: []string{trimmed}}
+			// The JVM's default handler prefixes: Exception in thread "main" java.lang.X: msg
+			if rest, ok := strings.CutPrefix(trimmed, "Exception in thread \""); ok {
+				if i := strings.Index(rest, "\" "); i >= 0 {
+					trimmed = rest[i+2:]
+				}
+			}
+			cur = &section{header: []string{trimmed}, frames: make([]sentry.Frame, 0, 16)}
 			sections = append(sections, cur)
 		case len(cur.frames) == 0:
 			cur.header = append(cur.header, trimmed) // a multi-line message
@@ -69,9 +75,8 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		if len(s.header) > 1 {
 			val = strings.TrimSpace(val + "\n" + strings.Join(s.header[1:], "\n"))
 		}
-		frames := make([]sentry.Frame, len(s.frames))
-		copy(frames, s.frames)
-		frames, _ = boundFrames(reverseFrames(frames))
+		// "... N more" copied the enclosing frames while parsing: each section owns its slice.
+		frames, _ := boundFrames(reverseFrames(s.frames))
 		e := parsedException{Type: typ, Value: val, Frames: frames}
 		if j := strings.LastIndex(typ, "."); j > 0 {
 			e.Module = typ[:j]
