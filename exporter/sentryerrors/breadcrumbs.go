@@ -21,7 +21,7 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadc
 		Message:   m.scrub.text(truncate(span.Name(), 256), c),
 		Timestamp: span.EndTimestamp().AsTime().UTC(),
 		Level:     sentry.LevelInfo,
-		Data:      map[string]any{},
+		Data:      make(map[string]any, 8),
 	}
 	if span.Status().Code() == ptrace.StatusCodeError {
 		b.Level = sentry.LevelError
@@ -43,13 +43,11 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadc
 		b.Category = "gen_ai"
 		putData(b, "provider", str(attrs, "gen_ai.provider.name", "gen_ai.system"), m, c)
 		putData(b, "model", str(attrs, "gen_ai.request.model", "gen_ai.response.model"), m, c)
-		for k, keys := range map[string][]string{
-			"input_tokens":  {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"},
-			"output_tokens": {"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"},
-		} {
-			if f, ok := num(attrs, keys...); ok {
-				b.Data[k] = jsonNumber(f)
-			}
+		if f, ok := num(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"); ok {
+			b.Data["input_tokens"] = jsonNumber(f)
+		}
+		if f, ok := num(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"); ok {
+			b.Data["output_tokens"] = jsonNumber(f)
 		}
 		if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
 			b.Data["cost_usd"] = f

@@ -395,13 +395,23 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
 			r.Headers[canonicalHeader(name)] = filtered
 			continue
 		}
-		val := v.AsString()
-		if v.Type() == pcommon.ValueTypeSlice {
-			parts := make([]string, 0, v.Slice().Len())
-			for _, p := range v.Slice().All() {
+		var val string
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			val = v.Str()
+		case pcommon.ValueTypeSlice: // the semantic convention: one entry per header line
+			sl := v.Slice()
+			if sl.Len() == 1 {
+				val = sl.At(0).AsString()
+				break
+			}
+			parts := make([]string, 0, sl.Len())
+			for _, p := range sl.All() {
 				parts = append(parts, p.AsString())
 			}
 			val = strings.Join(parts, ",")
+		default:
+			val = v.AsString()
 		}
 		r.Headers[canonicalHeader(name)] = m.scrub.text(truncate(val, maxValueLen), c)
 	}
@@ -438,7 +448,7 @@ func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) map[string]any {
 	if provider == "" && model == "" {
 		return nil
 	}
-	ctx := map[string]any{}
+	ctx := make(map[string]any, 20)
 	put := func(k, v string) {
 		if v != "" {
 			ctx[k] = m.scrub.text(truncate(v, 256), c)
@@ -491,18 +501,20 @@ func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) map[string]any 
 	if name == "" && id == "" {
 		return nil
 	}
-	ctx := map[string]any{}
-	for k, keys := range map[string][]string{
-		"name":            {"gen_ai.agent.name"},
-		"id":              {"gen_ai.agent.id"},
-		"description":     {"gen_ai.agent.description"},
-		"conversation_id": {"gen_ai.conversation.id"},
-	} {
-		if v := str(attrs, keys...); v != "" {
-			ctx[k] = m.scrub.text(truncate(v, 256), c)
+	ctx := make(map[string]any, 6)
+	for _, f := range agentFields {
+		if v := str(attrs, f.attr); v != "" {
+			ctx[f.key] = m.scrub.text(truncate(v, 256), c)
 		}
 	}
 	return ctx
+}
+
+var agentFields = []struct{ key, attr string }{
+	{"name", "gen_ai.agent.name"},
+	{"id", "gen_ai.agent.id"},
+	{"description", "gen_ai.agent.description"},
+	{"conversation_id", "gen_ai.conversation.id"},
 }
 
 // toolFields adds the tool call the error happened in to an agent context.

@@ -15,7 +15,9 @@ import (
 //	httpx.ConnectError: [Errno 111] Connection refused
 func (p *stackParser) parsePython(text string) parsedStack {
 	var ps parsedStack
-	lines := strings.Split(text, "\n")
+	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
+	// One backing array for the frames of every exception of the chain.
+	pool := make([]sentry.Frame, 0, strings.Count(text, "File \""))
 	var cur *parsedException
 	inTrace := false
 	var msg []string
@@ -42,7 +44,7 @@ func (p *stackParser) parsePython(text string) parsedStack {
 		switch {
 		case strings.HasPrefix(trimmed, "Traceback (most recent call last):"):
 			finish()
-			cur = &parsedException{Frames: make([]sentry.Frame, 0, 8)}
+			cur = &parsedException{Frames: pool[len(pool):len(pool)]}
 			inTrace = true
 		case cur == nil:
 			continue
@@ -59,7 +61,12 @@ func (p *stackParser) parsePython(text string) parsedStack {
 					i++
 				}
 			}
-			cur.Frames = append(cur.Frames, f)
+			if len(pool) < cap(pool) {
+				pool = append(pool, f)
+				cur.Frames = pool[len(pool)-len(cur.Frames)-1 : len(pool)]
+			} else {
+				cur.Frames = append(cur.Frames, f)
+			}
 		case strings.HasPrefix(trimmed, "The above exception was the direct cause"),
 			strings.HasPrefix(trimmed, "During handling of the above exception"):
 			finish()

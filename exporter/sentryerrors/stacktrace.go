@@ -179,3 +179,15 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// splitLines splits text at newlines into out, which callers give stack room.
+func splitLines(text string, out []string) []string {
+	for {
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			return append(out, text)
+		}
+		out = append(out, text[:i])
+		text = text[i+1:]
+	}
+}
