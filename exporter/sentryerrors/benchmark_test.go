@@ -32,7 +32,7 @@ func BenchmarkMapAndEncode(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				res := m.mapTraces(td)
 				for _, e := range res.events {
-					if _, err := encodeEvent(e.event); err != nil {
+					if _, err := encodeEvent(e.event, e.ctx); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -88,10 +88,10 @@ func BenchmarkConsumeBatchWithoutErrors(b *testing.B) {
 // BenchmarkEncodeEvent is the encoding alone: one mapped event to its JSON payload.
 func BenchmarkEncodeEvent(b *testing.B) {
 	m := testMapper(b, nil)
-	ev := m.mapTraces(agentTrace(b, "python", "ToolExecutionError", "x", "python_tool_call.txt")).events[0].event
+	me := m.mapTraces(agentTrace(b, "python", "ToolExecutionError", "x", "python_tool_call.txt")).events[0]
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := encodeEvent(ev); err != nil {
+		if _, err := encodeEvent(me.event, me.ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

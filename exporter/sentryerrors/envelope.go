@@ -22,10 +22,10 @@ func alloc[T any](p **T) { *p = new(T) }
 // what the queue holds carries no spare capacity and no buffer grows per event.
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
-// encodeEvent returns the event JSON payload of ev (see appendEventJSON).
-func encodeEvent(ev *sentry.Event) ([]byte, error) {
+// encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON).
+func encodeEvent(ev *sentry.Event, cx *eventContexts) ([]byte, error) {
 	bp := scratch.Get().(*[]byte)
-	buf, err := appendEventJSON((*bp)[:0], ev)
+	buf, err := appendEventJSON((*bp)[:0], ev, cx)
 	out := make([]byte, len(buf))
 	copy(out, buf)
 	if cap(buf) <= 1<<20 {

@@ -123,8 +123,8 @@ type resourceInfo struct {
 	release     string
 	environment string
 	serverName  string
-	runtime     map[string]any
-	os          map[string]any
+	runtime     *runtimeContext
+	os          *osContext
 }
 
 func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
@@ -144,44 +144,17 @@ func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
 	if m.cfg.EnvironmentOverride != "" {
 		ri.environment = m.cfg.EnvironmentOverride
 	}
-	if name := str(a, "process.runtime.name"); name != "" || str(a, "process.runtime.version") != "" {
-		ri.runtime = compact(map[string]any{
-			"name":            name,
-			"version":         str(a, "process.runtime.version"),
-			"raw_description": str(a, "process.runtime.description"),
-		})
+	if name, version := str(a, "process.runtime.name"), str(a, "process.runtime.version"); name != "" || version != "" {
+		ri.runtime = &runtimeContext{name: name, version: version, rawDescription: str(a, "process.runtime.description")}
 	}
 	if name := str(a, "os.name", "os.type"); name != "" {
-		ri.os = compact(map[string]any{
-			"name":            name,
-			"version":         str(a, "os.version"),
-			"build":           str(a, "os.build_id"),
-			"raw_description": str(a, "os.description"),
-		})
+		ri.os = &osContext{name: name, version: str(a, "os.version"), build: str(a, "os.build_id"), rawDescription: str(a, "os.description")}
 	}
 	return ri
 }
 
-// compact drops empty values.
-func compact(m map[string]any) map[string]any {
-	for k, v := range m {
-		switch x := v.(type) {
-		case string:
-			if x == "" {
-				delete(m, k)
-			}
-		case nil:
-			delete(m, k)
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
-}
-
 // newEvent fills what every event of a resource has.
-func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) *sentry.Event {
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) (*sentry.Event, *eventContexts) {
 	ev := &sentry.Event{
 		EventID:     id,
 		Timestamp:   ts.UTC(),
@@ -190,19 +163,12 @@ func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *
 		Environment: m.scrub.text(ri.environment, c),
 		ServerName:  m.scrub.text(ri.serverName, c),
 		Sdk:         m.sdk,
-		Contexts:    make(map[string]sentry.Context, 8),
 		Tags:        make(map[string]string, 8),
 	}
 	if ri.service != "" {
 		ev.Tags["service"] = tagValue(m.scrub.text(ri.service, c))
 	}
-	if ri.runtime != nil {
-		ev.Contexts["runtime"] = ri.runtime
-	}
-	if ri.os != nil {
-		ev.Contexts["os"] = ri.os
-	}
-	return ev
+	return ev, &eventContexts{runtime: ri.runtime, os: ri.os}
 }
 
 // exceptionInput is what OTel says about one exception.
@@ -442,113 +408,102 @@ func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
 }
 
 // llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
-func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) map[string]any {
+func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) *llmContext {
 	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
-	model := str(attrs, "gen_ai.request.model", "gen_ai.response.model")
-	if provider == "" && model == "" {
+	model := str(attrs, "gen_ai.request.model")
+	responseModel := str(attrs, "gen_ai.response.model")
+	if provider == "" && model == "" && responseModel == "" {
 		return nil
 	}
-	ctx := make(map[string]any, 20)
-	put := func(k, v string) {
-		if v != "" {
-			ctx[k] = m.scrub.text(truncate(v, 256), c)
+	clean := func(v string) string {
+		if v == "" {
+			return v
 		}
+		return m.scrub.text(truncate(v, 256), c)
 	}
-	putNum := func(k string, keys ...string) (float64, bool) {
+	n := func(keys ...string) optNum {
 		f, ok := num(attrs, keys...)
-		if ok {
-			ctx[k] = jsonNumber(f)
-		}
-		return f, ok
+		return optNum{v: f, ok: ok}
 	}
-	put("provider", provider)
-	put("model", str(attrs, "gen_ai.request.model"))
-	put("response_model", str(attrs, "gen_ai.response.model"))
-	put("operation", str(attrs, "gen_ai.operation.name"))
-	in, okIn := putNum("input_tokens", "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens")
-	out, okOut := putNum("output_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens")
-	if _, ok := putNum("total_tokens", "gen_ai.usage.total_tokens", "llm.usage.total_tokens"); !ok && (okIn || okOut) {
-		ctx["total_tokens"] = jsonNumber(in + out)
+	l := &llmContext{
+		provider:            clean(provider),
+		model:               clean(model),
+		responseModel:       clean(responseModel),
+		operation:           clean(str(attrs, "gen_ai.operation.name")),
+		inputTokens:         n("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
+		outputTokens:        n("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
+		totalTokens:         n("gen_ai.usage.total_tokens", "llm.usage.total_tokens"),
+		cacheReadTokens:     n("gen_ai.usage.cache_read.input_tokens"),
+		cacheCreationTokens: n("gen_ai.usage.cache_creation.input_tokens"),
+		reasoningTokens:     n("gen_ai.usage.reasoning.output_tokens"),
+		cost:                n("gen_ai.usage.cost"),
+		costStatus:          clean(str(attrs, "llm_cost.status")),
+		priceID:             clean(str(attrs, "llm_cost.model")),
+		pricingVersion:      clean(str(attrs, "llm_cost.pricing_version")),
 	}
-	putNum("cache_read_input_tokens", "gen_ai.usage.cache_read.input_tokens")
-	putNum("cache_creation_input_tokens", "gen_ai.usage.cache_creation.input_tokens")
-	putNum("reasoning_output_tokens", "gen_ai.usage.reasoning.output_tokens")
-	if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
-		ctx["cost_usd"] = f
+	if !l.totalTokens.ok && (l.inputTokens.ok || l.outputTokens.ok) {
+		l.totalTokens = optNum{v: l.inputTokens.v + l.outputTokens.v, ok: true}
 	}
-	breakdown := map[string]any{}
-	for _, part := range []string{"input", "output", "cache_read", "cache_write", "reasoning"} {
-		if f, ok := num(attrs, "llm_cost.breakdown."+part); ok {
-			breakdown[part] = f
-		}
+	for i, p := range costParts {
+		l.breakdown[i] = n("llm_cost.breakdown." + p)
 	}
-	if len(breakdown) > 0 {
-		ctx["cost_breakdown_usd"] = breakdown
-	}
-	put("cost_status", str(attrs, "llm_cost.status"))
-	put("price_id", str(attrs, "llm_cost.model"))
-	put("pricing_version", str(attrs, "llm_cost.pricing_version"))
 	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
-		ctx["finish_reasons"] = m.value(v, 1, c)
+		l.finishReasons = m.appendValue(nil, v, 1, c)
 	}
-	return ctx
+	return l
 }
 
 // agentContext is the agent context at attrs, nil when attrs name no agent.
-func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) map[string]any {
+func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) *agentContext {
 	name := str(attrs, "gen_ai.agent.name")
 	id := str(attrs, "gen_ai.agent.id")
 	if name == "" && id == "" {
 		return nil
 	}
-	ctx := make(map[string]any, 6)
-	for _, f := range agentFields {
-		if v := str(attrs, f.attr); v != "" {
-			ctx[f.key] = m.scrub.text(truncate(v, 256), c)
+	clean := func(v string) string {
+		if v == "" {
+			return v
 		}
+		return m.scrub.text(truncate(v, 256), c)
 	}
-	return ctx
-}
-
-var agentFields = []struct{ key, attr string }{
-	{"name", "gen_ai.agent.name"},
-	{"id", "gen_ai.agent.id"},
-	{"description", "gen_ai.agent.description"},
-	{"conversation_id", "gen_ai.conversation.id"},
+	return &agentContext{
+		name:           clean(name),
+		id:             clean(id),
+		description:    clean(str(attrs, "gen_ai.agent.description")),
+		conversationID: clean(str(attrs, "gen_ai.conversation.id")),
+	}
 }
 
 // toolFields adds the tool call the error happened in to an agent context.
-func (m *mapper) toolFields(ctx map[string]any, attrs pcommon.Map, c *scrubCounts) map[string]any {
+func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts) *agentContext {
 	tool := str(attrs, "gen_ai.tool.name")
 	if tool == "" {
 		return ctx
 	}
 	if ctx == nil {
-		ctx = map[string]any{}
+		ctx = &agentContext{}
 	}
-	ctx["tool"] = m.scrub.text(truncate(tool, 256), c)
+	ctx.tool = m.scrub.text(truncate(tool, 256), c)
 	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
-		ctx["tool_call_id"] = m.scrub.text(truncate(id, 256), c)
+		ctx.toolCallID = m.scrub.text(truncate(id, 256), c)
 	}
 	return ctx
 }
 
 // setTags adds the llm, agent, route and error.type tags.
-func (m *mapper) setTags(ev *sentry.Event, errorType, route string, c *scrubCounts) {
-	if llm, ok := ev.Contexts["llm"]; ok {
-		if p, ok := llm["provider"].(string); ok {
-			ev.Tags["llm.provider"] = tagValue(p)
+func (m *mapper) setTags(ev *sentry.Event, cx *eventContexts, errorType, route string, c *scrubCounts) {
+	if l := cx.llm; l != nil {
+		if l.provider != "" {
+			ev.Tags["llm.provider"] = tagValue(l.provider)
 		}
-		if model, ok := llm["model"].(string); ok {
-			ev.Tags["llm.model"] = tagValue(model)
-		} else if model, ok := llm["response_model"].(string); ok {
-			ev.Tags["llm.model"] = tagValue(model)
+		if l.model != "" {
+			ev.Tags["llm.model"] = tagValue(l.model)
+		} else if l.responseModel != "" {
+			ev.Tags["llm.model"] = tagValue(l.responseModel)
 		}
 	}
-	if agent, ok := ev.Contexts["agent"]; ok {
-		if n, ok := agent["name"].(string); ok {
-			ev.Tags["agent"] = tagValue(n)
-		}
+	if a := cx.agent; a != nil && a.name != "" {
+		ev.Tags["agent"] = tagValue(a.name)
 	}
 	if route != "" {
 		ev.Tags["route"] = tagValue(m.scrub.text(route, c))
@@ -558,16 +513,6 @@ func (m *mapper) setTags(ev *sentry.Event, errorType, route string, c *scrubCoun
 	}
 }
 
-func (m *mapper) otelContext(attrs, res pcommon.Map, extra map[string]any, c *scrubCounts) map[string]any {
-	ctx := make(map[string]any, 2+len(extra))
-	if a := m.attrsJSON(attrs, maxAttrs, c); len(a) > 0 {
-		ctx["attributes"] = a
-	}
-	if r := m.attrsJSON(res, maxAttrs, c); len(r) > 0 {
-		ctx["resource"] = r
-	}
-	for k, v := range extra {
-		ctx[k] = v
-	}
-	return ctx
+func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrubCounts) *otelContext {
+	return &otelContext{attributes: m.attrsJSON(attrs, maxAttrs, c), resource: m.attrsJSON(res, maxAttrs, c)}
 }

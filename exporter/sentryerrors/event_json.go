@@ -16,9 +16,13 @@ import (
 // encoding/json, whose reflection and re-scanning of nested values cost several times
 // the rest of the exporter's work per event; the throughput target needs this path.
 // Events with fields the mapper never sets go through sentry-go instead.
-func appendEventJSON(buf []byte, ev *sentry.Event) ([]byte, error) {
+func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventContexts) ([]byte, error) {
 	if ev.Dist != "" || len(ev.Modules) > 0 || ev.DebugMeta != nil || len(ev.Attachments) > 0 || ev.Type != "" || ev.CheckIn != nil {
-		b, err := ev.MarshalJSON()
+		e := *ev
+		if !cx.empty() {
+			e.Contexts = cx.maps()
+		}
+		b, err := e.MarshalJSON()
 		return append(buf, b...), err
 	}
 	w := jsonWriter{buf: append(buf, '{')}
@@ -33,7 +37,10 @@ func appendEventJSON(buf []byte, ev *sentry.Event) ([]byte, error) {
 		}
 		w.raw(']')
 	}
-	if len(ev.Contexts) > 0 {
+	if !cx.empty() {
+		w.key("contexts")
+		cx.appendJSON(&w)
+	} else if len(ev.Contexts) > 0 {
 		w.key("contexts")
 		w.raw('{')
 		keys := sortedKeys(ev.Contexts)

@@ -158,7 +158,7 @@ func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.
 			s.tel.dropped(ctx, dropFingerprintLimit, 1)
 			continue
 		}
-		payload, err := encodeEvent(me.event)
+		payload, err := encodeEvent(me.event, me.ctx)
 		if err != nil {
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
 			s.tel.dropped(ctx, dropPermanentError, 1)

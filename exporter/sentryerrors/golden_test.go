@@ -29,9 +29,9 @@ func testMapper(t testing.TB, mutate func(*Config)) *mapper {
 }
 
 // eventJSON encodes ev the way the exporter sends it, indented for golden files.
-func eventJSON(t testing.TB, ev *sentry.Event) []byte {
+func eventJSON(t testing.TB, me mappedEvent) []byte {
 	t.Helper()
-	payload, err := encodeEvent(ev)
+	payload, err := encodeEvent(me.event, me.ctx)
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, json.Indent(&out, payload, "", "  "))
@@ -51,10 +51,10 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	assert.Equal(t, string(want), string(got), "event JSON differs from %s", path)
 }
 
-func decoded(t testing.TB, ev *sentry.Event) map[string]any {
+func decoded(t testing.TB, me mappedEvent) map[string]any {
 	t.Helper()
 	var m map[string]any
-	require.NoError(t, json.Unmarshal(eventJSON(t, ev), &m))
+	require.NoError(t, json.Unmarshal(eventJSON(t, me), &m))
 	return m
 }
 
@@ -209,7 +209,7 @@ func TestGoldenTraces(t *testing.T) {
 			m := testMapper(t, nil)
 			res := m.mapTraces(agentTrace(t, tt.lang, tt.typ, tt.msg, tt.stack))
 			require.Len(t, res.events, 1, "one exception event, one Sentry event (the ERROR status adds none)")
-			ev := res.events[0].event
+			ev := res.events[0]
 			got := eventJSON(t, ev)
 			checkGolden(t, tt.name, got)
 
@@ -280,7 +280,7 @@ func TestGoldenLogs(t *testing.T) {
 	m := testMapper(t, nil)
 	res := m.mapLogs(errorLog(t, "java", "com.example.orders.OrderProcessingException", "could not charge order 1234", "java_causes.txt"))
 	require.Len(t, res.events, 1, "the INFO record is not an event")
-	ev := res.events[0].event
+	ev := res.events[0]
 	checkGolden(t, "log_java", eventJSON(t, ev))
 	m2 := decoded(t, ev)
 	assert.Equal(t, "error", m2["level"])
@@ -303,7 +303,7 @@ func TestStatusOnlyErrorSpan(t *testing.T) {
 	m := testMapper(t, nil)
 	res := m.mapTraces(td)
 	require.Len(t, res.events, 1)
-	ev := decoded(t, res.events[0].event)
+	ev := decoded(t, res.events[0])
 	exc := exceptionsOf(ev)
 	require.Len(t, exc, 1)
 	assert.Equal(t, "500", exc[0]["type"])
@@ -381,7 +381,7 @@ func TestLogSelection(t *testing.T) {
 // JSON (as values) for every fixture.
 func TestEncoderMatchesSentryGo(t *testing.T) {
 	m := testMapper(t, func(c *Config) { c.Fingerprint = []string{"{{ default }}", "{{ span.name }}"} })
-	var events []*sentry.Event
+	var events []mappedEvent
 	for _, f := range []struct{ lang, typ, stack string }{
 		{"python", "ToolExecutionError", "python_tool_call.txt"},
 		{"java", "X", "java_causes.txt"},
@@ -390,19 +390,22 @@ func TestEncoderMatchesSentryGo(t *testing.T) {
 		{"dotnet", "System.InvalidOperationException", "dotnet_inner.txt"},
 	} {
 		for _, e := range m.mapTraces(agentTrace(t, f.lang, f.typ, "msg \"quoted\" <tag> & \u2028 \x01 é", f.stack)).events {
-			events = append(events, e.event)
+			events = append(events, e)
 		}
 		for _, e := range m.mapLogs(errorLog(t, f.lang, f.typ, "log msg", f.stack)).events {
-			events = append(events, e.event)
+			events = append(events, e)
 		}
 	}
 	for _, e := range scrubMapper(t, nil).mapTraces(plantTrace(t)).events {
-		events = append(events, e.event)
+		events = append(events, e)
 	}
 	require.Len(t, events, 11)
-	for _, ev := range events {
-		ours, err := encodeEvent(ev)
+	for _, me := range events {
+		ours, err := encodeEvent(me.event, me.ctx)
 		require.NoError(t, err)
+		// sentry-go encodes the same event with its contexts in sentry.Event's own form.
+		ev := *me.event
+		ev.Contexts = me.ctx.maps()
 		theirs, err := ev.MarshalJSON()
 		require.NoError(t, err)
 		var a, b any

@@ -116,7 +116,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	if ts.IsZero() {
 		ts = time.Now()
 	}
-	ev := m.newEvent(ri, id, ts, &c)
+	ev, cx := m.newEvent(ri, id, ts, &c)
 	sev := severityOf(lr)
 	ev.Level = levelOf(sev)
 	if sev == plog.SeverityNumberUnspecified {
@@ -151,33 +151,24 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	}
 
 	if !tid.IsEmpty() {
-		trace := map[string]any{"type": "trace", "trace_id": tid.String()}
+		cx.trace = &traceContext{traceID: tid.String()}
 		if !sid.IsEmpty() {
-			trace["span_id"] = sid.String()
+			cx.trace.spanID = sid.String()
 		}
-		ev.Contexts["trace"] = trace
 	}
-	if llm := m.llmContext(a, &c); llm != nil {
-		ev.Contexts["llm"] = llm
-	}
-	if agent := m.toolFields(m.agentContext(a, &c), a, &c); agent != nil {
-		ev.Contexts["agent"] = agent
-	}
+	cx.llm = m.llmContext(a, &c)
+	cx.agent = m.toolFields(m.agentContext(a, &c), a, &c)
 	ev.Request = m.request(a, &c)
 	ev.User = m.user(a, &c)
 	errorType := str(a, "error.type")
 	if errorType == "" {
 		errorType = mainType
 	}
-	m.setTags(ev, errorType, str(a, "http.route"), &c)
-	extra := map[string]any{"scope": ref.scope.Name()}
-	if lr.SeverityText() != "" {
-		extra["severity_text"] = lr.SeverityText()
-	}
-	if lr.EventName() != "" {
-		extra["event_name"] = lr.EventName()
-	}
-	ev.Contexts["otel"] = m.otelContext(a, ri.attrs, extra, &c)
+	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
+	cx.otel = m.otelContext(a, ri.attrs, &c)
+	cx.otel.scope = ref.scope.Name()
+	cx.otel.severityText = lr.SeverityText()
+	cx.otel.eventName = lr.EventName()
 
 	var bc []*sentry.Breadcrumb
 	for _, other := range byTrace[tid] {
@@ -188,5 +179,5 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	}
 	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
-	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
 }

@@ -87,8 +87,9 @@ func TestPartialDeliveryRetriesTheRest(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		td := toolErrorTrace(t)
 		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(4).SetSpanID([8]byte{1, 2, 3, 4, 5, 6, 7, byte(i)})
-		ev := m.mapTraces(td).events[0].event
-		p, err := encodeEvent(ev)
+		me := m.mapTraces(td).events[0]
+		ev := me.event
+		p, err := encodeEvent(ev, me.ctx)
 		require.NoError(t, err)
 		r.events = append(r.events, encodedEvent{eventID: string(ev.EventID), payload: p})
 	}

@@ -97,7 +97,7 @@ func TestScrubbingLeavesNoSecret(t *testing.T) {
 	m := scrubMapper(t, nil)
 	res := m.mapTraces(plantTrace(t))
 	require.Len(t, res.events, 1)
-	out := string(eventJSON(t, res.events[0].event))
+	out := string(eventJSON(t, res.events[0]))
 	for _, s := range planted {
 		assert.NotContains(t, out, s)
 	}
@@ -137,7 +137,7 @@ func TestScrubbingLogs(t *testing.T) {
 
 	res := scrubMapper(t, nil).mapLogs(ld)
 	require.Len(t, res.events, 1)
-	out := string(eventJSON(t, res.events[0].event))
+	out := string(eventJSON(t, res.events[0]))
 	for _, s := range planted {
 		assert.NotContains(t, out, s)
 	}
@@ -160,7 +160,7 @@ func TestPIIAndGenAIContentWhenAllowed(t *testing.T) {
 	ev := res.events[0].event
 	assert.Equal(t, "user@example.com", ev.User.Email)
 	assert.Equal(t, "203.0.113.7", ev.User.IPAddress)
-	assert.Contains(t, string(eventJSON(t, ev)), "find the quarterly numbers for q3")
+	assert.Contains(t, string(eventJSON(t, res.events[0])), "find the quarterly numbers for q3")
 }
 
 func TestScrubText(t *testing.T) {

@@ -28,6 +28,16 @@ func (p *stackParser) parseJava(text string) parsedStack {
 	var sections []*section
 	var cur *section
 	suppressedIndent := -1
+	// One backing array for every section's frames, "... N more" copies included.
+	pool := make([]sentry.Frame, 0, javaFrameCount(text))
+	add := func(fs ...sentry.Frame) {
+		if len(pool)+len(fs) <= cap(pool) && (len(cur.frames) == 0 || &cur.frames[len(cur.frames)-1] == &pool[len(pool)-1]) {
+			pool = append(pool, fs...)
+			cur.frames = pool[len(pool)-len(cur.frames)-len(fs) : len(pool) : len(pool)]
+			return
+		}
+		cur.frames = append(cur.frames, fs...)
+	}
 	for _, line := range strings.Split(text, "\n") {
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" {
@@ -44,15 +54,15 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		case strings.HasPrefix(trimmed, "Suppressed: "):
 			suppressedIndent = indent
 		case strings.HasPrefix(trimmed, "Caused by: "):
-			cur = &section{header: []string{strings.TrimPrefix(trimmed, "Caused by: ")}, frames: make([]sentry.Frame, 0, 16)}
+			cur = &section{header: []string{strings.TrimPrefix(trimmed, "Caused by: ")}}
 			sections = append(sections, cur)
 		case strings.HasPrefix(trimmed, "at ") && cur != nil:
-			cur.frames = append(cur.frames, p.javaFrame(trimmed[3:]))
+			add(p.javaFrame(trimmed[3:]))
 		case strings.HasPrefix(trimmed, "... ") && strings.HasSuffix(trimmed, " more") && cur != nil && len(sections) > 1:
 			n := atoi(strings.TrimPrefix(trimmed, "... "))
 			enclosing := sections[len(sections)-2].frames
 			if n > 0 && n <= len(enclosing) {
-				cur.frames = append(cur.frames, enclosing[len(enclosing)-n:]...)
+				add(enclosing[len(enclosing)-n:]...)
 			}
 		case cur == nil:
 			// The JVM's default handler prefixes: Exception in thread "main" java.lang.X: msg
@@ -61,7 +71,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 					trimmed = rest[i+2:]
 				}
 			}
-			cur = &section{header: []string{trimmed}, frames: make([]sentry.Frame, 0, 16)}
+			cur = &section{header: []string{trimmed}}
 			sections = append(sections, cur)
 		case len(cur.frames) == 0:
 			cur.header = append(cur.header, trimmed) // a multi-line message
@@ -84,6 +94,20 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		ps.Exceptions = append(ps.Exceptions, e)
 	}
 	return ps
+}
+
+// javaFrameCount is how many frames a trace yields: its "at" lines and what its
+// "... N more" lines stand for.
+func javaFrameCount(text string) int {
+	n := strings.Count(text, "at ")
+	for rest := text; ; {
+		i := strings.Index(rest, "... ")
+		if i < 0 {
+			return n
+		}
+		rest = rest[i+4:]
+		n += min(atoi(rest), 1024)
+	}
 }
 
 // javaFrame parses "com.example.Foo.bar(Foo.java:42)", with an optional class loader

@@ -37,6 +37,7 @@ var reasonNames = [numReasons]string{
 type mappedEvent struct {
 	route  string // the dsn_by_service key, "" for dsn
 	event  *sentry.Event
+	ctx    *eventContexts
 	scrubs scrubCounts
 }
 
@@ -221,7 +222,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	}
 
 	var c scrubCounts
-	ev := m.newEvent(ri, id, ts, &c)
+	ev, cx := m.newEvent(ri, id, ts, &c)
 	ev.Level = sentry.LevelError
 	ev.Logger = ref.scope.Name()
 	parsedType, panicked := m.exceptions(ev, ri, in, &c)
@@ -242,22 +243,16 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	root := chain[len(chain)-1]
 	ev.Transaction = m.scrub.text(truncate(root.span.Name(), 256), &c)
 
-	trace := map[string]any{
-		"type":     "trace",
-		"trace_id": tid.String(),
-		"span_id":  sid.String(),
-		"op":       spanOp(s),
-		"status":   spanStatus(s),
-	}
+	cx.trace = &traceContext{traceID: tid.String(), spanID: sid.String(), op: spanOp(s), status: spanStatus(s)}
 	if p := s.ParentSpanID(); !p.IsEmpty() {
-		trace["parent_span_id"] = p.String()
+		cx.trace.parentSpanID = p.String()
 	}
 	if s.Name() != "" {
-		trace["description"] = m.scrub.text(truncate(s.Name(), 256), &c)
+		cx.trace.description = m.scrub.text(truncate(s.Name(), 256), &c)
 	}
-	ev.Contexts["trace"] = trace
 
-	var llm, agent map[string]any
+	var llm *llmContext
+	var agent *agentContext
 	var req *sentry.Request
 	user := sentry.User{}
 	route2 := ""
@@ -265,7 +260,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 		a := r.span.Attributes()
 		if llm == nil {
 			if llm = m.llmContext(a, &c); llm != nil && i > 0 {
-				llm["span_id"] = r.span.SpanID().String()
+				llm.spanID = r.span.SpanID().String()
 			}
 		}
 		if agent == nil {
@@ -298,28 +293,22 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 		}
 		if last != nil {
 			if llm = m.llmContext(last.span.Attributes(), &c); llm != nil {
-				llm["span_id"] = last.span.SpanID().String()
+				llm.spanID = last.span.SpanID().String()
 			}
 		}
 	}
-	agent = m.toolFields(agent, attrs, &c)
-	if llm != nil {
-		ev.Contexts["llm"] = llm
-	}
-	if agent != nil {
-		ev.Contexts["agent"] = agent
-	}
+	cx.llm = llm
+	cx.agent = m.toolFields(agent, attrs, &c)
 	ev.Request = req
 	ev.User = user
 	errorType := str(attrs, "error.type")
 	if errorType == "" {
 		errorType = parsedType
 	}
-	m.setTags(ev, errorType, route2, &c)
-	ev.Contexts["otel"] = m.otelContext(attrs, ri.attrs, map[string]any{
-		"kind":  strings.ToLower(strings.TrimPrefix(s.Kind().String(), "Span")),
-		"scope": ref.scope.Name(),
-	}, &c)
+	m.setTags(ev, cx, errorType, route2, &c)
+	cx.otel = m.otelContext(attrs, ri.attrs, &c)
+	cx.otel.kind = strings.ToLower(strings.TrimPrefix(s.Kind().String(), "Span"))
+	cx.otel.scope = ref.scope.Name()
 
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
 	var bc []*sentry.Breadcrumb
@@ -342,7 +331,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
 
-	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
 }
 
 // spanOp names the span's operation the way Sentry's performance views do.
