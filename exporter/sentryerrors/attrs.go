@@ -228,12 +228,30 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// plainWord reports whether the 8 bytes of s at i are ASCII that JSON takes as is:
+// no high bit, no control character (for ASCII: bits 0x60 both clear), no '"', no '\\'.
+func plainWord(s string, i int) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	// hasZero(x) is non-zero exactly when some byte of x is zero.
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	return v&highs|hasZero(v&0x6060606060606060)|hasZero(v^0x2222222222222222)|hasZero(v^0x5c5c5c5c5c5c5c5c) == 0
+}
+
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(buf []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs escaping or is non-ASCII.
+		for i+8 <= len(s) && plainWord(s, i) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if jsonSafe[b] {
