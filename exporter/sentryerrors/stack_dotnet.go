@@ -24,7 +24,7 @@ func (p *stackParser) parseDotNet(text string) parsedStack {
 	}
 	var sections []*section // outermost first
 	target := -1            // the section frames currently belong to
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case trimmed == "":

@@ -27,7 +27,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 	}
 	var gs []*goroutine
 	var cur *goroutine
-	lines := strings.Split(text, "\n")
+	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		switch {

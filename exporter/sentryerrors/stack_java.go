@@ -38,7 +38,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		}
 		cur.frames = append(cur.frames, fs...)
 	}
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" {
 			continue

@@ -15,7 +15,7 @@ import (
 func (p *stackParser) parseNode(text string) parsedStack {
 	var header []string
 	var frames []sentry.Frame
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "at ") {
 			if f, ok := p.nodeFrame(trimmed[3:]); ok {

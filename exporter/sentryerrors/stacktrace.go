@@ -180,7 +180,7 @@ func atoi(s string) int {
 	return n
 }
 
-// splitLines splits text at newlines into out, which callers give stack room.
+// splitLines appends the lines of text (split at newlines) to out.
 func splitLines(text string, out []string) []string {
 	for {
 		i := strings.IndexByte(text, '\n')
