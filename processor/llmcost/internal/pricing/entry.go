@@ -54,14 +54,25 @@ func checkPrice(field string, v *float64) error {
 	return nil
 }
 
+// checkTokenPrice is checkPrice with the upper bound of a per-token price.
+func checkTokenPrice(field string, v *float64) error {
+	if err := checkPrice(field, v); err != nil {
+		return err
+	}
+	if v != nil && *v > MaxTokenPrice {
+		return fmt.Errorf("%s %v is above the most a token may cost (%g USD per million tokens)", field, *v, float64(MaxTokenPrice))
+	}
+	return nil
+}
+
 func (r *Rates) validate(prefix string) error {
 	return errors.Join(
-		checkPrice(prefix+"input_mtok", r.InputMTok),
-		checkPrice(prefix+"output_mtok", r.OutputMTok),
-		checkPrice(prefix+"cache_read_mtok", r.CacheReadMTok),
-		checkPrice(prefix+"cache_write_mtok", r.CacheWriteMTok),
-		checkPrice(prefix+"cache_write_1h_mtok", r.CacheWrite1hMTok),
-		checkPrice(prefix+"output_reasoning_mtok", r.OutputReasoningMTok),
+		checkTokenPrice(prefix+"input_mtok", r.InputMTok),
+		checkTokenPrice(prefix+"output_mtok", r.OutputMTok),
+		checkTokenPrice(prefix+"cache_read_mtok", r.CacheReadMTok),
+		checkTokenPrice(prefix+"cache_write_mtok", r.CacheWriteMTok),
+		checkTokenPrice(prefix+"cache_write_1h_mtok", r.CacheWrite1hMTok),
+		checkTokenPrice(prefix+"output_reasoning_mtok", r.OutputReasoningMTok),
 		checkPrice(prefix+"requests_kcount", r.RequestsKCount),
 	)
 }
