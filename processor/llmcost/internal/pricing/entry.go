@@ -82,8 +82,10 @@ func (r *Rates) empty() bool {
 		r.CacheWrite1hMTok == nil && r.OutputReasoningMTok == nil && r.RequestsKCount == nil
 }
 
-// Validate checks one entry; the error names the field and the bad value.
-func (e *Entry) Validate() error {
+// check checks one entry; the error names the field and the bad value. It is not named
+// Validate: the collector validates every nested struct that has a Validate method, and
+// would report each problem a second time, without the entry's index and id.
+func (e *Entry) check() error {
 	var errs []error
 	if strings.TrimSpace(e.ID) == "" {
 		errs = append(errs, errors.New("id must not be empty"))
@@ -122,7 +124,7 @@ func Models(entries []Entry) ([]*Model, error) {
 	var order []*Model
 	for i := range entries {
 		e := &entries[i]
-		if err := e.Validate(); err != nil {
+		if err := e.check(); err != nil {
 			return nil, fmt.Errorf("prices[%d] %q: %w", i, e.ID, err)
 		}
 		k := key{strings.ToLower(e.ID), strings.ToLower(e.Provider)}
@@ -141,7 +143,7 @@ func Models(entries []Entry) ([]*Model, error) {
 		}
 		for _, p := range m.Periods {
 			if p.StartDate == per.StartDate {
-				return nil, fmt.Errorf("prices[%d] %q: another entry with the same id and provider has the same start_date %q", i, e.ID, e.StartDate)
+				return nil, fmt.Errorf("prices[%d] %q: another entry with the same id and provider has the same start_date %q: give each entry of a price history its own start_date, or a different provider", i, e.ID, e.StartDate)
 			}
 		}
 		m.Periods = append(m.Periods, per)
