@@ -99,10 +99,11 @@ func pinned(cpu string) []string {
 func runScenario(b *testing.B, sc scenario, loadgenBin string) {
 	env := map[string]string{
 		// Production settings, not the test harness's fast ones.
-		"SPANMETRICS_FLUSH_INTERVAL": "15s",
-		"BATCH_TIMEOUT":              "1s",
-		"PPROF_ENDPOINT":             fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b)),
-		"LOG_LEVEL":                  "warn",
+		"SPANMETRICS_FLUSH_INTERVAL":   "15s",
+		"AGENT_METRICS_FLUSH_INTERVAL": "15s",
+		"BATCH_TIMEOUT":                "1s",
+		"PPROF_ENDPOINT":               fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b)),
+		"LOG_LEVEL":                    "warn",
 	}
 	if sc.sentry {
 		env["SENTRY_DSN"] = harness.NewSentryServer(b).DSN()

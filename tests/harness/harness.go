@@ -153,6 +153,7 @@ func Start(t testing.TB, opts Options) *Collector {
 		fmt.Sprintf("TELEMETRY_PORT=%d", ports.Telemetry),
 		fmt.Sprintf("READINESS_ENDPOINT=127.0.0.1:%d", ports.Readiness),
 		"SPANMETRICS_FLUSH_INTERVAL=1s",
+		"AGENT_METRICS_FLUSH_INTERVAL=1s",
 		"BATCH_TIMEOUT=200ms",
 	)
 	for k, v := range opts.Env {
