@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,8 @@ type traceIDSink struct {
 	mu     sync.Mutex
 	traces map[string]int
 	spans  int
+	// resource attribute key -> values seen
+	resource map[string]map[string]bool
 }
 
 func (s *traceIDSink) Export(_ context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
@@ -36,6 +39,12 @@ func (s *traceIDSink) Export(_ context.Context, req ptraceotlp.ExportRequest) (p
 	defer s.mu.Unlock()
 	rss := req.Traces().ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
+		for k, v := range rss.At(i).Resource().Attributes().All() {
+			if s.resource[k] == nil {
+				s.resource[k] = map[string]bool{}
+			}
+			s.resource[k][v.AsString()] = true
+		}
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
@@ -58,11 +67,33 @@ func (s *traceIDSink) snapshot() (map[string]int, int) {
 	return out, s.spans
 }
 
+func (s *traceIDSink) traceIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.traces))
+	for id := range s.traces {
+		out = append(out, id)
+	}
+	return out
+}
+
+// resourceValues lists the values of resource attribute key seen on any span, sorted.
+func (s *traceIDSink) resourceValues(key string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for v := range s.resource[key] {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func startTraceIDSink(t *testing.T) (*traceIDSink, string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := grpc.NewServer()
-	sink := &traceIDSink{traces: map[string]int{}}
+	sink := &traceIDSink{traces: map[string]int{}, resource: map[string]map[string]bool{}}
 	ptraceotlp.RegisterGRPCServer(srv, sink)
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(srv.Stop)
