@@ -186,7 +186,7 @@ type promConfig struct {
 func loadPromConfig(t *testing.T, path string) promConfig {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	require.NoError(t, err, "%s is missing", path)
+	require.NoError(t, err, "config/%s is missing", path)
 	var c promConfig
 	require.NoError(t, yaml.Unmarshal(b, &c))
 	return c
