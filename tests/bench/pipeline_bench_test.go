@@ -90,6 +90,9 @@ func buildLoadgen(b *testing.B) string {
 }
 
 func pinned(cpu string) []string {
+	if os.Getenv("BENCH_NO_PIN") != "" {
+		return nil
+	}
 	if _, err := exec.LookPath("taskset"); err != nil {
 		return nil
 	}
