@@ -222,6 +222,16 @@ func sendRepresentativeTraffic(t *testing.T, c *harness.Collector) []appMetric {
 	tool.End()
 	agent.SetStatus(codes.Error, "tool failed")
 	agent.End()
+	// A reasoning model (reasoning tokens) and a protocol switch (1xx), so that every
+	// token type and status class is on /metrics.
+	_, reasoning := tracer.Start(context.Background(), "chat o3", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "openai"),
+		attribute.String("gen_ai.request.model", "o3"), attribute.Int("gen_ai.usage.input_tokens", 800),
+		attribute.Int("gen_ai.usage.output_tokens", 900), attribute.Int("gen_ai.usage.reasoning.output_tokens", 700)))
+	reasoning.End()
+	_, upgrade := tracer.Start(context.Background(), "GET /ws", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+		attribute.String("http.request.method", "GET"), attribute.String("http.route", "/ws"), attribute.Int("http.response.status_code", 101)))
+	upgrade.End()
 	require.NoError(t, tp.ForceFlush(context.Background()))
 
 	// The app metrics, exactly as docs/app-metrics.md describes them.
@@ -250,8 +260,18 @@ func sendRepresentativeTraffic(t *testing.T, c *harness.Collector) []appMetric {
 				return name + " not yet on /metrics"
 			}
 		}
+		for _, class := range []string{"1xx", "2xx", "3xx", "4xx", "5xx"} {
+			if !e["http_server_requests_total"]["http_status_class"][class] {
+				return "no " + class + " request yet"
+			}
+		}
+		for _, typ := range []string{"input", "output", "cache_read", "cache_write", "reasoning"} {
+			if !e["llm_tokens_total"]["gen_ai_token_type"][typ] {
+				return "no " + typ + " tokens yet"
+			}
+		}
 		if !e["agent_invocations_total"]["outcome"]["error"] || !e["llm_requests_total"]["outcome"]["error"] ||
-			!e["http_server_requests_total"]["http_status_class"]["5xx"] {
+			!e["agent_tool_calls_total"]["outcome"]["error"] {
 			return "failures not yet counted"
 		}
 		return ""
