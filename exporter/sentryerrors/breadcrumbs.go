@@ -1,0 +1,240 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// spanBreadcrumb describes a span of the same trace that ended before the error: an
+// LLM call, a tool call, an HTTP or database call, or any other operation.
+func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadcrumb {
+	attrs := span.Attributes()
+	b := &sentry.Breadcrumb{
+		Type:      "default",
+		Category:  "span",
+		Message:   m.scrub.text(truncate(span.Name(), 256), c),
+		Timestamp: span.EndTimestamp().AsTime().UTC(),
+		Level:     sentry.LevelInfo,
+		Data:      make(map[string]any, 8),
+	}
+	if span.Status().Code() == ptrace.StatusCodeError {
+		b.Level = sentry.LevelError
+		b.Type = "error"
+		if msg := span.Status().Message(); msg != "" {
+			b.Data["status_message"] = m.scrub.text(truncate(msg, maxValueLen), c)
+		}
+	}
+	b.Data["duration_ms"] = float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6
+	op := str(attrs, "gen_ai.operation.name")
+	switch {
+	case op == "execute_tool":
+		b.Category = "gen_ai.tool"
+		putData(b, "tool", str(attrs, "gen_ai.tool.name"), m, c)
+	case op == "invoke_agent" || op == "create_agent":
+		b.Category = "gen_ai.agent"
+		putData(b, "agent", str(attrs, "gen_ai.agent.name"), m, c)
+	case op != "" || str(attrs, "gen_ai.request.model", "gen_ai.provider.name", "gen_ai.system") != "":
+		b.Category = "gen_ai"
+		putData(b, "provider", str(attrs, "gen_ai.provider.name", "gen_ai.system"), m, c)
+		putData(b, "model", str(attrs, "gen_ai.request.model", "gen_ai.response.model"), m, c)
+		if f, ok := num(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"); ok {
+			b.Data["input_tokens"] = jsonNumber(f)
+		}
+		if f, ok := num(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"); ok {
+			b.Data["output_tokens"] = jsonNumber(f)
+		}
+		if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
+			b.Data["cost_usd"] = f
+		}
+	case str(attrs, "http.request.method", "http.method") != "":
+		b.Type = "http"
+		b.Category = "http"
+		if span.Kind() == ptrace.SpanKindServer {
+			b.Category = "http.server"
+		}
+		putData(b, "method", str(attrs, "http.request.method", "http.method"), m, c)
+		if u := str(attrs, "url.full", "http.url"); u != "" {
+			putData(b, "url", cleanURL(u), m, c)
+		} else if route := str(attrs, "http.route"); route != "" {
+			putData(b, "url", route, m, c)
+		}
+		if f, ok := num(attrs, "http.response.status_code", "http.status_code"); ok {
+			b.Data["status_code"] = jsonNumber(f)
+		}
+	case str(attrs, "db.system.name", "db.system") != "":
+		b.Type = "query"
+		b.Category = "db.query"
+		putData(b, "db.system", str(attrs, "db.system.name", "db.system"), m, c)
+		// The summary names the operation without the statement's values.
+		if s := str(attrs, "db.query.summary", "db.operation.name", "db.operation"); s != "" {
+			b.Message = m.scrub.text(truncate(s, 256), c)
+		}
+		putData(b, "collection", str(attrs, "db.collection.name", "db.sql.table"), m, c)
+	case str(attrs, "rpc.system") != "":
+		b.Category = "rpc"
+	case str(attrs, "messaging.system") != "":
+		b.Category = "messaging"
+	}
+	return b
+}
+
+func putData(b *sentry.Breadcrumb, k, v string, m *mapper, c *scrubCounts) {
+	if v == "" {
+		return
+	}
+	if rule, deny := m.scrub.keyRule(k); deny {
+		c[rule]++
+		b.Data[k] = filtered
+		return
+	}
+	b.Data[k] = m.scrub.text(truncate(v, maxValueLen), c)
+}
+
+// eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
+func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *sentry.Breadcrumb {
+	b := &sentry.Breadcrumb{
+		Type:      "default",
+		Category:  "span.event",
+		Message:   m.scrub.text(truncate(e.Name(), 256), c),
+		Timestamp: e.Timestamp().AsTime().UTC(),
+		Level:     sentry.LevelInfo,
+	}
+	if _, content := genAIContentEvents[e.Name()]; content && !m.cfg.IncludeGenAIContent {
+		c[ruleGenAIContent]++
+		b.Category = "gen_ai.content"
+		return b
+	}
+	if e.Name() == "exception" {
+		b.Type, b.Level, b.Category = "error", sentry.LevelError, "exception"
+		typ := str(e.Attributes(), "exception.type")
+		msg := str(e.Attributes(), "exception.message")
+		b.Message = m.scrub.text(truncate(typ+": "+msg, 512), c)
+		return b
+	}
+	if d := m.attrMap(e.Attributes(), 1, 16, c); len(d) > 0 {
+		b.Data = d
+	}
+	return b
+}
+
+// logBreadcrumb describes an earlier log record of the same trace.
+func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *sentry.Breadcrumb {
+	b := &sentry.Breadcrumb{
+		Type:      "default",
+		Category:  "log",
+		Timestamp: logTime(lr).UTC(),
+		Level:     levelOf(severityOf(lr)),
+	}
+	if b.Level == sentry.LevelError || b.Level == sentry.LevelFatal {
+		b.Type = "error"
+	}
+	if _, content := genAIContentEvents[lr.EventName()]; content && !m.cfg.IncludeGenAIContent {
+		c[ruleGenAIContent]++
+		b.Category = "gen_ai.content"
+		b.Message = lr.EventName()
+		return b
+	}
+	b.Message = m.scrub.text(truncate(lr.Body().AsString(), 512), c)
+	return b
+}
+
+// finishBreadcrumbs orders breadcrumbs oldest first and keeps the most recent max.
+func finishBreadcrumbs(bc []*sentry.Breadcrumb, max int) []*sentry.Breadcrumb {
+	if len(bc) == 0 || max == 0 {
+		return nil
+	}
+	sort.SliceStable(bc, func(i, j int) bool { return bc[i].Timestamp.Before(bc[j].Timestamp) })
+	if len(bc) > max {
+		bc = bc[len(bc)-max:]
+	}
+	for _, b := range bc {
+		if len(b.Data) == 0 {
+			b.Data = nil
+		}
+	}
+	return bc
+}
+
+func logTime(lr plog.LogRecord) time.Time {
+	if ts := lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	if ts := lr.ObservedTimestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	return time.Time{}
+}
+
+// severityOf is the record's severity number, read from its text when the number is unset.
+func severityOf(lr plog.LogRecord) plog.SeverityNumber {
+	if n := lr.SeverityNumber(); n != plog.SeverityNumberUnspecified {
+		return n
+	}
+	switch t := lowerASCII(lr.SeverityText()); {
+	case t == "":
+		return plog.SeverityNumberUnspecified
+	case hasAnyPrefix(t, "fatal", "crit", "emerg", "alert", "panic"):
+		return plog.SeverityNumberFatal
+	case hasAnyPrefix(t, "err", "severe"):
+		return plog.SeverityNumberError
+	case hasAnyPrefix(t, "warn"):
+		return plog.SeverityNumberWarn
+	case hasAnyPrefix(t, "info", "notice"):
+		return plog.SeverityNumberInfo
+	case hasAnyPrefix(t, "debug", "fine"):
+		return plog.SeverityNumberDebug
+	case hasAnyPrefix(t, "trace", "finest"):
+		return plog.SeverityNumberTrace
+	}
+	return plog.SeverityNumberUnspecified
+}
+
+func levelOf(n plog.SeverityNumber) sentry.Level {
+	switch {
+	case n >= plog.SeverityNumberFatal:
+		return sentry.LevelFatal
+	case n >= plog.SeverityNumberError:
+		return sentry.LevelError
+	case n >= plog.SeverityNumberWarn:
+		return sentry.LevelWarning
+	case n >= plog.SeverityNumberInfo:
+		return sentry.LevelInfo
+	case n == plog.SeverityNumberUnspecified:
+		return sentry.LevelInfo
+	}
+	return sentry.LevelDebug
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if len(s) >= len(p) && s[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+func timestampBytes(ts pcommon.Timestamp) []byte {
+	return []byte(strconv.FormatUint(uint64(ts), 10))
+}

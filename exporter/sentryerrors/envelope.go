@@ -1,0 +1,55 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"sync"
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+)
+
+// sentry-go's envelope types live in its internal protocol package: they cannot be
+// named here, but the sentry.Event methods that use them can, and type inference gives
+// us values of those types. So the envelope is built and serialised by sentry-go's own
+// code (Envelope.Serialize), not by a copy of the format.
+
+func newEnvelopeParts[H, E any](func(*sentry.Event, *H) (*E, error)) (*H, *E) { return new(H), new(E) }
+
+func newItem[I any](func(*sentry.Event) (*I, error)) *I { return new(I) }
+
+func alloc[T any](p **T) { *p = new(T) }
+
+// scratch buffers for encodeEvent: the payload is copied out at its exact size, so that
+// what the queue holds carries no spare capacity and no buffer grows per event.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+// encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON).
+func encodeEvent(ev *sentry.Event, cx *eventContexts) ([]byte, error) {
+	bp := scratch.Get().(*[]byte)
+	buf, err := appendEventJSON((*bp)[:0], ev, cx)
+	out := make([]byte, len(buf))
+	copy(out, buf)
+	if cap(buf) <= 1<<20 {
+		*bp = buf[:0]
+		scratch.Put(bp)
+	}
+	return out, err
+}
+
+// encodeEnvelope wraps one event payload in an envelope: a header line (event_id,
+// sent_at for Sentry's clock drift correction, sdk) and one item of type "event" with
+// its length. sent_at is set at each attempt, not when the event entered the queue.
+func encodeEnvelope(eventID string, payload []byte, sentAt time.Time, sdk *sentry.SdkInfo) ([]byte, error) {
+	hdr, env := newEnvelopeParts((*sentry.Event).ToEnvelope)
+	hdr.EventID = eventID
+	hdr.SentAt = sentAt.UTC()
+	hdr.Sdk = sdk
+	item := newItem((*sentry.Event).ToEnvelopeItem)
+	alloc(&item.Header)
+	item.Header.Type = "event"
+	n := len(payload)
+	item.Header.Length = &n
+	item.Payload = payload
+	env.Header = hdr
+	env.AddItem(item)
+	return env.Serialize()
+}

@@ -1,0 +1,518 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/fnv"
+	"net/url"
+	"strings"
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// mapper turns OTel errors into Sentry events. It holds only configuration and is safe
+// for concurrent use.
+type mapper struct {
+	cfg         *Config
+	scrub       *scrubber
+	stacks      stackParser
+	headerAllow map[string]struct{}
+	fingerprint []fingerprintPart
+	sdk         sentry.SdkInfo
+}
+
+func newMapper(cfg *Config, version string) *mapper {
+	fp, _ := parseFingerprint(cfg.Fingerprint) // validated in Config.Validate
+	allow := make(map[string]struct{}, len(cfg.RequestHeaders))
+	for _, h := range cfg.RequestHeaders {
+		allow[strings.ToLower(strings.TrimSpace(h))] = struct{}{}
+	}
+	if version == "" {
+		version = "dev"
+	}
+	return &mapper{
+		cfg:         cfg,
+		scrub:       newScrubber(cfg.Scrub),
+		stacks:      stackParser{exclude: cfg.InAppExclude},
+		headerAllow: allow,
+		fingerprint: fp,
+		sdk: sentry.SdkInfo{
+			Name:     "otelcol-procode.sentry_errors",
+			Version:  version,
+			Packages: []sentry.SdkPackage{{Name: "go:github.com/getsentry/sentry-go", Version: sentry.SDKVersion}},
+		},
+	}
+}
+
+// eventID derives the event_id from what identifies the error, so that delivering the
+// same span or log again gives the same id and Sentry drops the duplicate.
+func eventID(parts ...[]byte) sentry.EventID {
+	h := sha256.New()
+	var n [4]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	var sum [sha256.Size]byte
+	return sentry.EventID(hex.EncodeToString(h.Sum(sum[:0])[:16]))
+}
+
+// sampled decides sample_rate from the event_id, so that a retry gets the same answer.
+func sampled(id sentry.EventID, rate float64) bool {
+	if rate >= 1 {
+		return true
+	}
+	if rate <= 0 {
+		return false
+	}
+	b, err := hex.DecodeString(string(id[:16]))
+	if err != nil || len(b) < 8 {
+		return true
+	}
+	return float64(binary.BigEndian.Uint64(b)>>11)/float64(1<<53) < rate
+}
+
+// ignored reports whether typ is listed in ignore_exceptions.
+func ignored(list []string, typ string) bool {
+	if typ == "" {
+		return false
+	}
+	for _, e := range list {
+		if p, ok := strings.CutSuffix(e, "*"); ok {
+			if strings.HasPrefix(typ, p) {
+				return true
+			}
+		} else if e == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// platformOf maps telemetry.sdk.language to a Sentry platform.
+func platformOf(lang string) string {
+	switch lang {
+	case "python", "java", "go", "ruby", "php", "elixir":
+		return lang
+	case "nodejs":
+		return "node"
+	case "webjs":
+		return "javascript"
+	case "dotnet":
+		return "csharp"
+	case "cpp", "rust":
+		return "native"
+	case "swift":
+		return "cocoa"
+	case "erlang":
+		return "elixir"
+	}
+	return "other"
+}
+
+// resourceInfo is what every event of one resource shares.
+type resourceInfo struct {
+	attrs       pcommon.Map
+	service     string
+	lang        string
+	platform    string
+	release     string
+	environment string
+	serverName  string
+	runtime     *runtimeContext
+	os          *osContext
+}
+
+func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
+	a := res.Attributes()
+	ri := &resourceInfo{
+		attrs:      a,
+		service:    str(a, "service.name"),
+		lang:       str(a, "telemetry.sdk.language"),
+		release:    str(a, "service.version"),
+		serverName: str(a, "host.name"),
+	}
+	ri.platform = platformOf(ri.lang)
+	ri.environment = str(a, "deployment.environment.name", "deployment.environment")
+	if ri.environment == "" {
+		ri.environment = m.cfg.Environment
+	}
+	if m.cfg.EnvironmentOverride != "" {
+		ri.environment = m.cfg.EnvironmentOverride
+	}
+	if name, version := str(a, "process.runtime.name"), str(a, "process.runtime.version"); name != "" || version != "" {
+		ri.runtime = &runtimeContext{name: name, version: version, rawDescription: str(a, "process.runtime.description")}
+	}
+	if name := str(a, "os.name", "os.type"); name != "" {
+		ri.os = &osContext{name: name, version: str(a, "os.version"), build: str(a, "os.build_id"), rawDescription: str(a, "os.description")}
+	}
+	return ri
+}
+
+// newEvent fills what every event of a resource has.
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) (*sentry.Event, *eventContexts) {
+	ev := &sentry.Event{
+		EventID:     id,
+		Timestamp:   ts.UTC(),
+		Platform:    ri.platform,
+		Release:     m.scrub.text(ri.release, c),
+		Environment: m.scrub.text(ri.environment, c),
+		ServerName:  m.scrub.text(ri.serverName, c),
+		Sdk:         m.sdk,
+		Tags:        make(map[string]string, 8),
+	}
+	if ri.service != "" {
+		ev.Tags["service"] = tagValue(m.scrub.text(ri.service, c))
+	}
+	return ev, &eventContexts{runtime: ri.runtime, os: ri.os}
+}
+
+// exceptionInput is what OTel says about one exception.
+type exceptionInput struct {
+	typ, message, stacktrace string
+	mechanism                string
+}
+
+// exceptions builds the event's exception list, the root cause first and the raised
+// exception last, and the goroutine threads of a Go dump.
+func (m *mapper) exceptions(ev *sentry.Event, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
+	ps := m.stacks.parse(ri.lang, in.stacktrace)
+	if len(ps.Exceptions) == 0 {
+		ps.Exceptions = []parsedException{{}}
+	}
+	main := &ps.Exceptions[len(ps.Exceptions)-1]
+	// The attributes are what the SDK knew; the text fills what they lack.
+	if in.typ != "" {
+		main.Type = in.typ
+	}
+	if in.message != "" {
+		main.Value = in.message
+	}
+	if main.Type == "" && main.Value == "" {
+		main.Type = "Error"
+	}
+	out := make([]sentry.Exception, len(ps.Exceptions))
+	last := len(ps.Exceptions) - 1
+	for i, pe := range ps.Exceptions {
+		for j := range pe.Frames {
+			f := &pe.Frames[j]
+			if f.ContextLine != "" {
+				f.ContextLine = m.scrub.text(truncate(f.ContextLine, maxValueLen), c)
+			}
+		}
+		e := sentry.Exception{
+			Type:   truncate(pe.Type, 256),
+			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
+			Module: pe.Module,
+		}
+		if len(pe.Frames) > 0 {
+			e.Stacktrace = &sentry.Stacktrace{Frames: pe.Frames}
+		}
+		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
+		id := last - i
+		if i == last {
+			e.Mechanism = &sentry.Mechanism{Type: in.mechanism, ExceptionID: id}
+			if ps.Panic {
+				e.Mechanism.Type = "panic"
+				e.Mechanism.Handled = sentry.Pointer(false)
+			}
+		} else {
+			parent := id - 1
+			e.Mechanism = &sentry.Mechanism{Type: "chained", Source: "cause", ExceptionID: id, ParentID: &parent}
+		}
+		out[i] = e
+	}
+	if len(out) == 1 {
+		// A single exception needs no tree.
+		out[0].Mechanism.ExceptionID = 0
+	}
+	ev.Exception = out
+	ev.Threads = ps.Threads
+	return main.Type, ps.Panic
+}
+
+// groupKey approximates Sentry's default grouping for fingerprint_limit: service,
+// exception type and the innermost app frame, or the message when there is no frame.
+func groupKey(ev *sentry.Event) string {
+	h := fnv.New64a()
+	h.Write([]byte(ev.Tags["service"]))
+	if len(ev.Fingerprint) > 0 && !(len(ev.Fingerprint) == 1 && ev.Fingerprint[0] == "{{ default }}") {
+		for _, f := range ev.Fingerprint {
+			h.Write([]byte{0})
+			h.Write([]byte(f))
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	if n := len(ev.Exception); n > 0 {
+		e := ev.Exception[n-1]
+		h.Write([]byte(e.Type))
+		var top *sentry.Frame
+		if e.Stacktrace != nil {
+			for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
+				if e.Stacktrace.Frames[i].InApp {
+					top = &e.Stacktrace.Frames[i]
+					break
+				}
+			}
+		}
+		if top != nil {
+			h.Write([]byte(top.Module + "\x00" + top.Function + "\x00" + top.Filename))
+		} else {
+			h.Write([]byte(e.Value))
+		}
+	} else {
+		h.Write([]byte(ev.Message))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fingerprintValues renders the configured fingerprint for one event.
+func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map, c *scrubCounts) []string {
+	if len(m.fingerprint) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m.fingerprint))
+	for _, p := range m.fingerprint {
+		var v string
+		switch p.kind {
+		case "":
+			v = p.literal
+		case "default":
+			v = "{{ default }}"
+		case "exception.type":
+			v = mainType
+		case "span.name":
+			v = name
+		case "attr", "resource":
+			if rule, deny := m.scrub.keyRule(p.key); deny {
+				c[rule]++
+				v = filtered
+			} else if p.kind == "attr" {
+				v = str(attrs, p.key)
+			} else {
+				v = str(res, p.key)
+			}
+		}
+		out = append(out, m.scrub.text(truncate(v, 256), c))
+	}
+	return out
+}
+
+// cleanURL drops the query string, fragment and credentials of a URL.
+func cleanURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		return raw
+	}
+	u.RawQuery, u.Fragment, u.RawFragment, u.User, u.ForceQuery = "", "", "", nil, false
+	return u.String()
+}
+
+// request builds the event's HTTP request from a server or client span's attributes.
+func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
+	method := str(attrs, "http.request.method", "http.method")
+	if method == "" {
+		return nil
+	}
+	r := &sentry.Request{Method: method}
+	if full := str(attrs, "url.full", "http.url"); full != "" {
+		r.URL = cleanURL(full)
+	} else {
+		scheme := str(attrs, "url.scheme", "http.scheme")
+		host := str(attrs, "server.address", "http.host", "net.host.name")
+		path := str(attrs, "url.path", "http.target")
+		if i := strings.IndexAny(path, "?#"); i >= 0 {
+			path = path[:i]
+		}
+		if port := str(attrs, "server.port", "net.host.port"); port != "" && host != "" && !strings.Contains(host, ":") &&
+			!(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
+			host += ":" + port
+		}
+		switch {
+		case host != "" && scheme != "":
+			r.URL = scheme + "://" + host + path
+		case host != "":
+			r.URL = "http://" + host + path
+		default:
+			r.URL = path
+		}
+	}
+	r.URL = m.scrub.text(truncate(r.URL, maxValueLen), c)
+	for k, v := range attrs.All() {
+		name, ok := strings.CutPrefix(k, "http.request.header.")
+		if !ok {
+			continue
+		}
+		if _, allowed := m.headerAllow[strings.ToLower(name)]; !allowed {
+			continue
+		}
+		if r.Headers == nil {
+			r.Headers = make(map[string]string, 4)
+		}
+		if rule, deny := m.scrub.keyRule(name); deny {
+			c[rule]++
+			r.Headers[canonicalHeader(name)] = filtered
+			continue
+		}
+		var val string
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			val = v.Str()
+		case pcommon.ValueTypeSlice: // the semantic convention: one entry per header line
+			sl := v.Slice()
+			if sl.Len() == 1 {
+				val = sl.At(0).AsString()
+				break
+			}
+			parts := make([]string, 0, sl.Len())
+			for _, p := range sl.All() {
+				parts = append(parts, p.AsString())
+			}
+			val = strings.Join(parts, ",")
+		default:
+			val = v.AsString()
+		}
+		r.Headers[canonicalHeader(name)] = m.scrub.text(truncate(val, maxValueLen), c)
+	}
+	return r
+}
+
+func canonicalHeader(h string) string {
+	b := []byte(strings.ToLower(h))
+	upper := true
+	for i, ch := range b {
+		if upper && ch >= 'a' && ch <= 'z' {
+			b[i] = ch - 'a' + 'A'
+		}
+		upper = ch == '-' || ch == '_'
+	}
+	return string(b)
+}
+
+// user builds the event's user; email, name and IP address only with send_default_pii.
+func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
+	u := sentry.User{ID: m.scrub.text(truncate(str(attrs, "enduser.id", "user.id"), 256), c)}
+	if m.cfg.SendDefaultPII {
+		u.Email = truncate(str(attrs, "user.email", "enduser.email"), 256)
+		u.Username = truncate(str(attrs, "user.name", "enduser.name"), 256)
+		u.IPAddress = str(attrs, "client.address", "http.client_ip")
+	}
+	return u
+}
+
+// llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
+func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) *llmContext {
+	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
+	model := str(attrs, "gen_ai.request.model")
+	responseModel := str(attrs, "gen_ai.response.model")
+	if provider == "" && model == "" && responseModel == "" {
+		return nil
+	}
+	clean := func(v string) string {
+		if v == "" {
+			return v
+		}
+		return m.scrub.text(truncate(v, 256), c)
+	}
+	n := func(keys ...string) optNum {
+		f, ok := num(attrs, keys...)
+		return optNum{v: f, ok: ok}
+	}
+	l := &llmContext{
+		provider:            clean(provider),
+		model:               clean(model),
+		responseModel:       clean(responseModel),
+		operation:           clean(str(attrs, "gen_ai.operation.name")),
+		inputTokens:         n("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
+		outputTokens:        n("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
+		totalTokens:         n("gen_ai.usage.total_tokens", "llm.usage.total_tokens"),
+		cacheReadTokens:     n("gen_ai.usage.cache_read.input_tokens"),
+		cacheCreationTokens: n("gen_ai.usage.cache_creation.input_tokens"),
+		reasoningTokens:     n("gen_ai.usage.reasoning.output_tokens"),
+		cost:                n("gen_ai.usage.cost"),
+		costStatus:          clean(str(attrs, "llm_cost.status")),
+		priceID:             clean(str(attrs, "llm_cost.model")),
+		pricingVersion:      clean(str(attrs, "llm_cost.pricing_version")),
+	}
+	if !l.totalTokens.ok && (l.inputTokens.ok || l.outputTokens.ok) {
+		l.totalTokens = optNum{v: l.inputTokens.v + l.outputTokens.v, ok: true}
+	}
+	for i, p := range costParts {
+		l.breakdown[i] = n("llm_cost.breakdown." + p)
+	}
+	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
+		l.finishReasons = m.appendValue(nil, v, 1, c)
+	}
+	return l
+}
+
+// agentContext is the agent context at attrs, nil when attrs name no agent.
+func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) *agentContext {
+	name := str(attrs, "gen_ai.agent.name")
+	id := str(attrs, "gen_ai.agent.id")
+	if name == "" && id == "" {
+		return nil
+	}
+	clean := func(v string) string {
+		if v == "" {
+			return v
+		}
+		return m.scrub.text(truncate(v, 256), c)
+	}
+	return &agentContext{
+		name:           clean(name),
+		id:             clean(id),
+		description:    clean(str(attrs, "gen_ai.agent.description")),
+		conversationID: clean(str(attrs, "gen_ai.conversation.id")),
+	}
+}
+
+// toolFields adds the tool call the error happened in to an agent context.
+func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts) *agentContext {
+	tool := str(attrs, "gen_ai.tool.name")
+	if tool == "" {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = &agentContext{}
+	}
+	ctx.tool = m.scrub.text(truncate(tool, 256), c)
+	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
+		ctx.toolCallID = m.scrub.text(truncate(id, 256), c)
+	}
+	return ctx
+}
+
+// setTags adds the llm, agent, route and error.type tags.
+func (m *mapper) setTags(ev *sentry.Event, cx *eventContexts, errorType, route string, c *scrubCounts) {
+	if l := cx.llm; l != nil {
+		if l.provider != "" {
+			ev.Tags["llm.provider"] = tagValue(l.provider)
+		}
+		if l.model != "" {
+			ev.Tags["llm.model"] = tagValue(l.model)
+		} else if l.responseModel != "" {
+			ev.Tags["llm.model"] = tagValue(l.responseModel)
+		}
+	}
+	if a := cx.agent; a != nil && a.name != "" {
+		ev.Tags["agent"] = tagValue(a.name)
+	}
+	if route != "" {
+		ev.Tags["route"] = tagValue(m.scrub.text(route, c))
+	}
+	if errorType != "" {
+		ev.Tags["error.type"] = tagValue(m.scrub.text(errorType, c))
+	}
+}
+
+func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrubCounts) *otelContext {
+	return &otelContext{attributes: m.attrsJSON(attrs, maxAttrs, c), resource: m.attrsJSON(res, maxAttrs, c)}
+}

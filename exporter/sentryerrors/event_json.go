@@ -1,0 +1,478 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+)
+
+// appendEventJSON encodes an error event: the same JSON that sentry-go's
+// Event.MarshalJSON writes for the fields this exporter sets (a test holds the two
+// equal on every fixture), written straight to bytes. sentry-go encodes through
+// encoding/json, whose reflection and re-scanning of nested values cost several times
+// the rest of the exporter's work per event; the throughput target needs this path.
+// Events with fields the mapper never sets go through sentry-go instead.
+func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventContexts) ([]byte, error) {
+	if ev.Dist != "" || len(ev.Modules) > 0 || ev.DebugMeta != nil || len(ev.Attachments) > 0 || ev.Type != "" || ev.CheckIn != nil {
+		e := *ev
+		if !cx.empty() {
+			e.Contexts = cx.maps()
+		}
+		b, err := e.MarshalJSON()
+		return append(buf, b...), err
+	}
+	w := jsonWriter{buf: append(buf, '{')}
+	if len(ev.Breadcrumbs) > 0 {
+		w.key("breadcrumbs")
+		w.raw('[')
+		for i, b := range ev.Breadcrumbs {
+			if i > 0 {
+				w.raw(',')
+			}
+			w.breadcrumb(b)
+		}
+		w.raw(']')
+	}
+	if !cx.empty() {
+		w.key("contexts")
+		cx.appendJSON(&w)
+	} else if len(ev.Contexts) > 0 {
+		w.key("contexts")
+		w.raw('{')
+		keys := sortedKeys(ev.Contexts)
+		for i, k := range keys {
+			if i > 0 {
+				w.raw(',')
+			}
+			w.str(k)
+			w.raw(':')
+			w.anyMap(ev.Contexts[k])
+		}
+		w.raw('}')
+	}
+	w.optStr("environment", ev.Environment)
+	w.optStr("event_id", string(ev.EventID))
+	if len(ev.Fingerprint) > 0 {
+		w.key("fingerprint")
+		w.strings(ev.Fingerprint)
+	}
+	w.optStr("level", string(ev.Level))
+	w.optStr("message", ev.Message)
+	w.optStr("platform", ev.Platform)
+	w.optStr("release", ev.Release)
+	w.key("sdk")
+	w.sdk(&ev.Sdk)
+	w.optStr("server_name", ev.ServerName)
+	if len(ev.Threads) > 0 {
+		w.key("threads")
+		w.raw('[')
+		for i := range ev.Threads {
+			if i > 0 {
+				w.raw(',')
+			}
+			w.thread(&ev.Threads[i])
+		}
+		w.raw(']')
+	}
+	if len(ev.Tags) > 0 {
+		w.key("tags")
+		w.stringMap(ev.Tags)
+	}
+	if !ev.Timestamp.IsZero() {
+		w.key("timestamp")
+		w.time(ev.Timestamp)
+	}
+	w.optStr("transaction", ev.Transaction)
+	w.key("user")
+	w.user(&ev.User)
+	w.optStr("logger", ev.Logger)
+	if ev.Request != nil {
+		w.key("request")
+		w.request(ev.Request)
+	}
+	if len(ev.Exception) > 0 {
+		w.key("exception")
+		w.raw('[')
+		for i := range ev.Exception {
+			if i > 0 {
+				w.raw(',')
+			}
+			w.exception(&ev.Exception[i])
+		}
+		w.raw(']')
+	}
+	w.raw('}')
+	return w.buf, w.err
+}
+
+type jsonWriter struct {
+	buf []byte
+	err error
+}
+
+func (w *jsonWriter) raw(b byte) { w.buf = append(w.buf, b) }
+
+// key starts a field of the current object: a comma unless it is the object's first.
+func (w *jsonWriter) key(k string) {
+	if n := len(w.buf); n > 0 && w.buf[n-1] != '{' {
+		w.buf = append(w.buf, ',')
+	}
+	w.buf = appendJSONString(w.buf, k)
+	w.buf = append(w.buf, ':')
+}
+
+func (w *jsonWriter) str(s string) { w.buf = appendJSONString(w.buf, s) }
+
+func (w *jsonWriter) optStr(k, v string) {
+	if v != "" {
+		w.key(k)
+		w.str(v)
+	}
+}
+
+func (w *jsonWriter) optInt(k string, v int) {
+	if v != 0 {
+		w.key(k)
+		w.buf = strconv.AppendInt(w.buf, int64(v), 10)
+	}
+}
+
+func (w *jsonWriter) bool(k string, v bool) {
+	w.key(k)
+	w.buf = strconv.AppendBool(w.buf, v)
+}
+
+func (w *jsonWriter) time(t time.Time) {
+	w.buf = append(w.buf, '"')
+	w.buf = t.AppendFormat(w.buf, time.RFC3339Nano)
+	w.buf = append(w.buf, '"')
+}
+
+func (w *jsonWriter) strings(ss []string) {
+	w.raw('[')
+	for i, s := range ss {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.str(s)
+	}
+	w.buf = append(w.buf, ']')
+}
+
+func (w *jsonWriter) stringMap(m map[string]string) {
+	w.raw('{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.str(k)
+		w.buf = append(w.buf, ':')
+		w.str(m[k])
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) anyMap(m map[string]any) {
+	if m == nil {
+		w.buf = append(w.buf, "null"...)
+		return
+	}
+	var arr [24]string
+	keys := arr[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	insertionSort(keys)
+	w.raw('{')
+	for i, k := range keys {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.str(k)
+		w.buf = append(w.buf, ':')
+		w.value(m[k])
+	}
+	w.buf = append(w.buf, '}')
+}
+
+// insertionSort sorts the few keys of a context map without allocating.
+func insertionSort(keys []string) {
+	if len(keys) > 24 {
+		slices.Sort(keys)
+		return
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+}
+
+func (w *jsonWriter) value(v any) {
+	switch x := v.(type) {
+	case nil:
+		w.buf = append(w.buf, "null"...)
+	case string:
+		w.str(x)
+	case bool:
+		w.buf = strconv.AppendBool(w.buf, x)
+	case int:
+		w.buf = strconv.AppendInt(w.buf, int64(x), 10)
+	case int64:
+		w.buf = strconv.AppendInt(w.buf, x, 10)
+	case float64:
+		w.buf = appendJSONFloat(w.buf, x)
+	case json.RawMessage:
+		w.buf = append(w.buf, x...) // written by attrsJSON: valid and compact
+	case map[string]any:
+		w.anyMap(x)
+	case []any:
+		w.buf = append(w.buf, '[')
+		for i, e := range x {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.value(e)
+		}
+		w.buf = append(w.buf, ']')
+	case []string:
+		w.strings(x)
+	case map[string]string:
+		w.stringMap(x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			w.err = err
+			b = []byte("null")
+		}
+		w.buf = append(w.buf, b...)
+	}
+}
+
+func (w *jsonWriter) sdk(s *sentry.SdkInfo) {
+	w.raw('{')
+	w.optStr("name", s.Name)
+	w.optStr("version", s.Version)
+	if len(s.Integrations) > 0 {
+		w.key("integrations")
+		w.strings(s.Integrations)
+	}
+	if len(s.Packages) > 0 {
+		w.key("packages")
+		w.buf = append(w.buf, '[')
+		for i, p := range s.Packages {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.raw('{')
+			w.optStr("name", p.Name)
+			w.optStr("version", p.Version)
+			w.buf = append(w.buf, '}')
+		}
+		w.buf = append(w.buf, ']')
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) user(u *sentry.User) {
+	w.raw('{')
+	w.optStr("id", u.ID)
+	w.optStr("email", u.Email)
+	w.optStr("ip_address", u.IPAddress)
+	w.optStr("username", u.Username)
+	w.optStr("name", u.Name)
+	if len(u.Data) > 0 {
+		w.key("data")
+		w.stringMap(u.Data)
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) request(r *sentry.Request) {
+	w.raw('{')
+	w.optStr("url", r.URL)
+	w.optStr("method", r.Method)
+	w.optStr("data", r.Data)
+	w.optStr("query_string", r.QueryString)
+	w.optStr("cookies", r.Cookies)
+	if len(r.Headers) > 0 {
+		w.key("headers")
+		w.stringMap(r.Headers)
+	}
+	if len(r.Env) > 0 {
+		w.key("env")
+		w.stringMap(r.Env)
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) breadcrumb(b *sentry.Breadcrumb) {
+	w.raw('{')
+	w.optStr("type", b.Type)
+	w.optStr("category", b.Category)
+	w.optStr("message", b.Message)
+	if len(b.Data) > 0 {
+		w.key("data")
+		w.anyMap(b.Data)
+	}
+	w.optStr("level", string(b.Level))
+	if !b.Timestamp.IsZero() {
+		w.key("timestamp")
+		w.time(b.Timestamp)
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) stacktrace(st *sentry.Stacktrace) {
+	w.raw('{')
+	if len(st.Frames) > 0 {
+		w.key("frames")
+		w.buf = append(w.buf, '[')
+		for i := range st.Frames {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.frame(&st.Frames[i])
+		}
+		w.buf = append(w.buf, ']')
+	}
+	if len(st.FramesOmitted) > 0 {
+		w.key("frames_omitted")
+		w.buf = append(w.buf, '[')
+		for i, n := range st.FramesOmitted {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.buf = strconv.AppendUint(w.buf, uint64(n), 10)
+		}
+		w.buf = append(w.buf, ']')
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) frame(f *sentry.Frame) {
+	w.raw('{')
+	w.optStr("function", f.Function)
+	w.optStr("symbol", f.Symbol)
+	w.optStr("module", f.Module)
+	w.optStr("filename", f.Filename)
+	w.optStr("abs_path", f.AbsPath)
+	w.optInt("lineno", f.Lineno)
+	w.optInt("colno", f.Colno)
+	if len(f.PreContext) > 0 {
+		w.key("pre_context")
+		w.strings(f.PreContext)
+	}
+	w.optStr("context_line", f.ContextLine)
+	if len(f.PostContext) > 0 {
+		w.key("post_context")
+		w.strings(f.PostContext)
+	}
+	w.bool("in_app", f.InApp)
+	if len(f.Vars) > 0 {
+		w.key("vars")
+		w.anyMap(f.Vars)
+	}
+	w.optStr("package", f.Package)
+	w.optStr("instruction_addr", f.InstructionAddr)
+	w.optStr("addr_mode", f.AddrMode)
+	w.optStr("symbol_addr", f.SymbolAddr)
+	w.optStr("image_addr", f.ImageAddr)
+	w.optStr("platform", f.Platform)
+	if f.StackStart {
+		w.bool("stack_start", true)
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) exception(e *sentry.Exception) {
+	w.raw('{')
+	w.optStr("type", e.Type)
+	w.optStr("value", e.Value)
+	w.optStr("module", e.Module)
+	if e.ThreadID != 0 {
+		w.key("thread_id")
+		w.buf = strconv.AppendUint(w.buf, e.ThreadID, 10)
+	}
+	if e.Stacktrace != nil {
+		w.key("stacktrace")
+		w.stacktrace(e.Stacktrace)
+	}
+	if m := e.Mechanism; m != nil {
+		w.key("mechanism")
+		w.raw('{')
+		w.key("type")
+		w.str(m.Type)
+		w.optStr("description", m.Description)
+		w.optStr("help_link", m.HelpLink)
+		w.optStr("source", m.Source)
+		if m.Handled != nil {
+			w.bool("handled", *m.Handled)
+		}
+		if m.ParentID != nil {
+			w.key("parent_id")
+			w.buf = strconv.AppendInt(w.buf, int64(*m.ParentID), 10)
+		}
+		w.key("exception_id")
+		w.buf = strconv.AppendInt(w.buf, int64(m.ExceptionID), 10)
+		if m.IsExceptionGroup {
+			w.bool("is_exception_group", true)
+		}
+		if len(m.Data) > 0 {
+			w.key("data")
+			w.anyMap(m.Data)
+		}
+		w.buf = append(w.buf, '}')
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func (w *jsonWriter) thread(t *sentry.Thread) {
+	w.raw('{')
+	w.optStr("id", t.ID)
+	w.optStr("name", t.Name)
+	if t.Stacktrace != nil {
+		w.key("stacktrace")
+		w.stacktrace(t.Stacktrace)
+	}
+	if t.Crashed {
+		w.bool("crashed", true)
+	}
+	if t.Current {
+		w.bool("current", true)
+	}
+	w.buf = append(w.buf, '}')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendJSONFloat formats f as encoding/json does (ES6 number formatting).
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}

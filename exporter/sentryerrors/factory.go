@@ -1,0 +1,158 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
+)
+
+const (
+	defaultMaxBreadcrumbs = 50
+	defaultMinSeverity    = "error"
+)
+
+// defaultRequestHeaders may appear in an event's request; they carry no credentials.
+var defaultRequestHeaders = []string{
+	"accept", "accept-encoding", "accept-language", "content-length", "content-type",
+	"host", "referer", "user-agent", "x-request-id",
+}
+
+// NewFactory returns the factory of the sentry_errors exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		exporter.WithTraces(createTraces, metadata.TracesStability),
+		exporter.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		MinSeverity:    defaultMinSeverity,
+		MaxBreadcrumbs: defaultMaxBreadcrumbs,
+		RequestHeaders: append([]string(nil), defaultRequestHeaders...),
+		SampleRate:     1,
+		FingerprintLimit: FingerprintLimitConfig{
+			Window: time.Minute,
+		},
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 10 * time.Second},
+		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+	}
+}
+
+// The traces and logs exporters of one component share a core (rate limits per DSN,
+// fingerprint windows, one start message); it lives while either is in use.
+var (
+	coresMu sync.Mutex
+	cores   = map[*Config]*sharedCore{}
+)
+
+type sharedCore struct {
+	*core
+	refs int
+}
+
+func acquireCore(cfg *Config, set exporter.Settings) (*core, func(context.Context) error, error) {
+	coresMu.Lock()
+	defer coresMu.Unlock()
+	sc, ok := cores[cfg]
+	if !ok {
+		c, err := newCore(cfg, set)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc = &sharedCore{core: c}
+		cores[cfg] = sc
+	}
+	sc.refs++
+	var once sync.Once
+	release := func(context.Context) error {
+		once.Do(func() {
+			coresMu.Lock()
+			defer coresMu.Unlock()
+			sc.refs--
+			if sc.refs == 0 {
+				delete(cores, cfg)
+				sc.shutdown()
+			}
+		})
+		return nil
+	}
+	return sc.core, release, nil
+}
+
+func helperOptions(cfg *Config, release component.ShutdownFunc) []exporterhelper.Option {
+	return []exporterhelper.Option{
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		exporterhelper.WithTimeout(cfg.TimeoutConfig),
+		exporterhelper.WithRetry(cfg.RetryConfig),
+		xexporterhelper.WithQueueBatch(cfg.QueueConfig, xexporterhelper.QueueBatchSettings{Encoding: queueEncoding{}}),
+		exporterhelper.WithShutdown(release),
+	}
+}
+
+func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
+	c, release, err := acquireCore(cfg.(*Config), set)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := newSignal(c, set)
+	if err != nil {
+		_ = release(ctx)
+		return nil, err
+	}
+	inner, err := xexporterhelper.NewTracesRequest(ctx, set,
+		func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) {
+			return requestFromContext(ctx)
+		},
+		sig.sender.push, helperOptions(cfg.(*Config), func(ctx context.Context) error {
+			sig.tb.Shutdown()
+			return release(ctx)
+		})...)
+	if err != nil {
+		sig.tb.Shutdown()
+		_ = release(ctx)
+		return nil, err
+	}
+	return &tracesExporter{signal: sig, inner: inner}, nil
+}
+
+func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
+	c, release, err := acquireCore(cfg.(*Config), set)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := newSignal(c, set)
+	if err != nil {
+		_ = release(ctx)
+		return nil, err
+	}
+	inner, err := xexporterhelper.NewLogsRequest(ctx, set,
+		func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) {
+			return requestFromContext(ctx)
+		},
+		sig.sender.push, helperOptions(cfg.(*Config), func(ctx context.Context) error {
+			sig.tb.Shutdown()
+			return release(ctx)
+		})...)
+	if err != nil {
+		sig.tb.Shutdown()
+		_ = release(ctx)
+		return nil, err
+	}
+	return &logsExporter{signal: sig, inner: inner}, nil
+}

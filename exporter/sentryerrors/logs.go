@@ -1,0 +1,183 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// hasExceptionAttrs reports whether a log record carries exception.* attributes.
+func hasExceptionAttrs(lr plog.LogRecord) bool {
+	a := lr.Attributes()
+	for _, k := range [...]string{"exception.type", "exception.message", "exception.stacktrace"} {
+		if _, ok := a.Get(k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+type logRef struct {
+	lr    plog.LogRecord
+	res   *resourceInfo
+	scope pcommon.InstrumentationScope
+}
+
+// mapLogs turns the error log records of a batch into events.
+func (m *mapper) mapLogs(ld plog.Logs) mapResult {
+	var res mapResult
+	minSev, _ := parseSeverity(m.cfg.MinSeverity)
+	var errs []logRef
+	var errTraces map[pcommon.TraceID]struct{}
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		var ri *resourceInfo
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				if severityOf(lr) < minSev && !hasExceptionAttrs(lr) {
+					continue
+				}
+				if ri == nil {
+					ri = m.resource(rls.At(i).Resource())
+				}
+				errs = append(errs, logRef{lr: lr, res: ri, scope: sls.At(j).Scope()})
+				if tid := lr.TraceID(); !tid.IsEmpty() {
+					if errTraces == nil {
+						errTraces = map[pcommon.TraceID]struct{}{}
+					}
+					errTraces[tid] = struct{}{}
+				}
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return res
+	}
+	// Earlier records of the same trace become breadcrumbs.
+	var byTrace map[pcommon.TraceID][]plog.LogRecord
+	if len(errTraces) > 0 && m.cfg.MaxBreadcrumbs > 0 {
+		byTrace = make(map[pcommon.TraceID][]plog.LogRecord, len(errTraces))
+		for i := 0; i < rls.Len(); i++ {
+			sls := rls.At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				lrs := sls.At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					lr := lrs.At(k)
+					if _, ok := errTraces[lr.TraceID()]; ok {
+						byTrace[lr.TraceID()] = append(byTrace[lr.TraceID()], lr)
+					}
+				}
+			}
+		}
+	}
+	for _, ref := range errs {
+		m.logEvent(ref, byTrace, &res)
+	}
+	return res
+}
+
+func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogRecord, res *mapResult) {
+	lr, ri := ref.lr, ref.res
+	a := lr.Attributes()
+	tid, sid := lr.TraceID(), lr.SpanID()
+	body := lr.Body().AsString()
+	in := exceptionInput{
+		typ:        str(a, "exception.type"),
+		message:    str(a, "exception.message"),
+		stacktrace: str(a, "exception.stacktrace"),
+		mechanism:  "opentelemetry.log",
+	}
+	// A log record has no event index: its content identifies it.
+	id := eventID([]byte("log"), tid[:], sid[:], timestampBytes(lr.Timestamp()), timestampBytes(lr.ObservedTimestamp()),
+		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
+		[]byte(ri.service), []byte(ref.scope.Name()))
+
+	if ignored(m.cfg.IgnoreExceptions, in.typ) {
+		res.drops[dropFiltered]++
+		return
+	}
+	if !sampled(id, m.cfg.SampleRate) {
+		res.drops[dropSampled]++
+		return
+	}
+	route, ok := m.route(ri.service)
+	if !ok {
+		res.drops[dropNoDSN]++
+		return
+	}
+
+	var c scrubCounts
+	ts := logTime(lr)
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	ev, cx := m.newEvent(ri, id, ts, &c)
+	sev := severityOf(lr)
+	ev.Level = levelOf(sev)
+	if sev == plog.SeverityNumberUnspecified {
+		ev.Level = sentry.LevelError // only exception.* attributes brought it here
+	}
+	ev.Logger = ref.scope.Name()
+
+	_, genAIEvent := genAIContentEvents[lr.EventName()]
+	showBody := body != "" && body != in.message && !(genAIEvent && !m.cfg.IncludeGenAIContent)
+	if genAIEvent && !m.cfg.IncludeGenAIContent && body != "" {
+		c[ruleGenAIContent]++
+	}
+	mainType := in.typ
+	if in.typ != "" || in.message != "" || in.stacktrace != "" {
+		var panicked bool
+		mainType, panicked = m.exceptions(ev, ri, in, &c)
+		if ignored(m.cfg.IgnoreExceptions, mainType) {
+			res.drops[dropFiltered]++
+			return
+		}
+		if panicked {
+			ev.Level = sentry.LevelFatal
+		}
+	}
+	if showBody {
+		ev.Message = m.scrub.text(truncate(body, maxMessageLen), &c)
+	} else if len(ev.Exception) == 0 {
+		ev.Message = lr.EventName()
+		if ev.Message == "" {
+			ev.Message = lr.SeverityText() + " log record"
+		}
+	}
+
+	if !tid.IsEmpty() {
+		cx.trace = &traceContext{traceID: tid.String()}
+		if !sid.IsEmpty() {
+			cx.trace.spanID = sid.String()
+		}
+	}
+	cx.llm = m.llmContext(a, &c)
+	cx.agent = m.toolFields(m.agentContext(a, &c), a, &c)
+	ev.Request = m.request(a, &c)
+	ev.User = m.user(a, &c)
+	errorType := str(a, "error.type")
+	if errorType == "" {
+		errorType = mainType
+	}
+	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
+	cx.otel = m.otelContext(a, ri.attrs, &c)
+	cx.otel.scope = ref.scope.Name()
+	cx.otel.severityText = lr.SeverityText()
+	cx.otel.eventName = lr.EventName()
+
+	var bc []*sentry.Breadcrumb
+	for _, other := range byTrace[tid] {
+		if other == lr || logTime(other).After(ts) {
+			continue
+		}
+		bc = append(bc, m.logBreadcrumb(other, &c))
+	}
+	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+}

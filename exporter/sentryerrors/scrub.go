@@ -1,0 +1,536 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+)
+
+// filtered replaces every scrubbed value, the marker Sentry's own scrubbers use.
+const filtered = "[Filtered]"
+
+// scrubRule names why a value was removed; the values are the metric's rule attribute.
+type scrubRule int
+
+const (
+	ruleDenyKey scrubRule = iota
+	ruleCustomKey
+	ruleBearerToken
+	ruleCardNumber
+	ruleSecretPair
+	ruleURLCredentials
+	ruleCustomPattern
+	ruleGenAIContent
+	numRules
+)
+
+var ruleNames = [numRules]string{
+	ruleDenyKey:        "deny_key",
+	ruleCustomKey:      "custom_key",
+	ruleBearerToken:    "bearer_token",
+	ruleCardNumber:     "card_number",
+	ruleSecretPair:     "secret_pair",
+	ruleURLCredentials: "url_credentials",
+	ruleCustomPattern:  "custom_pattern",
+	ruleGenAIContent:   "genai_content",
+}
+
+// scrubCounts counts the values one mapping pass removed, by rule.
+type scrubCounts [numRules]int64
+
+// denyWords are the default deny list as word sequences. A key is split into words
+// (at punctuation and camelCase), so "X-Api-Key", "api_key" and "apiKey" all match
+// ["api","key"], while "gen_ai.usage.input_tokens" does not match ["token"].
+var denyWords = [][]string{
+	{"authorization"}, {"cookie"}, {"password"}, {"passwd"}, {"pwd"}, {"secret"},
+	{"token"}, {"api", "key"}, {"apikey"}, {"access", "token"}, {"refresh", "token"},
+	{"private", "key"}, {"privatekey"}, {"credentials"}, {"dsn"}, {"sentry", "key"},
+	{"session", "id"}, {"sessionid"}, {"x", "auth", "token"},
+}
+
+var (
+	bearerPattern = regexp.MustCompile(`(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9\-._~+/]{6,}=*`)
+	cardPattern   = regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`)
+	// scheme://user:password@host
+	urlCredPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)([^/\s@]+)(@)`)
+)
+
+// scrubber removes secrets from keys and values. It is safe for concurrent use.
+type scrubber struct {
+	extraKeys []string // lower case
+	patterns  []*regexp.Regexp
+
+	// keys caches keyRule: attribute and header names repeat from span to span.
+	keys     sync.Map // string -> keyVerdict
+	keysSize atomic.Int32
+}
+
+type keyVerdict struct {
+	rule scrubRule
+	deny bool
+}
+
+// maxCachedKeys bounds the key cache; names beyond it are checked every time.
+const maxCachedKeys = 4096
+
+func newScrubber(cfg ScrubConfig) *scrubber {
+	s := &scrubber{}
+	for _, k := range cfg.ExtraKeys {
+		s.extraKeys = append(s.extraKeys, strings.ToLower(strings.TrimSpace(k)))
+	}
+	for _, p := range cfg.ExtraPatterns {
+		s.patterns = append(s.patterns, regexp.MustCompile(p)) // validated in Config.Validate
+	}
+	return s
+}
+
+// keyRule reports whether values under key must be filtered, and by which rule.
+func (s *scrubber) keyRule(key string) (scrubRule, bool) {
+	if v, ok := s.keys.Load(key); ok {
+		kv := v.(keyVerdict)
+		return kv.rule, kv.deny
+	}
+	rule, deny := s.checkKey(key)
+	if s.keysSize.Load() < maxCachedKeys {
+		if _, loaded := s.keys.LoadOrStore(key, keyVerdict{rule: rule, deny: deny}); !loaded {
+			s.keysSize.Add(1)
+		}
+	}
+	return rule, deny
+}
+
+func (s *scrubber) checkKey(key string) (scrubRule, bool) {
+	if isDenyKey(key) {
+		return ruleDenyKey, true
+	}
+	if len(s.extraKeys) > 0 {
+		lk := strings.ToLower(key)
+		for _, k := range s.extraKeys {
+			if strings.Contains(lk, k) {
+				return ruleCustomKey, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// isDenyKey matches key's words against denyWords without allocating for short keys.
+func isDenyKey(key string) bool {
+	var buf [24]string
+	words := splitWords(key, buf[:0])
+	for _, dw := range denyWords {
+		if containsSeq(words, dw) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsSeq(words, seq []string) bool {
+	for i := 0; i+len(seq) <= len(words); i++ {
+		ok := true
+		for j, w := range seq {
+			if words[i+j] != w {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// splitWords splits key into lower-case words at non-alphanumerics and at camelCase
+// boundaries ("apiKey" -> api, key; "HTTPHeader" -> httpheader is fine for our list).
+func splitWords(key string, out []string) []string {
+	start := -1
+	lowerNeeded := false
+	flush := func(end int) {
+		if start >= 0 && end > start {
+			w := key[start:end]
+			if lowerNeeded {
+				w = strings.ToLower(w)
+			}
+			out = append(out, w)
+		}
+		start = -1
+		lowerNeeded = false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		isUpper := c >= 'A' && c <= 'Z'
+		isAlnum := isUpper || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+		if !isAlnum {
+			flush(i)
+			continue
+		}
+		if start < 0 {
+			start = i
+		} else if isUpper && key[i-1] >= 'a' && key[i-1] <= 'z' {
+			flush(i)
+			start = i
+		}
+		if isUpper {
+			lowerNeeded = true
+		}
+	}
+	flush(len(key))
+	return out
+}
+
+// text returns s without bearer tokens, card numbers, key=value secrets, URL
+// passwords and custom pattern matches, counting each replacement in c.
+func (s *scrubber) text(str string, c *scrubCounts) string {
+	if str == "" {
+		return str
+	}
+	var hasSep, hasURL, digitRun13, hasSpace bool
+	run := 0
+	for i := 0; i < len(str); i++ {
+		switch b := str[i]; {
+		case b >= '0' && b <= '9':
+			run++
+			if run >= 13 {
+				digitRun13 = true
+			}
+		case b == ' ' || b == '-':
+			// card numbers are often grouped: keep the run going
+			if b == ' ' {
+				hasSpace = true
+			}
+		case b == '=' || b == ':':
+			hasSep = true
+			run = 0
+			if b == ':' && i+2 < len(str) && str[i+1] == '/' && str[i+2] == '/' {
+				hasURL = true
+			}
+		default:
+			if b == '\t' || b == '\n' {
+				hasSpace = true
+			}
+			run = 0
+		}
+	}
+	if hasSpace && containsFoldAny(str, credentialSchemes) {
+		str = replaceCount(bearerPattern, str, func(m []string) (string, bool) {
+			// "token" is also a plain English word: filter only what looks like a credential.
+			if strings.EqualFold(m[1], "token") && !looksLikeCredential(m[0][len(m[1])+len(m[2]):]) {
+				return "", false
+			}
+			return m[1] + m[2] + filtered, true
+		}, ruleBearerToken, c)
+	}
+	if digitRun13 {
+		str = cardPattern.ReplaceAllStringFunc(str, func(m string) string {
+			if !luhn(m) {
+				return m
+			}
+			c[ruleCardNumber]++
+			return filtered
+		})
+	}
+	if hasURL && strings.IndexByte(str, '@') >= 0 {
+		str = replaceCount(urlCredPattern, str, func(m []string) (string, bool) { return m[1] + filtered + m[3], true }, ruleURLCredentials, c)
+	}
+	if hasSep && (containsFoldAny(str, denyFragments) || s.hasExtraKey(str)) {
+		str = s.pairs(str, c)
+	}
+	for _, p := range s.patterns {
+		str = replaceCount(p, str, func([]string) (string, bool) { return filtered, true }, ruleCustomPattern, c)
+	}
+	return str
+}
+
+// credentialSchemes and denyFragments are cheap pre-checks: the regular expressions run
+// only on text that contains one of them.
+var (
+	credentialSchemes = []string{"bearer", "basic", "token"}
+	denyFragments     = []string{"auth", "cookie", "pass", "pwd", "secret", "token", "key", "credential", "dsn", "session"}
+)
+
+// containsFoldAny reports whether s contains any of the lower-case ASCII words, ignoring case.
+func containsFoldAny(s string, words []string) bool {
+	var first [256]bool
+	for _, w := range words {
+		first[w[0]] = true
+		if w[0] >= 'a' && w[0] <= 'z' {
+			first[w[0]-'a'+'A'] = true
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if !first[s[i]] {
+			continue
+		}
+		c := lowerByte(s[i])
+		for _, w := range words {
+			if c != w[0] || len(s)-i < len(w) {
+				continue
+			}
+			j := 1
+			for ; j < len(w); j++ {
+				if lowerByte(s[i+j]) != w[j] {
+					break
+				}
+			}
+			if j == len(w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func (s *scrubber) hasExtraKey(str string) bool {
+	if len(s.extraKeys) == 0 {
+		return false
+	}
+	return containsFoldAny(str, s.extraKeys)
+}
+
+// pairs filters the value of every key=value, key: value or "key": "value" pair whose
+// key is denied. A hand-written scanner: this runs on most texts, and a regular
+// expression with submatches costs several times more.
+func (s *scrubber) pairs(str string, c *scrubCounts) string {
+	var b []byte // nil until the first replacement
+	last := 0
+	for i := 0; i < len(str); i++ {
+		if str[i] != '=' && str[i] != ':' {
+			continue
+		}
+		// The key: the word right before the separator, maybe quoted, maybe spaced.
+		k := i
+		for k > 0 && (str[k-1] == ' ' || str[k-1] == '\t') {
+			k--
+		}
+		if k > 0 && (str[k-1] == '"' || str[k-1] == '\'') {
+			k--
+		}
+		keyEnd := k
+		for k > 0 && isKeyByte(str[k-1]) {
+			k--
+		}
+		if k == keyEnd {
+			continue
+		}
+		if _, deny := s.keyRule(str[k:keyEnd]); !deny {
+			continue
+		}
+		// The value: after the separator and spaces, quoted or up to a delimiter.
+		v := i + 1
+		for v < len(str) && (str[v] == ' ' || str[v] == '\t') {
+			v++
+		}
+		if v >= len(str) {
+			continue
+		}
+		var valStart, valEnd int
+		if q := str[v]; q == '"' || q == '\'' {
+			end := strings.IndexByte(str[v+1:], q)
+			if end < 0 {
+				continue
+			}
+			valStart, valEnd = v+1, v+1+end // the quotes stay
+		} else {
+			valStart = v
+			valEnd = v
+			for valEnd < len(str) && !isValueEnd(str[valEnd]) {
+				valEnd++
+			}
+		}
+		val := str[valStart:valEnd]
+		if val == "" || val == filtered || strings.EqualFold(val, "bearer") || strings.EqualFold(val, "basic") {
+			continue // empty, already filtered, or the scheme of a credential the bearer rule filtered
+		}
+		if b == nil {
+			b = make([]byte, 0, len(str))
+		}
+		b = append(b, str[last:valStart]...)
+		b = append(b, filtered...)
+		last = valEnd
+		i = valEnd
+		c[ruleSecretPair]++
+	}
+	if b == nil {
+		return str
+	}
+	b = append(b, str[last:]...)
+	return string(b)
+}
+
+func isKeyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+func isValueEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ';', '&', ')', '}', ']', '"', '\'':
+		return true
+	}
+	return false
+}
+
+func replaceCount(re *regexp.Regexp, str string, repl func([]string) (string, bool), rule scrubRule, c *scrubCounts) string {
+	locs := re.FindAllStringSubmatchIndex(str, -1)
+	if locs == nil {
+		return str
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		groups := make([]string, len(l)/2)
+		for g := range groups {
+			if l[2*g] >= 0 {
+				groups[g] = str[l[2*g]:l[2*g+1]]
+			}
+		}
+		if groups[0] == filtered {
+			continue
+		}
+		r, ok := repl(groups)
+		if !ok {
+			continue
+		}
+		b.WriteString(str[last:l[0]])
+		b.WriteString(r)
+		last = l[1]
+		c[rule]++
+	}
+	if last == 0 && b.Len() == 0 {
+		return str
+	}
+	b.WriteString(str[last:])
+	return b.String()
+}
+
+// luhn reports whether the digits of s pass the Luhn checksum of card numbers.
+func luhn(s string) bool {
+	sum, n := 0, 0
+	double := false
+	for i := len(s) - 1; i >= 0; i-- {
+		ch := s[i]
+		if ch < '0' || ch > '9' {
+			continue
+		}
+		d := int(ch - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+		n++
+	}
+	return n >= 13 && n <= 19 && sum%10 == 0
+}
+
+// genAIContentKeys are attributes that carry prompts, completions, tool arguments and
+// results (OTel GenAI conventions, their deprecated forms, OpenLLMetry, OpenInference,
+// Vercel AI SDK). They are left out unless include_genai_content is set.
+var genAIContentKeys = map[string]struct{}{
+	"gen_ai.input.messages":      {},
+	"gen_ai.output.messages":     {},
+	"gen_ai.system_instructions": {},
+	"gen_ai.prompt":              {},
+	"gen_ai.completion":          {},
+	"gen_ai.tool.call.arguments": {},
+	"gen_ai.tool.call.result":    {},
+	"gen_ai.tool.definitions":    {},
+	"gen_ai.request.messages":    {},
+	"gen_ai.response.messages":   {},
+	"llm.prompts":                {},
+	"llm.completions":            {},
+	"input.value":                {},
+	"output.value":               {},
+	"ai.prompt":                  {},
+	"ai.prompt.messages":         {},
+	"ai.response.text":           {},
+	"ai.response.object":         {},
+	"ai.response.toolCalls":      {},
+	"traceloop.entity.input":     {},
+	"traceloop.entity.output":    {},
+}
+
+var genAIContentPrefixes = []string{
+	"gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages", "llm.output_messages",
+	"llm.prompts.", "llm.completions.", "ai.prompt.",
+}
+
+// genAIContentEvents are span event / log event names whose body and attributes are
+// message content.
+var genAIContentEvents = map[string]struct{}{
+	"gen_ai.user.message":                       {},
+	"gen_ai.system.message":                     {},
+	"gen_ai.assistant.message":                  {},
+	"gen_ai.tool.message":                       {},
+	"gen_ai.choice":                             {},
+	"gen_ai.content.prompt":                     {},
+	"gen_ai.content.completion":                 {},
+	"gen_ai.client.inference.operation.details": {},
+}
+
+func isGenAIContentKey(k string) bool {
+	if _, ok := genAIContentKeys[k]; ok {
+		return true
+	}
+	if !strings.HasPrefix(k, "gen_ai.") && !strings.HasPrefix(k, "llm.") && !strings.HasPrefix(k, "ai.") {
+		return false
+	}
+	for _, p := range genAIContentPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// tagValue makes s a valid Sentry tag value: one line, at most 200 characters.
+func tagValue(s string) string {
+	if strings.ContainsAny(s, "\n\r\t") {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return truncate(strings.TrimSpace(s), 200)
+}
+
+// looksLikeCredential reports whether v has the digits or length of a generated secret.
+func looksLikeCredential(v string) bool {
+	if len(v) >= 20 {
+		return true
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] >= '0' && v[i] <= '9' {
+			return len(v) >= 8
+		}
+	}
+	return false
+}

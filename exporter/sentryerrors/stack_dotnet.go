@@ -1,0 +1,95 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"strings"
+
+	sentry "github.com/getsentry/sentry-go"
+)
+
+var dotnetLibraryPrefixes = []string{"System.", "Microsoft.", "Newtonsoft.", "lambda_method"}
+
+// parseDotNet reads Exception.ToString(): the outer exception, each inner exception
+// after " ---> ", then the frames of the innermost exception first, each block closed by
+// "--- End of inner exception stack trace ---".
+//
+//	System.InvalidOperationException: Outer
+//	 ---> System.ArgumentNullException: Value cannot be null. (Parameter 'key')
+//	   at MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 42
+//	   --- End of inner exception stack trace ---
+//	   at MyApp.HomeController.Index() in /src/MyApp/HomeController.cs:line 17
+func (p *stackParser) parseDotNet(text string) parsedStack {
+	type section struct {
+		header []string
+		frames []sentry.Frame
+	}
+	var sections []*section // outermost first
+	target := -1            // the section frames currently belong to
+	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "":
+		case strings.HasPrefix(trimmed, "---> "):
+			sections = append(sections, &section{header: []string{strings.TrimPrefix(trimmed, "---> ")}})
+		case strings.HasPrefix(trimmed, "--- End of inner exception stack trace ---"):
+			if target > 0 {
+				target--
+			}
+		case strings.HasPrefix(trimmed, "--- End of stack trace from previous location"):
+		case strings.HasPrefix(trimmed, "at ") && len(sections) > 0:
+			if target < 0 {
+				target = len(sections) - 1
+			}
+			sections[target].frames = append(sections[target].frames, p.dotnetFrame(trimmed[3:]))
+		case len(sections) == 0:
+			sections = append(sections, &section{header: []string{trimmed}})
+		case target < 0:
+			last := sections[len(sections)-1]
+			last.header = append(last.header, trimmed)
+		}
+	}
+	var ps parsedStack
+	for i := len(sections) - 1; i >= 0; i-- {
+		s := sections[i]
+		typ, val := splitTypeValue(s.header[0])
+		if len(s.header) > 1 {
+			val = strings.TrimSpace(val + "\n" + strings.Join(s.header[1:], "\n"))
+		}
+		e := parsedException{Type: typ, Value: val}
+		if j := strings.LastIndex(typ, "."); j > 0 {
+			e.Module = typ[:j]
+		}
+		e.Frames, _ = boundFrames(reverseFrames(s.frames))
+		ps.Exceptions = append(ps.Exceptions, e)
+	}
+	return ps
+}
+
+// dotnetFrame parses "MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 42".
+func (p *stackParser) dotnetFrame(s string) sentry.Frame {
+	var f sentry.Frame
+	method := s
+	if i := strings.LastIndex(s, " in "); i >= 0 {
+		method = s[:i]
+		loc := s[i+len(" in "):]
+		if j := strings.LastIndex(loc, ":line "); j >= 0 {
+			f.Lineno = atoi(loc[j+len(":line "):])
+			loc = loc[:j]
+		}
+		f.AbsPath, f.Filename = loc, loc
+	}
+	if i := strings.IndexByte(method, '('); i >= 0 {
+		method = method[:i]
+	}
+	if i := strings.LastIndexByte(method, '.'); i > 0 {
+		f.Module, f.Function = method[:i], method[i+1:]
+	} else {
+		f.Function = method
+	}
+	f.InApp = !p.excluded(f.Module, f.AbsPath)
+	for _, pre := range dotnetLibraryPrefixes {
+		if strings.HasPrefix(method, pre) {
+			f.InApp = false
+		}
+	}
+	return f
+}

@@ -1,0 +1,155 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"strings"
+
+	sentry "github.com/getsentry/sentry-go"
+)
+
+// jdkPrefixes are packages of the JDK and the JVM languages' runtimes: not app code.
+var jdkPrefixes = []string{
+	"java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "kotlinx.coroutines.", "scala.",
+}
+
+// parseJava reads a Throwable.printStackTrace text with its "Caused by:" chain.
+// "... N more" lines are filled in from the enclosing trace, whose last N frames they
+// stand for. Suppressed exceptions are skipped.
+//
+//	java.lang.IllegalStateException: order failed
+//		at com.example.OrderService.process(OrderService.java:42)
+//	Caused by: java.io.IOException: Connection reset
+//		at java.base/sun.nio.ch.SocketDispatcher.read0(Native Method)
+//		... 2 more
+func (p *stackParser) parseJava(text string) parsedStack {
+	type section struct {
+		header []string
+		frames []sentry.Frame // innermost first, as printed
+	}
+	var sections []*section
+	var cur *section
+	suppressedIndent := -1
+	// One backing array for every section's frames, "... N more" copies included.
+	pool := make([]sentry.Frame, 0, javaFrameCount(text))
+	add := func(fs ...sentry.Frame) {
+		if len(pool)+len(fs) <= cap(pool) && (len(cur.frames) == 0 || &cur.frames[len(cur.frames)-1] == &pool[len(pool)-1]) {
+			pool = append(pool, fs...)
+			cur.frames = pool[len(pool)-len(cur.frames)-len(fs) : len(pool) : len(pool)]
+			return
+		}
+		cur.frames = append(cur.frames, fs...)
+	}
+	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" {
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " \t"))
+		if suppressedIndent >= 0 {
+			if indent > suppressedIndent {
+				continue
+			}
+			suppressedIndent = -1
+		}
+		switch {
+		case strings.HasPrefix(trimmed, "Suppressed: "):
+			suppressedIndent = indent
+		case strings.HasPrefix(trimmed, "Caused by: "):
+			cur = &section{header: []string{strings.TrimPrefix(trimmed, "Caused by: ")}}
+			sections = append(sections, cur)
+		case strings.HasPrefix(trimmed, "at ") && cur != nil:
+			add(p.javaFrame(trimmed[3:]))
+		case strings.HasPrefix(trimmed, "... ") && strings.HasSuffix(trimmed, " more") && cur != nil && len(sections) > 1:
+			n := atoi(strings.TrimPrefix(trimmed, "... "))
+			enclosing := sections[len(sections)-2].frames
+			if n > 0 && n <= len(enclosing) {
+				add(enclosing[len(enclosing)-n:]...)
+			}
+		case cur == nil:
+			// The JVM's default handler prefixes: Exception in thread "main" java.lang.X: msg
+			if rest, ok := strings.CutPrefix(trimmed, "Exception in thread \""); ok {
+				if i := strings.Index(rest, "\" "); i >= 0 {
+					trimmed = rest[i+2:]
+				}
+			}
+			cur = &section{header: []string{trimmed}}
+			sections = append(sections, cur)
+		case len(cur.frames) == 0:
+			cur.header = append(cur.header, trimmed) // a multi-line message
+		}
+	}
+	var ps parsedStack
+	// Printed outermost first; Sentry wants the root cause first.
+	for i := len(sections) - 1; i >= 0; i-- {
+		s := sections[i]
+		typ, val := splitTypeValue(s.header[0])
+		if len(s.header) > 1 {
+			val = strings.TrimSpace(val + "\n" + strings.Join(s.header[1:], "\n"))
+		}
+		// "... N more" copied the enclosing frames while parsing: each section owns its slice.
+		frames, _ := boundFrames(reverseFrames(s.frames))
+		e := parsedException{Type: typ, Value: val, Frames: frames}
+		if j := strings.LastIndex(typ, "."); j > 0 {
+			e.Module = typ[:j]
+		}
+		ps.Exceptions = append(ps.Exceptions, e)
+	}
+	return ps
+}
+
+// javaFrameCount is how many frames a trace yields: its "at" lines and what its
+// "... N more" lines stand for.
+func javaFrameCount(text string) int {
+	n := strings.Count(text, "at ")
+	for rest := text; ; {
+		i := strings.Index(rest, "... ")
+		if i < 0 {
+			return n
+		}
+		rest = rest[i+4:]
+		n += min(atoi(rest), 1024)
+	}
+}
+
+// javaFrame parses "com.example.Foo.bar(Foo.java:42)", with an optional class loader
+// or module prefix ("app//", "java.base/") and logback's packaging suffix ("~[app.jar:1.0]").
+func (p *stackParser) javaFrame(s string) sentry.Frame {
+	var f sentry.Frame
+	if i := strings.Index(s, ") "); i >= 0 {
+		s = s[:i+1]
+	}
+	qual, loc := s, ""
+	if i := strings.IndexByte(s, '('); i >= 0 {
+		qual, loc = s[:i], strings.TrimSuffix(s[i+1:], ")")
+	}
+	jvmModule := ""
+	if i := strings.LastIndexByte(qual, '/'); i >= 0 {
+		jvmModule, qual = qual[:i], qual[i+1:]
+	}
+	if i := strings.LastIndexByte(qual, '.'); i > 0 {
+		f.Module, f.Function = qual[:i], qual[i+1:]
+	} else {
+		f.Function = qual
+	}
+	switch {
+	case loc == "Native Method":
+		f.Filename = "Native Method"
+	case loc == "Unknown Source" || loc == "":
+	default:
+		if i := strings.LastIndexByte(loc, ':'); i > 0 {
+			f.Filename, f.Lineno = loc[:i], atoi(loc[i+1:])
+		} else {
+			f.Filename = loc
+		}
+	}
+	f.InApp = true
+	if strings.HasPrefix(jvmModule, "java.") || strings.HasPrefix(jvmModule, "jdk.") || p.excluded(f.Module) {
+		f.InApp = false
+	}
+	for _, pre := range jdkPrefixes {
+		if strings.HasPrefix(f.Module, pre) {
+			f.InApp = false
+			break
+		}
+	}
+	return f
+}

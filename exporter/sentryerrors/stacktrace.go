@@ -1,0 +1,193 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"strings"
+
+	sentry "github.com/getsentry/sentry-go"
+)
+
+// maxFrames bounds the frames of one exception; the middle of a longer stack is
+// left out and named in frames_omitted, the way Sentry SDKs do it.
+const maxFrames = 200
+
+// stackLanguage is the format of an exception.stacktrace text.
+type stackLanguage int
+
+const (
+	langUnknown stackLanguage = iota
+	langPython
+	langJava
+	langGo
+	langNode
+	langDotNet
+)
+
+// languageFromSDK maps telemetry.sdk.language to a stack format.
+func languageFromSDK(sdkLang string) stackLanguage {
+	switch sdkLang {
+	case "python":
+		return langPython
+	case "java":
+		return langJava
+	case "go":
+		return langGo
+	case "nodejs", "webjs":
+		return langNode
+	case "dotnet":
+		return langDotNet
+	}
+	return langUnknown
+}
+
+// detectLanguage recognises a stack trace format from its text.
+func detectLanguage(text string) stackLanguage {
+	switch {
+	case strings.Contains(text, "Traceback (most recent call last):"), strings.Contains(text, "\n  File \""):
+		return langPython
+	case strings.Contains(text, "goroutine ") && strings.Contains(text, "]:\n"):
+		return langGo
+	case strings.Contains(text, ".java:") || strings.Contains(text, "\tat ") && strings.Contains(text, "(Native Method)"):
+		return langJava
+	case strings.Contains(text, ":line ") || strings.Contains(text, " ---> ") || strings.Contains(text, "--- End of"):
+		return langDotNet
+	case strings.Contains(text, "    at ") && (strings.Contains(text, ".js:") || strings.Contains(text, ".ts:") || strings.Contains(text, ".mjs:") || strings.Contains(text, "node:")):
+		return langNode
+	case strings.Contains(text, "\tat "), strings.Contains(text, "\n\tat "):
+		return langJava
+	}
+	return langUnknown
+}
+
+// parsedException is one exception of a chain, frames oldest call first (Sentry's order).
+type parsedException struct {
+	Type, Value, Module string
+	Frames              []sentry.Frame
+}
+
+// parsedStack is what a stack trace text yields: exceptions from the root cause to the
+// exception that was raised last (Sentry's order), and, for Go dumps, every goroutine.
+type parsedStack struct {
+	Exceptions []parsedException
+	Threads    []sentry.Thread
+	Panic      bool // a Go panic or fatal error: an unhandled crash
+}
+
+// stackParser parses stack traces with the in-app rules of one exporter.
+type stackParser struct {
+	exclude []string
+}
+
+func (p *stackParser) parse(sdkLang, text string) parsedStack {
+	if text == "" {
+		return parsedStack{}
+	}
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	lang := languageFromSDK(sdkLang)
+	if ps, ok := p.parseAs(lang, text); ok {
+		return ps
+	}
+	if detected := detectLanguage(text); detected != lang {
+		if ps, ok := p.parseAs(detected, text); ok {
+			return ps
+		}
+	}
+	return parsedStack{}
+}
+
+func (p *stackParser) parseAs(lang stackLanguage, text string) (parsedStack, bool) {
+	var ps parsedStack
+	switch lang {
+	case langPython:
+		ps = p.parsePython(text)
+	case langJava:
+		ps = p.parseJava(text)
+	case langGo:
+		ps = p.parseGo(text)
+	case langNode:
+		ps = p.parseNode(text)
+	case langDotNet:
+		ps = p.parseDotNet(text)
+	default:
+		return ps, false
+	}
+	for _, e := range ps.Exceptions {
+		if len(e.Frames) > 0 {
+			return ps, true
+		}
+	}
+	return ps, false
+}
+
+// excluded reports whether a module or path matches the configured in_app_exclude.
+func (p *stackParser) excluded(s ...string) bool {
+	for _, e := range p.exclude {
+		for _, v := range s {
+			if v != "" && strings.HasPrefix(v, e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reverseFrames turns innermost-first stacks (Java, Go, Node, .NET) into Sentry's order.
+func reverseFrames(f []sentry.Frame) []sentry.Frame {
+	for i, j := 0, len(f)-1; i < j; i, j = i+1, j-1 {
+		f[i], f[j] = f[j], f[i]
+	}
+	return f
+}
+
+// boundFrames keeps the first and last frames of a very deep stack.
+func boundFrames(f []sentry.Frame) ([]sentry.Frame, []uint) {
+	if len(f) <= maxFrames {
+		return f, nil
+	}
+	head := maxFrames / 4
+	tail := maxFrames - head
+	out := make([]sentry.Frame, 0, maxFrames)
+	out = append(out, f[:head]...)
+	out = append(out, f[len(f)-tail:]...)
+	return out, []uint{uint(head), uint(len(f) - tail)}
+}
+
+// splitTypeValue splits "pkg.Type: message" into type and message.
+func splitTypeValue(line string) (typ, value string) {
+	line = strings.TrimSpace(line)
+	if i := strings.Index(line, ": "); i > 0 && !strings.Contains(line[:i], " ") {
+		return line[:i], strings.TrimSpace(line[i+2:])
+	}
+	if strings.HasSuffix(line, ":") && !strings.Contains(line, " ") {
+		return strings.TrimSuffix(line, ":"), ""
+	}
+	if !strings.Contains(line, " ") {
+		return line, ""
+	}
+	return "", line
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return n
+		}
+		n = n*10 + int(s[i]-'0')
+		if n > 1<<30 {
+			return 0
+		}
+	}
+	return n
+}
+
+// splitLines appends the lines of text (split at newlines) to out.
+func splitLines(text string, out []string) []string {
+	for {
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			return append(out, text)
+		}
+		out = append(out, text[:i])
+		text = text[i+1:]
+	}
+}

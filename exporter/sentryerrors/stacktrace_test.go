@@ -1,0 +1,96 @@
+package sentryerrors
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseEdgeCases(t *testing.T) {
+	p := &stackParser{exclude: []string{"org.springframework."}}
+
+	t.Run("java thread prefix and excluded framework", func(t *testing.T) {
+		ps := p.parse("java", "Exception in thread \"main\" java.lang.IllegalStateException: boom\n"+
+			"\tat org.springframework.web.Dispatcher.doDispatch(Dispatcher.java:10)\n"+
+			"\tat app//com.acme.Main.main(Main.java:5)\n")
+		require.Len(t, ps.Exceptions, 1)
+		e := ps.Exceptions[0]
+		assert.Equal(t, "java.lang.IllegalStateException", e.Type)
+		assert.Equal(t, "boom", e.Value)
+		require.Len(t, e.Frames, 2)
+		assert.Equal(t, "com.acme.Main", e.Frames[0].Module)
+		assert.True(t, e.Frames[0].InApp)
+		assert.False(t, e.Frames[1].InApp, "in_app_exclude")
+	})
+
+	t.Run("go debug.Stack as the OTel Go SDK records it", func(t *testing.T) {
+		ps := p.parse("go", "goroutine 7 [running]:\n"+
+			"runtime/debug.Stack()\n\t/usr/local/go/src/runtime/debug/stack.go:26 +0x5e\n"+
+			"go.opentelemetry.io/otel/sdk/trace.recordStackTrace(...)\n\t/root/go/pkg/mod/go.opentelemetry.io/otel/sdk@v1.46.0/trace/span.go:577\n"+
+			"main.handler({0x0?, 0x0?})\n\t/src/app/main.go:42 +0x10\n")
+		require.Len(t, ps.Exceptions, 1)
+		f := ps.Exceptions[0].Frames
+		require.Len(t, f, 3)
+		// Oldest call first: the app's handler, then the SDK, then debug.Stack.
+		assert.Equal(t, "handler", f[0].Function)
+		assert.Equal(t, "main", f[0].Module)
+		assert.True(t, f[0].InApp)
+		assert.False(t, f[1].InApp)
+		assert.Equal(t, "go.opentelemetry.io/otel/sdk/trace", f[1].Module)
+		assert.Equal(t, "Stack", f[2].Function)
+		assert.False(t, f[2].InApp)
+		assert.False(t, ps.Panic)
+		assert.Empty(t, ps.Threads, "one goroutine needs no thread list")
+	})
+
+	t.Run("language detected from text", func(t *testing.T) {
+		ps := p.parse("", "TypeError: x\n    at f (/app/a.js:1:2)\n")
+		require.Len(t, ps.Exceptions, 1)
+		assert.Equal(t, "f", ps.Exceptions[0].Frames[0].Function)
+		ps = p.parse("java", "Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in <module>\nKeyError: 'a'\n")
+		require.Len(t, ps.Exceptions, 1)
+		assert.Equal(t, "KeyError", ps.Exceptions[0].Type, "the wrong SDK language falls back to detection")
+	})
+
+	t.Run("python context chain", func(t *testing.T) {
+		ps := p.parse("python", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in f\n    x()\nKeyError: 'k'\n\n"+
+			"During handling of the above exception, another exception occurred:\n\n"+
+			"Traceback (most recent call last):\n  File \"/app/a.py\", line 3, in f\n    raise RuntimeError('wrapped')\nRuntimeError: wrapped\n")
+		require.Len(t, ps.Exceptions, 2)
+		assert.Equal(t, "KeyError", ps.Exceptions[0].Type)
+		assert.Equal(t, "RuntimeError", ps.Exceptions[1].Type)
+	})
+
+	t.Run("deep stacks are bounded", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("RangeError: Maximum call stack size exceeded\n")
+		for i := 0; i < 1000; i++ {
+			b.WriteString("    at recurse (/app/r.js:3:5)\n")
+		}
+		ps := p.parse("nodejs", b.String())
+		assert.Len(t, ps.Exceptions[0].Frames, maxFrames)
+	})
+
+	t.Run("text that is no stack trace", func(t *testing.T) {
+		for _, s := range []string{"", "just a message", "\n\n\tat \n", "goroutine ]:\n", "Traceback (most recent call last):", " ---> \n   at "} {
+			assert.NotPanics(t, func() { p.parse("", s) }, s)
+		}
+	})
+}
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"python_tool_call.txt", "java_causes.txt", "go_panic.txt", "node_error.txt", "dotnet_inner.txt"} {
+		f.Add(readStack(f, name))
+	}
+	p := &stackParser{}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, lang := range []string{"", "python", "java", "go", "nodejs", "dotnet"} {
+			ps := p.parse(lang, s)
+			for _, e := range ps.Exceptions {
+				assert.LessOrEqual(t, len(e.Frames), maxFrames)
+			}
+		}
+	})
+}

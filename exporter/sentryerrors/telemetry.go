@@ -1,0 +1,104 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
+)
+
+// telemetry records the exporter's own metrics with pre-built attribute sets.
+type telemetry struct {
+	tb      *metadata.TelemetryBuilder
+	sentOpt metric.AddOption
+	reasons [numReasons]metric.AddOption
+	rules   [numRules]metric.AddOption
+}
+
+// newTelemetry labels every series with the exporter's component ID, the label the
+// collector's own otelcol_exporter_* metrics use.
+func newTelemetry(tb *metadata.TelemetryBuilder, id string) *telemetry {
+	exp := attribute.String("exporter", id)
+	t := &telemetry{tb: tb, sentOpt: metric.WithAttributeSet(attribute.NewSet(exp))}
+	for i, n := range reasonNames {
+		t.reasons[i] = metric.WithAttributeSet(attribute.NewSet(exp, attribute.String("reason", n)))
+	}
+	for i, n := range ruleNames {
+		t.rules[i] = metric.WithAttributeSet(attribute.NewSet(exp, attribute.String("rule", n)))
+	}
+	return t
+}
+
+func (t *telemetry) sent(ctx context.Context, n int64) {
+	t.tb.ExporterSentryErrorsEventsSent.Add(ctx, n, t.sentOpt)
+}
+
+func (t *telemetry) dropped(ctx context.Context, r dropReason, n int64) {
+	if n > 0 {
+		t.tb.ExporterSentryErrorsEventsDropped.Add(ctx, n, t.reasons[r])
+	}
+}
+
+func (t *telemetry) scrubbed(ctx context.Context, c *scrubCounts) {
+	for r, n := range c {
+		if n > 0 {
+			t.tb.ExporterSentryErrorsFieldsScrubbed.Add(ctx, n, t.rules[r])
+		}
+	}
+}
+
+// fingerprintLimiter counts events per group in fixed windows.
+type fingerprintLimiter struct {
+	max    int
+	window time.Duration
+	mu     sync.Mutex
+	groups map[string]*window
+}
+
+type window struct {
+	start time.Time
+	count int
+}
+
+// maxGroups bounds the limiter's memory; stale groups are swept when it is reached.
+const maxGroups = 10000
+
+func newFingerprintLimiter(cfg FingerprintLimitConfig) *fingerprintLimiter {
+	if cfg.MaxEvents <= 0 {
+		return nil
+	}
+	return &fingerprintLimiter{max: cfg.MaxEvents, window: cfg.Window, groups: map[string]*window{}}
+}
+
+// allow reports whether one more event of group fits its window.
+func (l *fingerprintLimiter) allow(group string, now time.Time) bool {
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.groups[group]
+	if !ok || now.Sub(w.start) >= l.window {
+		if !ok && len(l.groups) >= maxGroups {
+			for k, g := range l.groups {
+				if now.Sub(g.start) >= l.window {
+					delete(l.groups, k)
+				}
+			}
+			if len(l.groups) >= maxGroups {
+				clear(l.groups) // a storm of distinct groups: start over rather than grow
+			}
+		}
+		w = &window{start: now}
+		l.groups[group] = w
+	}
+	if w.count >= l.max {
+		return false
+	}
+	w.count++
+	return true
+}

@@ -1,0 +1,414 @@
+package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+
+import (
+	"encoding/binary"
+	"strings"
+	"time"
+
+	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// dropReason is why an error did not become a delivered event; the values are the
+// metric's reason attribute.
+type dropReason int
+
+const (
+	dropFiltered dropReason = iota
+	dropSampled
+	dropNoDSN
+	dropFingerprintLimit
+	dropRateLimited
+	dropPermanentError
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	dropFiltered:         "filtered",
+	dropSampled:          "sampled",
+	dropNoDSN:            "no_dsn",
+	dropFingerprintLimit: "fingerprint_limit",
+	dropRateLimited:      "rate_limited",
+	dropPermanentError:   "permanent_error",
+}
+
+// mappedEvent is an error that passed the filters, ready to be encoded.
+type mappedEvent struct {
+	route  string // the dsn_by_service key, "" for dsn
+	event  *sentry.Event
+	ctx    *eventContexts
+	scrubs scrubCounts
+}
+
+// mapResult is what one batch yields.
+type mapResult struct {
+	events []mappedEvent
+	drops  [numReasons]int64
+}
+
+// route picks the DSN for a service; ok is false when no DSN applies.
+func (m *mapper) route(service string) (string, bool) {
+	if _, ok := m.cfg.DSNByService[service]; ok && service != "" {
+		return service, true
+	}
+	return "", m.cfg.DSN != ""
+}
+
+// spanRef is one span of a trace that has an error in the batch.
+type spanRef struct {
+	span  ptrace.Span
+	res   *resourceInfo
+	scope pcommon.InstrumentationScope
+}
+
+// traceIndex holds the spans of the traces that have errors, for breadcrumbs and for
+// the context of ancestor spans.
+type traceIndex struct {
+	byTrace map[pcommon.TraceID][]spanRef
+	bySpan  map[pcommon.SpanID]spanRef
+}
+
+func (ti *traceIndex) parent(s ptrace.Span) (spanRef, bool) {
+	if s.ParentSpanID().IsEmpty() {
+		return spanRef{}, false
+	}
+	p, ok := ti.bySpan[s.ParentSpanID()]
+	if !ok || p.span.TraceID() != s.TraceID() {
+		return spanRef{}, false
+	}
+	return p, true
+}
+
+// isErrorSpan reports whether a span yields any event: an exception event or status ERROR.
+func isErrorSpan(s ptrace.Span) bool {
+	if s.Status().Code() == ptrace.StatusCodeError {
+		return true
+	}
+	evs := s.Events()
+	for i := 0; i < evs.Len(); i++ {
+		if evs.At(i).Name() == "exception" {
+			return true
+		}
+	}
+	return false
+}
+
+// mapTraces turns the errors of a batch into events. A batch without errors costs one
+// pass over its spans and no allocation.
+func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
+	var res mapResult
+	var errTraces map[pcommon.TraceID]struct{}
+	var errSpans []spanRef
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				if !isErrorSpan(s) {
+					continue
+				}
+				if errTraces == nil {
+					errTraces = make(map[pcommon.TraceID]struct{}, 4)
+				}
+				errTraces[s.TraceID()] = struct{}{}
+				errSpans = append(errSpans, spanRef{span: s, scope: sss.At(j).Scope()})
+			}
+		}
+	}
+	if len(errSpans) == 0 {
+		return res
+	}
+
+	// Second pass, only for the traces with errors: index their spans.
+	ti := &traceIndex{byTrace: make(map[pcommon.TraceID][]spanRef, len(errTraces)), bySpan: map[pcommon.SpanID]spanRef{}}
+	resInfo := make(map[int]*resourceInfo, rss.Len())
+	errIdx := 0
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				if _, ok := errTraces[s.TraceID()]; !ok {
+					continue
+				}
+				ri := resInfo[i]
+				if ri == nil {
+					ri = m.resource(rss.At(i).Resource())
+					resInfo[i] = ri
+				}
+				ref := spanRef{span: s, res: ri, scope: sss.At(j).Scope()}
+				ti.byTrace[s.TraceID()] = append(ti.byTrace[s.TraceID()], ref)
+				ti.bySpan[s.SpanID()] = ref
+				// errSpans is in the same order as this walk.
+				if errIdx < len(errSpans) && errSpans[errIdx].span == s {
+					errSpans[errIdx].res = ri
+					errIdx++
+				}
+			}
+		}
+	}
+
+	for _, ref := range errSpans {
+		m.spanEvents(ref, ti, &res)
+	}
+	return res
+}
+
+// spanEvents makes one event per exception event of the span, or one for its ERROR
+// status when it has none.
+func (m *mapper) spanEvents(ref spanRef, ti *traceIndex, res *mapResult) {
+	s := ref.span
+	evs := s.Events()
+	found := false
+	for i := 0; i < evs.Len(); i++ {
+		e := evs.At(i)
+		if e.Name() != "exception" {
+			continue
+		}
+		found = true
+		a := e.Attributes()
+		in := exceptionInput{
+			typ:        str(a, "exception.type"),
+			message:    str(a, "exception.message"),
+			stacktrace: str(a, "exception.stacktrace"),
+			mechanism:  "opentelemetry",
+		}
+		ts := e.Timestamp().AsTime()
+		if e.Timestamp() == 0 {
+			ts = s.EndTimestamp().AsTime()
+		}
+		m.spanEvent(ref, ti, i, in, ts, res)
+	}
+	if !found && s.Status().Code() == ptrace.StatusCodeError {
+		in := exceptionInput{
+			typ:       str(s.Attributes(), "error.type"),
+			message:   s.Status().Message(),
+			mechanism: "opentelemetry.span_status",
+		}
+		if in.message == "" && in.typ == "" {
+			in.message = s.Name() + " failed"
+		}
+		m.spanEvent(ref, ti, -1, in, s.EndTimestamp().AsTime(), res)
+	}
+}
+
+func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in exceptionInput, ts time.Time, res *mapResult) {
+	s, ri := ref.span, ref.res
+	tid, sid := s.TraceID(), s.SpanID()
+	var idx [4]byte
+	binary.BigEndian.PutUint32(idx[:], uint32(int32(eventIndex)))
+	id := eventID([]byte("span"), tid[:], sid[:], idx[:])
+
+	mainType := in.typ
+	if mainType == "" && in.stacktrace == "" {
+		mainType = str(s.Attributes(), "error.type")
+	}
+	if ignored(m.cfg.IgnoreExceptions, mainType) {
+		res.drops[dropFiltered]++
+		return
+	}
+	if !sampled(id, m.cfg.SampleRate) {
+		res.drops[dropSampled]++
+		return
+	}
+	route, ok := m.route(ri.service)
+	if !ok {
+		res.drops[dropNoDSN]++
+		return
+	}
+
+	var c scrubCounts
+	ev, cx := m.newEvent(ri, id, ts, &c)
+	ev.Level = sentry.LevelError
+	ev.Logger = ref.scope.Name()
+	parsedType, panicked := m.exceptions(ev, ri, in, &c)
+	if ignored(m.cfg.IgnoreExceptions, parsedType) {
+		res.drops[dropFiltered]++
+		return
+	}
+	if panicked {
+		ev.Level = sentry.LevelFatal
+	}
+
+	attrs := s.Attributes()
+	// Context comes from the span, else from its nearest ancestor in the batch that has it.
+	chain := []spanRef{ref}
+	for p, ok := ti.parent(s); ok && len(chain) < 64; p, ok = ti.parent(p.span) {
+		chain = append(chain, p)
+	}
+	root := chain[len(chain)-1]
+	ev.Transaction = m.scrub.text(truncate(root.span.Name(), 256), &c)
+
+	cx.trace = &traceContext{traceID: tid.String(), spanID: sid.String(), op: spanOp(s), status: spanStatus(s)}
+	if p := s.ParentSpanID(); !p.IsEmpty() {
+		cx.trace.parentSpanID = p.String()
+	}
+	if s.Name() != "" {
+		cx.trace.description = m.scrub.text(truncate(s.Name(), 256), &c)
+	}
+
+	var llm *llmContext
+	var agent *agentContext
+	var req *sentry.Request
+	user := sentry.User{}
+	route2 := ""
+	for i, r := range chain {
+		a := r.span.Attributes()
+		if llm == nil {
+			if llm = m.llmContext(a, &c); llm != nil && i > 0 {
+				llm.spanID = r.span.SpanID().String()
+			}
+		}
+		if agent == nil {
+			agent = m.agentContext(a, &c)
+		}
+		if req == nil {
+			req = m.request(a, &c)
+		}
+		if user.ID == "" {
+			user = m.user(a, &c)
+		}
+		if route2 == "" {
+			route2 = str(a, "http.route")
+		}
+	}
+	if llm == nil {
+		// The error came after an LLM call of the same trace: that call is the context.
+		var last *spanRef
+		for i, r := range ti.byTrace[tid] {
+			if r.span.SpanID() == sid || r.span.EndTimestamp().AsTime().After(ts) {
+				continue
+			}
+			if str(r.span.Attributes(), "gen_ai.request.model", "gen_ai.provider.name", "gen_ai.system") == "" ||
+				str(r.span.Attributes(), "gen_ai.operation.name") == "execute_tool" {
+				continue
+			}
+			if last == nil || r.span.EndTimestamp() > last.span.EndTimestamp() {
+				last = &ti.byTrace[tid][i]
+			}
+		}
+		if last != nil {
+			if llm = m.llmContext(last.span.Attributes(), &c); llm != nil {
+				llm.spanID = last.span.SpanID().String()
+			}
+		}
+	}
+	cx.llm = llm
+	cx.agent = m.toolFields(agent, attrs, &c)
+	ev.Request = req
+	ev.User = user
+	errorType := str(attrs, "error.type")
+	if errorType == "" {
+		errorType = parsedType
+	}
+	m.setTags(ev, cx, errorType, route2, &c)
+	cx.otel = m.otelContext(attrs, ri.attrs, &c)
+	cx.otel.kind = strings.ToLower(strings.TrimPrefix(s.Kind().String(), "Span"))
+	cx.otel.scope = ref.scope.Name()
+
+	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
+	var bc []*sentry.Breadcrumb
+	if m.cfg.MaxBreadcrumbs > 0 {
+		evs := s.Events()
+		for i := 0; i < evs.Len(); i++ {
+			e := evs.At(i)
+			if i == eventIndex || e.Timestamp().AsTime().After(ts) {
+				continue
+			}
+			bc = append(bc, m.eventBreadcrumb(e, &c))
+		}
+		for _, r := range ti.byTrace[tid] {
+			if r.span.SpanID() == sid || r.span.EndTimestamp() == 0 || r.span.EndTimestamp().AsTime().After(ts) {
+				continue
+			}
+			bc = append(bc, m.spanBreadcrumb(r.span, &c))
+		}
+	}
+	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
+
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+}
+
+// spanOp names the span's operation the way Sentry's performance views do.
+func spanOp(s ptrace.Span) string {
+	a := s.Attributes()
+	if op := str(a, "gen_ai.operation.name"); op != "" {
+		return "gen_ai." + op
+	}
+	if str(a, "http.request.method", "http.method") != "" {
+		if s.Kind() == ptrace.SpanKindServer {
+			return "http.server"
+		}
+		return "http.client"
+	}
+	if str(a, "db.system.name", "db.system") != "" {
+		return "db"
+	}
+	if str(a, "rpc.system") != "" {
+		return "rpc"
+	}
+	if str(a, "messaging.system") != "" {
+		return "queue"
+	}
+	switch s.Kind() {
+	case ptrace.SpanKindServer:
+		return "server"
+	case ptrace.SpanKindClient:
+		return "client"
+	case ptrace.SpanKindProducer:
+		return "queue.publish"
+	case ptrace.SpanKindConsumer:
+		return "queue.process"
+	}
+	return "default"
+}
+
+// spanStatus maps the span status to Sentry's span status, using the HTTP or gRPC code
+// where there is one.
+func spanStatus(s ptrace.Span) string {
+	if s.Status().Code() != ptrace.StatusCodeError {
+		return "ok"
+	}
+	a := s.Attributes()
+	if code, ok := num(a, "http.response.status_code", "http.status_code"); ok {
+		switch int(code) {
+		case 400:
+			return "invalid_argument"
+		case 401:
+			return "unauthenticated"
+		case 403:
+			return "permission_denied"
+		case 404:
+			return "not_found"
+		case 409:
+			return "already_exists"
+		case 429:
+			return "resource_exhausted"
+		case 499:
+			return "cancelled"
+		case 501:
+			return "unimplemented"
+		case 503:
+			return "unavailable"
+		case 504:
+			return "deadline_exceeded"
+		}
+		if code >= 500 {
+			return "internal_error"
+		}
+	}
+	if code, ok := num(a, "rpc.grpc.status_code"); ok {
+		grpc := []string{"ok", "cancelled", "unknown_error", "invalid_argument", "deadline_exceeded", "not_found",
+			"already_exists", "permission_denied", "resource_exhausted", "failed_precondition", "aborted",
+			"out_of_range", "unimplemented", "internal_error", "unavailable", "data_loss", "unauthenticated"}
+		if c := int(code); c >= 0 && c < len(grpc) {
+			return grpc[c]
+		}
+	}
+	return "unknown_error"
+}
