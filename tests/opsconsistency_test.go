@@ -37,14 +37,17 @@ import (
 // traces, LLM and agent spans with failures, HTTP and database spans with errors, the
 // app metrics of docs/app-metrics.md sent with the OpenTelemetry SDK, probes of every
 // category), makes a second and third collector fail the ways the collector alerts are
-// about (an unreachable backend with a full queue; a memory limiter refusing data), and
-// scrapes the metric endpoints of all three. Then every query of
+// about (an unreachable backend with a full queue; a memory limiter refusing data), runs
+// the default configuration with each overlay of config/overlays/, and scrapes the metric
+// endpoints of all of them. Then every query of
 // config/prometheus/alerts.yaml, of every Grafana dashboard under config/grafana/, and of
 // every runbook must select metrics, labels and label values that really exist.
 func TestOpsMetricNamesExist(t *testing.T) {
 	root := harness.RepoRoot()
 	// The collector alerts are about failures: make two collectors fail those ways.
 	failures := []harness.Families{failingExporterTelemetry(t), refusingMemoryLimiterTelemetry(t)}
+	// The overlays of config/overlays/ add components with telemetry of their own.
+	failures = append(failures, overlayScrapes(t)...)
 
 	c := startWithAllProbes(t)
 	appMetrics := sendRepresentativeTraffic(t, c)
