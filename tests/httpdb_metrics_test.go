@@ -52,7 +52,7 @@ func httpDBRound(t *testing.T, tracer trace.Tracer) {
 	// No route (an unmatched path): the label is "unknown", never the path.
 	span("GET", server, 5*time.Millisecond, false,
 		str("http.request.method", "GET"), str("url.path", "/users/12345/profile"), num("http.response.status_code", 404))
-	// No status code (the server failed before it answered): timed, not in a class.
+	// No status code (the server failed before it answered): a request of class "unknown".
 	span("GET /api/chat", server, 10*time.Millisecond, true,
 		str("http.request.method", "GET"), str("http.route", "/api/chat"))
 	// Not HTTP server spans: an outgoing call and an internal span.
@@ -102,9 +102,9 @@ func TestHTTPAndDatabaseMetricsFromSpans(t *testing.T) {
 			if err != nil {
 				return err.Error()
 			}
-			// 3 + 2 + 1 + 1 + 2 + 1 requests with a status code per round.
-			if got, _ := fams.Sum("http_server_requests_total", with()); got != float64(10*r) {
-				return fmt.Sprintf("round %d: http_server_requests_total %v, want %d\n%s", r, got, 10*r, fams.Series("http_server_requests_total"))
+			// 3 + 2 + 1 + 1 + 2 + 1 requests with a status code and 1 without, per round.
+			if got, _ := fams.Sum("http_server_requests_total", with()); got != float64(11*r) {
+				return fmt.Sprintf("round %d: http_server_requests_total %v, want %d\n%s", r, got, 11*r, fams.Series("http_server_requests_total"))
 			}
 			if got, _ := fams.Sum("db_client_operation_duration_seconds", with()); got != float64(5*r) {
 				return fmt.Sprintf("round %d: db_client_operation_duration_seconds count %v, want %d\n%s", r, got, 5*r, fams.Series("db_client_operation_duration_seconds"))
@@ -136,9 +136,10 @@ func TestHTTPAndDatabaseMetricsFromSpans(t *testing.T) {
 	expect(requests, with("http_request_method", "_OTHER", "http_route", "/cache", "http_status_class", "2xx"), rounds*2)
 	expect(requests, with("http_request_method", "GET", "http_route", "unknown", "http_status_class", "4xx"), rounds)
 	expect(requests, with("http_status_class", "5xx"), rounds*2)
+	expect(requests, with("http_request_method", "GET", "http_route", "/api/chat", "http_status_class", "unknown"), rounds)
 	// Exactly these label names, and only bounded values.
 	methods := map[string]bool{"GET": true, "POST": true, "_OTHER": true}
-	classes := map[string]bool{"1xx": true, "2xx": true, "3xx": true, "4xx": true, "5xx": true}
+	classes := map[string]bool{"1xx": true, "2xx": true, "3xx": true, "4xx": true, "5xx": true, "unknown": true}
 	routes := map[string]bool{"/api/chat": true, "/api/tasks": true, "/old": true, "/cache": true, "unknown": true}
 	for _, m := range fams[requests].GetMetric() {
 		labels := map[string]string{}

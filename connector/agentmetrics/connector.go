@@ -225,7 +225,7 @@ func (c *agentMetrics) group(kind int, k labelKey) *group {
 
 func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, now pcommon.Timestamp) {
 	outcome := slotOK
-	if span.Status().Code() == ptrace.StatusCodeError {
+	if span.Status().Code() == ptrace.StatusCodeError || f.errorType != "" {
 		outcome = slotError
 	}
 	seconds := durationSeconds(span)

@@ -154,6 +154,8 @@ func agentTrace(b *batch) {
 	b.span(ptrace.SpanKindInternal, agent.SpanID(), 40*time.Millisecond, true, map[string]any{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "web_search"})
 	b.span(ptrace.SpanKindClient, root.SpanID(), 3*time.Millisecond, false, map[string]any{"db.system.name": "postgresql", "db.operation.name": "SELECT"})
 	b.span(ptrace.SpanKindClient, root.SpanID(), 7*time.Millisecond, true, map[string]any{"db.system": "postgresql", "db.operation": "SELECT"})
+	// A failure marked only with error.type, status left Unset.
+	b.span(ptrace.SpanKindClient, root.SpanID(), 2*time.Millisecond, false, map[string]any{"db.system.name": "mysql", "db.operation.name": "INSERT", "error.type": int64(1062)})
 }
 
 func TestOneBatch(t *testing.T) {
@@ -198,6 +200,7 @@ func TestOneBatch(t *testing.T) {
 	db := lookup(md, "db.client.operation.duration", map[string]any{"db.system.name": "postgresql", "db.operation.name": "SELECT"})
 	assert.Equal(t, uint64(2), db.count, "new and deprecated attribute names count together")
 	assert.Equal(t, 1.0, lookup(md, "db.client.errors", map[string]any{"db.system.name": "postgresql"}).sum)
+	assert.Equal(t, 1.0, lookup(md, "db.client.errors", map[string]any{"db.system.name": "mysql", "db.operation.name": "INSERT"}).sum, "error.type marks a failure")
 
 	// Every point carries service.name, and the resource does too.
 	assert.Equal(t, svc, md.ResourceMetrics().At(0).Resource().Attributes().AsRaw()["service.name"])

@@ -29,6 +29,7 @@ const (
 	attrDBSystemOld    = "db.system"
 	attrDBOperation    = "db.operation.name"
 	attrDBOperationOld = "db.operation"
+	attrErrorType      = "error.type"
 )
 
 // Token types, in the order of spanFields.tokens.
@@ -55,6 +56,9 @@ type spanFields struct {
 	httpMethod, httpRoute                           string
 	httpStatus                                      int64
 	dbSystem, dbOperation                           string
+	// errorType is set when the operation failed (OTel semantic conventions), even on
+	// spans whose status was left Unset.
+	errorType string
 }
 
 func (f *spanFields) reset() { *f = spanFields{} }
@@ -115,6 +119,8 @@ func (f *spanFields) scan(attrs pcommon.Map) {
 			if f.dbOperation == "" {
 				f.dbOperation = v.Str()
 			}
+		case attrErrorType:
+			f.errorType = v.AsString()
 		}
 	}
 }
