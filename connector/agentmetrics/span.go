@@ -64,64 +64,91 @@ type spanFields struct {
 func (f *spanFields) reset() { *f = spanFields{} }
 
 // scan reads the attributes the connector needs. Newer attribute names win over
-// deprecated ones whichever comes first.
+// deprecated ones whichever comes first. The first byte of a key picks the few names it
+// can be, so the many attributes the connector does not read (url.*, server.*, ...)
+// cost one byte comparison each.
 func (f *spanFields) scan(attrs pcommon.Map) {
 	f.reset()
 	for k, v := range attrs.All() {
-		switch k {
-		case attrStatus:
-			f.status = v.Str()
-		case attrModel:
-			f.model = v.Str()
-		case attrProvider:
-			f.provider = v.Str()
-		case attrOperation:
-			f.operation = v.Str()
-		case attrAgentName:
-			f.agent = v.Str()
-		case attrToolName:
-			f.tool = v.Str()
-		case attrCost:
-			f.cost, f.hasCost = number(v)
-		case attrInputTokens:
-			f.setTokens(tokInput, v)
-		case attrOutputTokens:
-			f.setTokens(tokOutput, v)
-		case attrCacheRead:
-			f.setTokens(tokCacheRead, v)
-		case attrCacheCreation:
-			f.setTokens(tokCacheWrite, v)
-		case attrReasoning:
-			f.setTokens(tokReasoning, v)
-		case attrHTTPMethod:
-			f.httpMethod = v.Str()
-		case attrHTTPMethodOld:
-			if f.httpMethod == "" {
-				f.httpMethod = v.Str()
-			}
-		case attrHTTPRoute:
-			f.httpRoute = v.Str()
-		case attrHTTPStatus:
-			f.httpStatus, _ = integer(v)
-		case attrHTTPStatusOld:
-			if f.httpStatus == 0 {
-				f.httpStatus, _ = integer(v)
-			}
-		case attrDBSystem:
-			f.dbSystem = v.Str()
-		case attrDBSystemOld:
-			if f.dbSystem == "" {
-				f.dbSystem = v.Str()
-			}
-		case attrDBOperation:
-			f.dbOperation = v.Str()
-		case attrDBOperationOld:
-			if f.dbOperation == "" {
-				f.dbOperation = v.Str()
-			}
-		case attrErrorType:
-			f.errorType = v.AsString()
+		if len(k) < len("db.system") {
+			continue
 		}
+		switch k[0] {
+		case 'g':
+			if k[:len(genAIPrefix)] == genAIPrefix {
+				f.scanGenAI(k, v)
+			}
+		case 'l':
+			switch k {
+			case attrStatus:
+				f.status = v.Str()
+			case attrModel:
+				f.model = v.Str()
+			}
+		case 'h':
+			switch k {
+			case attrHTTPMethod:
+				f.httpMethod = v.Str()
+			case attrHTTPMethodOld:
+				if f.httpMethod == "" {
+					f.httpMethod = v.Str()
+				}
+			case attrHTTPRoute:
+				f.httpRoute = v.Str()
+			case attrHTTPStatus:
+				f.httpStatus, _ = integer(v)
+			case attrHTTPStatusOld:
+				if f.httpStatus == 0 {
+					f.httpStatus, _ = integer(v)
+				}
+			}
+		case 'd':
+			switch k {
+			case attrDBSystem:
+				f.dbSystem = v.Str()
+			case attrDBSystemOld:
+				if f.dbSystem == "" {
+					f.dbSystem = v.Str()
+				}
+			case attrDBOperation:
+				f.dbOperation = v.Str()
+			case attrDBOperationOld:
+				if f.dbOperation == "" {
+					f.dbOperation = v.Str()
+				}
+			}
+		case 'e':
+			if k == attrErrorType {
+				f.errorType = v.AsString()
+			}
+		}
+	}
+}
+
+const genAIPrefix = "gen_ai."
+
+func (f *spanFields) scanGenAI(k string, v pcommon.Value) {
+	switch k[len(genAIPrefix):] {
+	case "provider.name":
+		f.provider = v.Str()
+	case "operation.name":
+		f.operation = v.Str()
+	case "agent.name":
+		f.agent = v.Str()
+	case "tool.name":
+		f.tool = v.Str()
+	case "usage.cost":
+		f.cost, f.hasCost = number(v)
+	case "usage.input_tokens":
+		f.setTokens(tokInput, v)
+	case "usage.output_tokens":
+		f.setTokens(tokOutput, v)
+	case "usage.cache_read.input_tokens":
+		f.setTokens(tokCacheRead, v)
+	case "usage.cache_creation.input_tokens":
+		f.setTokens(tokCacheWrite, v)
+	case "usage.reasoning.output_tokens":
+		f.setTokens(tokReasoning, v)
 	}
 }
 
@@ -171,4 +198,12 @@ func integer(v pcommon.Value) (int64, bool) {
 		return n, err == nil
 	}
 	return 0, false
+}
+
+// Compile-time checks that the gen_ai names scanGenAI matches are the ones declared above.
+var _ = [...]string{
+	attrProvider[len(genAIPrefix):], attrOperation[len(genAIPrefix):], attrAgentName[len(genAIPrefix):],
+	attrToolName[len(genAIPrefix):], attrCost[len(genAIPrefix):], attrInputTokens[len(genAIPrefix):],
+	attrOutputTokens[len(genAIPrefix):], attrCacheRead[len(genAIPrefix):], attrCacheCreation[len(genAIPrefix):],
+	attrReasoning[len(genAIPrefix):],
 }
