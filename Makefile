@@ -18,7 +18,7 @@ MODULE := github.com/procode-ai/otelcol-procode
 BUILD_INPUTS := builder-config.yaml go.mod go.sum config/otelcol.yaml distribution/embedded_config.go \
 	$(shell find . -path ./_build -prune -o -name '*.go' ! -name '*_test.go' -print)
 
-.PHONY: all run demo build test tools test-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean
+.PHONY: all run demo bench-probes build test tools test-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean
 
 all: build
 
@@ -94,11 +94,27 @@ generate:
 		echo "mdatagen $$f"; (cd $$(dirname $$f) && $(GO) tool mdatagen metadata.yaml) || exit 1; \
 	done
 
+# make bench: Go microbenchmarks of every hot path, then the end-to-end comparison of
+# three pipelines on the built binary (tests/bench), each summarised with benchstat.
+# Results: _bench/*.txt (benchstat tables) and _bench/*.csv (machine-readable).
 BENCH_COUNT ?= 6
-bench:
+E2E_BENCH_COUNT ?= 3
+BENCH_PKGS = $(shell $(GO) list ./... | grep -v '^$(MODULE)/tests')
+bench: build
 	@mkdir -p _bench
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | tee _bench/go-bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) | tee _bench/go-bench.txt
 	$(GO) tool benchstat _bench/go-bench.txt | tee _bench/go-bench-summary.txt
+	$(GO) tool benchstat -format csv _bench/go-bench.txt > _bench/go-bench.csv
+	OTELCOL_BIN=$(abspath $(BIN)) $(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 1x -count $(E2E_BENCH_COUNT) -timeout 60m ./tests/bench/ | tee _bench/e2e-bench.txt
+	$(GO) tool benchstat _bench/e2e-bench.txt | tee _bench/e2e-bench-summary.txt
+	$(GO) tool benchstat -format csv _bench/e2e-bench.txt > _bench/e2e-bench.csv
+
+# 200 HTTP probes at a 10s interval, beside blackbox_exporter probing the same targets
+# (receiver/healthprobe/bench/bench.sh; PROBE_BENCH_SECONDS of measurement per process).
+PROBE_BENCH_SECONDS ?= 120
+bench-probes: build
+	@mkdir -p _bench
+	receiver/healthprobe/bench/bench.sh $(PROBE_BENCH_SECONDS) | tee _bench/probes.txt
 
 clean:
 	rm -rf _build _bench

@@ -51,7 +51,9 @@ func TestTracesBackendOverlayForwardsSpans(t *testing.T) {
 	sink, addr := startTraceSink(t)
 	c := harness.Start(t, harness.Options{
 		Configs: []string{harness.DefaultConfig(), harness.RepoRoot() + "/config/overlays/traces-backend.yaml"},
-		Env:     map[string]string{"OTLP_TRACES_ENDPOINT": addr, "OTLP_TRACES_INSECURE": "true"},
+		// Keep every trace, decide quickly: sampling itself is tests/sampling_test.go's job.
+		Env: map[string]string{"OTLP_TRACES_ENDPOINT": addr, "OTLP_TRACES_INSECURE": "true",
+			"TRACES_SAMPLE_PERCENTAGE": "100", "TRACES_DECISION_WAIT": "1s"},
 	})
 	tp := harness.TracerProvider(t, c, "e2e-app")
 	_, span := tp.Tracer("e2e").Start(context.Background(), "forward me")
@@ -67,24 +69,27 @@ func TestTracesBackendOverlayForwardsSpans(t *testing.T) {
 	c.Stop(30 * time.Second)
 }
 
-// TestTracesBackendOverlayKeepsDefaultExporters guards the overlay's restated exporters
-// list: whatever the default traces pipeline exports to, the overlay must keep.
-func TestTracesBackendOverlayKeepsDefaultExporters(t *testing.T) {
-	exporters := func(path string) []string {
+// TestTracesBackendOverlayLeavesDefaultPipelines guards what the overlay must not do:
+// lists are replaced when configs merge, so an overlay that named the default traces
+// pipeline (or any other default pipeline) would silently drop its exporters, and with
+// them span metrics, LLM metrics or error reports. The overlay adds its own pipeline.
+func TestTracesBackendOverlayLeavesDefaultPipelines(t *testing.T) {
+	pipelines := func(path string) map[string]any {
 		b, err := os.ReadFile(path)
 		require.NoError(t, err)
 		var doc struct {
 			Service struct {
-				Pipelines map[string]struct {
-					Exporters []string `yaml:"exporters"`
-				} `yaml:"pipelines"`
+				Pipelines map[string]any `yaml:"pipelines"`
 			} `yaml:"service"`
 		}
 		require.NoError(t, yaml.Unmarshal(b, &doc))
-		return doc.Service.Pipelines["traces"].Exporters
+		return doc.Service.Pipelines
 	}
-	def := exporters(harness.DefaultConfig())
-	overlay := exporters(harness.RepoRoot() + "/config/overlays/traces-backend.yaml")
+	def := pipelines(harness.DefaultConfig())
+	overlay := pipelines(harness.RepoRoot() + "/config/overlays/traces-backend.yaml")
 	require.NotEmpty(t, def)
-	assert.Subset(t, overlay, def, "config/overlays/traces-backend.yaml must restate every exporter of the default traces pipeline")
+	require.Contains(t, overlay, "traces/backend")
+	for name := range overlay {
+		assert.NotContains(t, def, name, "config/overlays/traces-backend.yaml must not redefine the default pipeline %q", name)
+	}
 }

@@ -198,7 +198,7 @@ exporters:
 service:
   pipelines:
     traces:
-      exporters: [spanmetrics, signal_to_metrics/llm, otlp/blackhole]
+      exporters: [spanmetrics, agent_metrics, otlp/blackhole]
 `, blackhole.Addr()))
 	c := harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), overlay}})
 

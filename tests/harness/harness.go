@@ -103,6 +103,8 @@ type Options struct {
 	NoWait bool
 	// ReadyTimeout bounds the wait for /ready (default 60s).
 	ReadyTimeout time.Duration
+	// Wrapper is a command that runs the binary, such as ["taskset", "-c", "1"].
+	Wrapper []string
 }
 
 // Collector is one running collector process.
@@ -137,6 +139,10 @@ func Start(t testing.TB, opts Options) *Collector {
 	}
 	args = append(args, opts.Args...)
 
+	if len(opts.Wrapper) > 0 {
+		args = append(append(append([]string{}, opts.Wrapper[1:]...), bin), args...)
+		bin = opts.Wrapper[0]
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(),
@@ -147,6 +153,7 @@ func Start(t testing.TB, opts Options) *Collector {
 		fmt.Sprintf("TELEMETRY_PORT=%d", ports.Telemetry),
 		fmt.Sprintf("READINESS_ENDPOINT=127.0.0.1:%d", ports.Readiness),
 		"SPANMETRICS_FLUSH_INTERVAL=1s",
+		"AGENT_METRICS_FLUSH_INTERVAL=1s",
 		"BATCH_TIMEOUT=200ms",
 	)
 	for k, v := range opts.Env {
@@ -211,6 +218,25 @@ func (c *Collector) WaitReady(timeout time.Duration) {
 	c.t.Fatalf("collector not ready after %s (last: %s):\n%s", timeout, last, c.Logs())
 }
 
+// WaitLog waits until the collector's output contains substr, failing the test after
+// timeout or if the process exits. Use it for configurations without the readiness
+// extension (wait for "Everything is ready").
+func (c *Collector) WaitLog(substr string, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if c.ContainsLine(substr) {
+			return
+		}
+		select {
+		case <-c.done:
+			c.t.Fatalf("collector exited before logging %q (%v):\n%s", substr, c.err, c.Logs())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	c.t.Fatalf("collector did not log %q within %s:\n%s", substr, timeout, c.Logs())
+}
+
 // ReadinessURL is the URL of path on the readiness extension.
 func (c *Collector) ReadinessURL(path string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d%s", c.Ports.Readiness, path)
@@ -265,6 +291,10 @@ func (c *Collector) Signal(sig os.Signal) {
 		c.t.Fatalf("signal %v: %v", sig, err)
 	}
 }
+
+// Pid is the process id of the collector (of the wrapper command, which execs it, when
+// Options.Wrapper is set).
+func (c *Collector) Pid() int { return c.cmd.Process.Pid }
 
 // Done is closed when the process has exited.
 func (c *Collector) Done() <-chan struct{} { return c.done }

@@ -1,0 +1,346 @@
+package agentmetrics // import "github.com/procode-ai/otelcol-procode/connector/agentmetrics"
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+)
+
+// Metric indexes into agentMetrics.metrics.
+const (
+	mLLMRequests = iota
+	mLLMDuration
+	mLLMTokens
+	mLLMCost
+	mLLMUnpriced
+	mAgentInvocations
+	mAgentDuration
+	mToolCalls
+	mHTTPRequests
+	mHTTPDuration
+	mDBDuration
+	mDBErrors
+	numMetrics
+)
+
+const (
+	labelService = "service.name"
+	unknown      = "unknown"
+	noAgent      = "none"
+)
+
+func metricDefs(cfg *Config) [numMetrics]*metricDef {
+	llm := []string{labelService, attrProvider, attrModel, attrOperation}
+	return [numMetrics]*metricDef{
+		mLLMRequests: {name: "llm.requests", unit: "{request}", kind: kindIntSum,
+			description: "LLM calls, by provider, model (price entry or capped name), operation and outcome.",
+			labels:      append(append([]string{}, llm...), "outcome")},
+		mLLMDuration: {name: "llm.request.duration", unit: "s", kind: kindHistogram, buckets: cfg.LLM.Buckets,
+			description: "Duration of LLM calls.", labels: llm},
+		mLLMTokens: {name: "llm.tokens", unit: "{token}", kind: kindIntSum,
+			description: "Tokens used by LLM calls, by type (input counts every input token; cache_read and cache_write are parts of it).",
+			labels:      []string{labelService, attrProvider, attrModel, "gen_ai.token.type"}},
+		mLLMCost: {name: "llm.cost.usd", unit: "{USD}", kind: kindDoubleSum,
+			description: "Cost of LLM calls in USD (priced by llm_cost or sent by the app), by provider, model, service and agent.",
+			labels:      []string{labelService, attrProvider, attrModel, attrAgentName}},
+		mLLMUnpriced: {name: "llm.unpriced.requests", unit: "{request}", kind: kindIntSum,
+			description: "LLM calls whose model has no price, by model name as sent (lower-cased, capped).",
+			labels:      []string{labelService, attrProvider, attrModel}},
+		mAgentInvocations: {name: "agent.invocations", unit: "{invocation}", kind: kindIntSum,
+			description: "Agent executions (invoke_agent spans), by agent and outcome.",
+			labels:      []string{labelService, attrAgentName, "outcome"}},
+		mAgentDuration: {name: "agent.duration", unit: "s", kind: kindHistogram, buckets: cfg.Agent.Buckets,
+			description: "Duration of agent executions.", labels: []string{labelService, attrAgentName}},
+		mToolCalls: {name: "agent.tool.calls", unit: "{call}", kind: kindIntSum,
+			description: "Tool calls (execute_tool spans), by tool and outcome.",
+			labels:      []string{labelService, attrToolName, "outcome"}},
+		mHTTPRequests: {name: "http.server.requests", unit: "{request}", kind: kindIntSum,
+			description: "HTTP requests served (server spans), by method, route and status class.",
+			labels:      []string{labelService, attrHTTPMethod, attrHTTPRoute, "http.status_class"}},
+		mHTTPDuration: {name: "http.server.request.duration", unit: "s", kind: kindHistogram, buckets: cfg.HTTP.Buckets,
+			description: "Duration of HTTP requests served.", labels: []string{labelService, attrHTTPMethod, attrHTTPRoute}},
+		mDBDuration: {name: "db.client.operation.duration", unit: "s", kind: kindHistogram, buckets: cfg.DB.Buckets,
+			description: "Duration of database client operations.", labels: []string{labelService, attrDBSystem, attrDBOperation}},
+		mDBErrors: {name: "db.client.errors", unit: "{error}", kind: kindIntSum,
+			description: "Database client operations that failed.", labels: []string{labelService, attrDBSystem, attrDBOperation}},
+	}
+}
+
+type agentMetrics struct {
+	cfg    *Config
+	next   consumer.Metrics
+	logger *zap.Logger
+	scope  string
+
+	mu      sync.Mutex
+	metrics [numMetrics]*metricState
+	groups  [numGroupKinds]groupSet
+	// Per-batch scratch, reused under mu.
+	fields       spanFields
+	agentsBySpan map[pcommon.SpanID]string
+	pending      []pendingCost
+	overflowed   bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// pendingCost is an LLM call whose agent is not on the span itself; it is counted once
+// the whole batch has been seen, under its parent invoke_agent span's agent.
+type pendingCost struct {
+	group  *group
+	parent pcommon.SpanID
+	cost   float64
+	now    pcommon.Timestamp
+}
+
+var _ connector.Traces = (*agentMetrics)(nil)
+
+func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) *agentMetrics {
+	c := &agentMetrics{cfg: cfg, next: next, logger: set.Logger, scope: scopeName,
+		agentsBySpan: make(map[pcommon.SpanID]string)}
+	for i, def := range metricDefs(cfg) {
+		c.metrics[i] = newMetricState(def)
+	}
+	for i := range c.groups {
+		c.groups[i] = newGroupSet()
+	}
+	return c
+}
+
+func (*agentMetrics) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+func (c *agentMetrics) Start(context.Context, component.Host) error {
+	c.stop = make(chan struct{})
+	c.done = make(chan struct{})
+	go c.flushLoop()
+	return nil
+}
+
+// Shutdown emits the totals once more and stops. It is safe when Start never ran.
+func (c *agentMetrics) Shutdown(ctx context.Context) error {
+	if c.stop == nil {
+		return nil
+	}
+	close(c.stop)
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.flush(ctx)
+	c.stop = nil
+	return nil
+}
+
+func (c *agentMetrics) flushLoop() {
+	defer close(c.done)
+	t := time.NewTicker(c.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.flush(context.Background())
+		}
+	}
+}
+
+func (c *agentMetrics) flush(ctx context.Context) {
+	md, n := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	if n == 0 {
+		return
+	}
+	if err := c.next.ConsumeMetrics(ctx, md); err != nil {
+		c.logger.Warn("Agent metrics were not accepted downstream; they are sent again, as running totals, at the next flush", zap.Error(err))
+	}
+}
+
+func (c *agentMetrics) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
+	now := pcommon.NewTimestampFromTime(time.Now())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.agentsBySpan)
+	c.pending = c.pending[:0]
+	f := &c.fields
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		service := unknown
+		if v, ok := rs.Resource().Attributes().Get(labelService); ok && v.Str() != "" {
+			service = c.capLabel(v.Str())
+		}
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				f.scan(span.Attributes())
+				c.record(span, f, service, now)
+			}
+		}
+	}
+	for i := range c.pending {
+		p := &c.pending[i]
+		agent, ok := c.agentsBySpan[p.parent]
+		if !ok {
+			agent = noAgent
+		}
+		c.costSeries(p.group, agent, p.now).dblSum += p.cost
+	}
+	return nil
+}
+
+func (c *agentMetrics) overflow() {
+	if !c.overflowed {
+		c.overflowed = true
+		c.logger.Warn("agent_metrics: a metric reached max_series label sets; further label sets are counted in one series labelled otel.metric.overflow=true",
+			zap.Int("max_series", c.cfg.MaxSeries))
+	}
+}
+
+// Kinds of groups (see groups.go).
+const (
+	gLLM = iota
+	gAgent
+	gTool
+	gHTTP
+	gDB
+	numGroupKinds
+)
+
+func (c *agentMetrics) group(kind int, k labelKey) *group {
+	return c.groups[kind].get(&k, c.cfg.MaxSeries)
+}
+
+func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, now pcommon.Timestamp) {
+	outcome := slotOK
+	if span.Status().Code() == ptrace.StatusCodeError || f.errorType != "" {
+		outcome = slotError
+	}
+	seconds := durationSeconds(span)
+
+	switch f.operation {
+	case "invoke_agent":
+		agent := or(c.capLabel(f.agent), unknown)
+		g := c.group(gAgent, labelKey{service, agent})
+		// Remember the agent of this span, for the LLM calls below it in the batch.
+		c.agentsBySpan[span.SpanID()] = g.key[1]
+		if c.cfg.Agent.Enabled {
+			c.member(g, outcome, mAgentInvocations, func(k *labelKey) { *k = g.key; k[2] = outcomeNames[outcome] }, now).intSum++
+			c.member(g, slotDuration, mAgentDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.Agent.Buckets, seconds)
+		}
+	case "execute_tool":
+		if c.cfg.Agent.Enabled {
+			g := c.group(gTool, labelKey{service, or(c.capLabel(f.tool), unknown)})
+			c.member(g, outcome, mToolCalls, func(k *labelKey) { *k = g.key; k[2] = outcomeNames[outcome] }, now).intSum++
+		}
+	}
+	if c.cfg.LLM.Enabled && f.status != "" && f.status != "skipped" {
+		c.recordLLM(span, f, service, outcome, seconds, now)
+	}
+	kind := span.Kind()
+	if c.cfg.HTTP.Enabled && kind == ptrace.SpanKindServer && f.httpMethod != "" {
+		g := c.group(gHTTP, labelKey{service, httpMethod(f.httpMethod), or(c.capLabel(f.httpRoute), unknown)})
+		class := statusClass(f.httpStatus)
+		c.member(g, slotClass+class, mHTTPRequests, func(k *labelKey) { *k = g.key; k[3] = statusClassNames[class] }, now).intSum++
+		c.member(g, slotDuration, mHTTPDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.HTTP.Buckets, seconds)
+	}
+	if c.cfg.DB.Enabled && kind == ptrace.SpanKindClient && f.dbSystem != "" {
+		g := c.group(gDB, labelKey{service, c.capLabel(f.dbSystem), or(c.capLabel(f.dbOperation), unknown)})
+		c.member(g, slotDuration, mDBDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.DB.Buckets, seconds)
+		if outcome == slotError {
+			c.member(g, slotError, mDBErrors, func(k *labelKey) { *k = g.key }, now).intSum++
+		}
+	}
+}
+
+var outcomeNames = [2]string{slotOK: "ok", slotError: "error"}
+
+func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string, outcome int, seconds float64, now pcommon.Timestamp) {
+	g := c.group(gLLM, labelKey{service, or(c.capLabel(f.provider), unknown), or(c.capLabel(f.model), unknown), or(c.capLabel(f.operation), unknown)})
+	c.member(g, outcome, mLLMRequests, func(k *labelKey) { *k = g.key; k[4] = outcomeNames[outcome] }, now).intSum++
+	c.member(g, slotDuration, mLLMDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.LLM.Buckets, seconds)
+
+	switch f.status {
+	case "invalid":
+		return
+	case "unpriced":
+		c.member(g, slotUnpriced, mLLMUnpriced, func(k *labelKey) { k[0], k[1], k[2] = g.key[0], g.key[1], g.key[2] }, now).intSum++
+	case "priced", "provided":
+		if f.hasCost {
+			if agent := c.capLabel(f.agent); agent != "" {
+				c.costSeries(g, agent, now).dblSum += f.cost
+			} else {
+				// Most instrumentations put the agent's name on its invoke_agent span
+				// only: count the call under its parent agent once the batch is read.
+				c.pending = append(c.pending, pendingCost{group: g, parent: span.ParentSpanID(), cost: f.cost, now: now})
+			}
+		}
+	}
+	for t := 0; t < numTokenTypes; t++ {
+		if f.hasTokens[t] {
+			c.member(g, slotTokens+t, mLLMTokens, func(k *labelKey) {
+				k[0], k[1], k[2], k[3] = g.key[0], g.key[1], g.key[2], tokenTypeNames[t]
+			}, now).intSum += f.tokens[t]
+		}
+	}
+}
+
+func durationSeconds(span ptrace.Span) float64 {
+	start, end := span.StartTimestamp(), span.EndTimestamp()
+	if end <= start {
+		return 0
+	}
+	return float64(end-start) / 1e9
+}
+
+// capLabel cuts a label value from a span attribute to MaxLabelLength bytes on a rune
+// boundary.
+func (c *agentMetrics) capLabel(s string) string {
+	n := c.cfg.MaxLabelLength
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// httpMethod bounds the method label to the methods HTTP defines, as the OTel HTTP
+// conventions do; anything else is _OTHER.
+func httpMethod(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH":
+		return m
+	}
+	return "_OTHER"
+}
+
+var statusClassNames = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", unknown}
+
+// statusClass is the index in statusClassNames of an HTTP status code's class.
+func statusClass(code int64) int {
+	if code < 100 || code > 599 {
+		return len(statusClassNames) - 1
+	}
+	return int(code/100) - 1
+}
