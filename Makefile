@@ -70,6 +70,7 @@ FUZZ_TARGETS := \
 	./exporter/sentryerrors:FuzzParse \
 	./exporter/sentryerrors:FuzzThrottleDelay \
 	./receiver/healthprobe:FuzzBodyCheck \
+	./connector/agentmetrics:FuzzConsumeTraces \
 	./internal/safetext:FuzzClean
 
 fuzz-short:
