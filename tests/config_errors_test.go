@@ -136,12 +136,28 @@ var configErrorCases = []configErrorCase{
 	{component: "exporters::sentry_errors", set: `retry_on_failure: {multiplier: -1}`, field: "multiplier", fix: `must be greater than or equal to 0`},
 	{component: "exporters::sentry_errors", set: `sending_queue: {queue_size: 0}`, field: "queue_size", fix: `must be positive`},
 	{component: "exporters::sentry_errors", set: `dns: "https://k@sentry.example/42"`, field: "dns", fix: `has invalid keys: dns`},
+
+	// agent_metrics connector
+	{component: "connectors::agent_metrics", set: `flush_interval: 0s`, field: "flush_interval", fix: `must be positive`},
+	{component: "connectors::agent_metrics", set: `flush_interval: often`, field: "flush_interval", fix: `time: invalid duration`},
+	{component: "connectors::agent_metrics", set: `max_series: 0`, field: "max_series", fix: `must be at least 1`},
+	{component: "connectors::agent_metrics", set: `max_label_length: 4`, field: "max_label_length", fix: `must be at least 8`},
+	{component: "connectors::agent_metrics", set: `llm::buckets: []`, field: "llm::buckets", fix: `must not be empty`},
+	{component: "connectors::agent_metrics", set: `agent::buckets: [1, 0.5]`, field: "agent::buckets", fix: `must be strictly increasing`},
+	{component: "connectors::agent_metrics", set: `http::buckets: [0, 1]`, field: "http::buckets", fix: `must be positive (seconds)`},
+	{component: "connectors::agent_metrics", set: `db::enabled: maybe`, field: "enabled", fix: `expected type 'bool'`},
+	{component: "connectors::agent_metrics", set: `{llm: {enabled: false}, agent: {enabled: false}, http: {enabled: false}, db: {enabled: false}}`, field: "every metric group", fix: `enable at least one of llm, agent, http, db`},
+	{component: "connectors::agent_metrics", set: `max_serie: 10`, field: "max_serie", fix: `has invalid keys: max_serie`},
 }
 
 // configErrorMessage runs validate with the case merged over the default configuration
 // and returns what the operator reads (cobra's "Error: " prefix removed).
 func configErrorMessage(bin string, c configErrorCase) (string, error) {
-	cmd := exec.Command(bin, "validate", "--config="+harness.DefaultConfig(), "--config=yaml:"+c.component+"::"+c.set)
+	overlay := c.component + "::" + c.set
+	if strings.HasPrefix(c.set, "{") { // several keys of the component at once
+		overlay = c.component + ": " + c.set
+	}
+	cmd := exec.Command(bin, "validate", "--config="+harness.DefaultConfig(), "--config=yaml:"+overlay)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

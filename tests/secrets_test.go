@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -119,9 +120,16 @@ receivers:
         critical: false
         endpoint: %s/login
 `, pg.Port, pg.User, llm.URL, agent.URL, agent.URL))
+	// Traces also go to a backend through the shipped overlay, whose tail sampling
+	// evaluates OTTL conditions on every span: at debug level OTTL logs each span it
+	// evaluates, attributes and all.
+	_, backend := startTraceSink(t)
 	c := harness.Start(t, harness.Options{
-		Configs: []string{harness.DefaultConfig(), overlay},
+		Configs: []string{harness.DefaultConfig(), overlay, filepath.Join(harness.RepoRoot(), "config", "overlays", "traces-backend.yaml")},
 		Env: map[string]string{
+			"OTLP_TRACES_ENDPOINT": backend,
+			"OTLP_TRACES_INSECURE": "true",
+			"TRACES_DECISION_WAIT": "500ms",
 			"LOG_LEVEL":      level,
 			"SENTRY_DSN":     srv.DSN(),
 			"PG_PASSWORD":    secretDBPassword,
@@ -218,8 +226,8 @@ receivers:
 	check("the collector's logs", logs)
 	if level == "debug" {
 		assert.Contains(t, logs, "\tdebug\t", "the collector ran at debug level")
-		// OTTL dumps every span it evaluates at debug level; the distribution's logger
-		// (internal/logscrub) writes this marker instead.
+		// OTTL (tail sampling's ottl_condition) dumps every span it evaluates at debug
+		// level; the distribution's logger (internal/logscrub) writes this instead.
 		assert.Contains(t, logs, logscrub.Omitted, "the spans' content was logged and omitted")
 	}
 	// The paths that could have leaked did run.
