@@ -6,6 +6,7 @@
 #   make build   build _build/otelcol-procode with ocb
 #   make generate  regenerate mdatagen code
 #   make bench   Go microbenchmarks with -benchmem, summarised with benchstat
+#   make fuzz-short  every fuzz target for FUZZTIME (default 8s); part of make test
 
 SHELL  := /bin/bash
 GO     ?= go
@@ -17,7 +18,7 @@ MODULE := github.com/procode-ai/otelcol-procode
 BUILD_INPUTS := builder-config.yaml go.mod go.sum config/otelcol.yaml distribution/embedded_config.go \
 	$(shell find . -path ./_build -prune -o -name '*.go' ! -name '*_test.go' -print)
 
-.PHONY: all run demo bench-probes build test tools test-deps vet unit check-generated validate-configs e2e generate bench clean
+.PHONY: all run demo bench-probes build test tools test-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean
 
 all: build
 
@@ -42,7 +43,7 @@ run: build
 demo: build
 	@scripts/demo.sh $(BIN)
 
-test: test-deps vet unit check-generated build validate-configs e2e
+test: test-deps vet unit fuzz-short check-generated build validate-configs e2e
 	@echo "make test: all passed"
 
 # System packages (PostgreSQL, promtool, amtool, ...) the suite's real servers need.
@@ -56,6 +57,29 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v '^$(MODULE)/tests$$')
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(UNIT_PKGS)
+
+# Every fuzz target for a few seconds, starting from its committed seed corpus
+# (testdata/fuzz/<target>, which `unit` already runs as plain tests) in a fresh cache
+# directory, so that each run takes the same time however often it ran before. A
+# failure leaves the failing input in testdata/fuzz/<target>.
+# tests/reliability_docs_test.go checks that every Fuzz function is listed here.
+FUZZTIME ?= 8s
+FUZZ_TARGETS := \
+	./processor/llmcost:FuzzProcess \
+	./processor/llmcost/internal/pricing:FuzzParseFile \
+	./exporter/sentryerrors:FuzzParse \
+	./exporter/sentryerrors:FuzzThrottleDelay \
+	./receiver/healthprobe:FuzzBodyCheck \
+	./connector/agentmetrics:FuzzConsumeTraces \
+	./internal/safetext:FuzzClean
+
+fuzz-short:
+	@set -e; cache=$$(mktemp -d); trap 'rm -rf "$$cache"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $$pkg \
+			-args -test.fuzzcachedir="$$cache/$$name"; \
+	done
 
 check-generated:
 	@scripts/check-generated.sh

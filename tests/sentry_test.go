@@ -203,12 +203,13 @@ func TestSentryOffWithoutDSN(t *testing.T) {
 	c.Stop(30 * time.Second)
 }
 
+// TestSentryOutageIsRetriedAndPersisted: with the sending queue persisted through
+// file_storage, events delivered before an outage are not sent again, and events
+// queued while Sentry is down survive a SIGTERM: the next collector on the same
+// storage delivers every one of them exactly once, under the same event_id.
 func TestSentryOutageIsRetriedAndPersisted(t *testing.T) {
 	srv := harness.NewSentryServer(t)
-	// Sentry is down for the first collector: every attempt gets a 503.
-	for i := 0; i < 200; i++ {
-		srv.Respond(harness.SentryResponse{Status: 503})
-	}
+	gate := harness.NewGate(t, srv.Addr())
 	dir := t.TempDir()
 	overlay := writeFile(t, "persist.yaml", fmt.Sprintf(`
 extensions:
@@ -225,29 +226,62 @@ exporters:
 service:
   extensions: [readiness, file_storage/sentry]
 `, dir))
-	opts := harness.Options{Configs: []string{harness.DefaultConfig(), overlay}, Env: map[string]string{"SENTRY_DSN": srv.DSN()}}
+	opts := harness.Options{Configs: []string{harness.DefaultConfig(), overlay}, Env: map[string]string{"SENTRY_DSN": sentryDSN(srv, gate.Addr())}}
 	c := harness.Start(t, opts)
+
+	// Sentry is up: the first events are delivered.
 	tp := batchedTracerProvider(t, c, "procode-agent")
 	_, toolSC := agentRequest(t, tp)
 	require.NoError(t, tp.ForceFlush(context.Background()))
-	harness.Eventually(t, 30*time.Second, func() string {
-		if n := len(srv.Attempts()); n < 3 {
-			return fmt.Sprintf("%d attempts so far", n)
+	delivered := append([]string{"tool web_search failed: search backend unreachable"}, sendErrors(t, c, "before outage", 6, 3)...)
+	waitAccepted(t, 30*time.Second, delivered, srv.Attempts)
+
+	// Sentry goes down; more errors are reported and queued; the collector is stopped.
+	gate.Down()
+	queued := sendErrors(t, c, "queued", 20, 10)
+	harness.Eventually(t, 20*time.Second, func() string {
+		own, err := harness.Scrape(c.TelemetryURL())
+		if err != nil {
+			return err.Error()
+		}
+		// Every queued event was taken from the pipeline (retrying or waiting in the queue).
+		acceptedSpans, _ := own.Sum("otelcol_receiver_accepted_spans", map[string]string{"receiver": "otlp"})
+		acceptedLogs, _ := own.Sum("otelcol_receiver_accepted_log_records", map[string]string{"receiver": "otlp"})
+		if acceptedSpans < 4+6+20 || acceptedLogs < 3+10 {
+			return fmt.Sprintf("accepted %v spans, %v log records", acceptedSpans, acceptedLogs)
+		}
+		if v, _ := own.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "sentry_errors"}); v < 1 {
+			return fmt.Sprintf("sentry_errors queue size %v", v)
 		}
 		return ""
 	})
+	before := srv.Attempts()
 	c.Stop(30 * time.Second)
-	require.Empty(t, srv.Events())
 
-	// Sentry is back; a new collector on the same storage delivers the queued event.
-	srv2 := harness.NewSentryServer(t)
-	opts.Env["SENTRY_DSN"] = srv2.DSN()
+	// Sentry is back; a new collector on the same storage delivers what was queued.
+	gate.Up()
 	c2 := harness.Start(t, opts)
-	evs := srv2.WaitEvents(t, 1, 30*time.Second)
-	require.Len(t, evs, 1)
-	tr := evs[0]["contexts"].(map[string]any)["trace"].(map[string]any)
+	waitAccepted(t, 30*time.Second, queued, srv.Attempts)
+	time.Sleep(2 * time.Second) // a duplicate would arrive within the retry interval
+	all := tallySentry(srv.Attempts())
+	all.assertExactlyOnce(t, append(delivered, queued...))
+	assert.Len(t, srv.Attempts(), len(delivered)+len(queued), "one envelope per event: nothing delivered twice, nothing resent after the restart")
+	assert.Empty(t, srv.Violations())
+	first := tallySentry(before)
+	for _, k := range delivered {
+		assert.Equal(t, first.eventIDs[k], all.eventIDs[k])
+	}
+	var toolEvent map[string]any
+	for _, ev := range srv.Events() {
+		if eventKey(ev) == delivered[0] {
+			toolEvent = ev
+		}
+	}
+	require.NotNil(t, toolEvent)
+	tr := toolEvent["contexts"].(map[string]any)["trace"].(map[string]any)
 	assert.Equal(t, toolSC.SpanID().String(), tr["span_id"])
-	assert.Equal(t, srv.Attempts()[0].Header["event_id"], evs[0]["event_id"], "the same event_id as before the restart")
+	assert.Equal(t, float64(len(queued)), ownTelemetry(t, c2, "otelcol_exporter_sentry_errors_events_sent", sentryExporter),
+		"the second collector sent exactly the queued events")
 	c2.Stop(30 * time.Second)
 }
 

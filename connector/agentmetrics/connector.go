@@ -306,7 +306,8 @@ func durationSeconds(span ptrace.Span) float64 {
 }
 
 // capLabel cuts a label value from a span attribute to MaxLabelLength bytes on a rune
-// boundary.
+// boundary. (Bytes that are not UTF-8 are replaced when the series are emitted, off
+// the per-span path: see validLabel.)
 func (c *agentMetrics) capLabel(s string) string {
 	n := c.cfg.MaxLabelLength
 	if len(s) <= n {

@@ -1,6 +1,9 @@
 package agentmetrics // import "github.com/procode-ai/otelcol-procode/connector/agentmetrics"
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -22,7 +25,7 @@ func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 			return sm
 		}
 		rm := md.ResourceMetrics().AppendEmpty()
-		rm.Resource().Attributes().PutStr(labelService, service)
+		rm.Resource().Attributes().PutStr(labelService, c.validLabel(service))
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(c.scope)
 		scopes[service] = sm
@@ -56,7 +59,7 @@ func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 		for k, s := range m.series {
 			attrs := c.appendPoint(metricFor(k[0]), m.def, s, now)
 			for i, name := range m.def.labels {
-				attrs.PutStr(name, k[i])
+				attrs.PutStr(name, c.validLabel(k[i]))
 			}
 			points++
 		}
@@ -67,6 +70,17 @@ func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 		}
 	}
 	return md, points
+}
+
+// validLabel replaces bytes that are not UTF-8 (an app may send any bytes in an OTLP
+// string): the Prometheus exporter refuses such a label value, drops the series and logs
+// the refusal at every scrape. It runs once per series and flush, not once per span, and
+// cuts the result to max_label_length again (a replacement takes three bytes).
+func (c *agentMetrics) validLabel(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return c.capLabel(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // appendPoint adds s as a data point of mt and returns the point's attributes.

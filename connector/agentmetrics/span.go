@@ -152,9 +152,13 @@ func (f *spanFields) scanGenAI(k string, v pcommon.Value) {
 	}
 }
 
+// maxTokens bounds a plausible token count of one call (llm_cost marks larger ones
+// invalid); a span that claims more is not counted, so no total can overflow.
+const maxTokens = 1 << 40
+
 func (f *spanFields) setTokens(i int, v pcommon.Value) {
 	n, ok := integer(v)
-	if ok && n >= 0 {
+	if ok && n >= 0 && n <= maxTokens {
 		f.tokens[i], f.hasTokens[i] = n, true
 	}
 }

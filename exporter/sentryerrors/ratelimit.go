@@ -1,6 +1,7 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,24 @@ import (
 // defaultRetryAfter is how long a 429 without Retry-After or X-Sentry-Rate-Limits holds
 // error events (Sentry's SDKs use the same).
 const defaultRetryAfter = 60 * time.Second
+
+// maxHold caps a hold. Sentry's longest limits (an exhausted quota) end within a day or
+// are announced again on the next attempt; a larger figure is a broken header, and
+// seconds beyond time.Duration's range would overflow into a negative hold that
+// retries at once.
+const maxHold = 24 * time.Hour
+
+// holdSeconds reads a number of seconds as a hold within [0, maxHold].
+func holdSeconds(s string) (time.Duration, bool) {
+	secs, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(secs) || secs < 0 {
+		return 0, false
+	}
+	if secs >= maxHold.Seconds() {
+		return maxHold, true
+	}
+	return time.Duration(secs * float64(time.Second)), true
+}
 
 // holds remembers until when Sentry rate-limits the error category of one DSN. Error
 // events are all this exporter sends, so only that category (or all) matters.
@@ -47,8 +66,8 @@ func errorCategoryLimit(header string) (time.Duration, bool) {
 		if len(parts) < 2 {
 			continue
 		}
-		secs, err := strconv.ParseFloat(parts[0], 64)
-		if err != nil || secs < 0 {
+		d, ok := holdSeconds(parts[0])
+		if !ok {
 			continue
 		}
 		applies := parts[1] == ""
@@ -61,9 +80,7 @@ func errorCategoryLimit(header string) (time.Duration, bool) {
 			continue
 		}
 		found = true
-		if d := time.Duration(secs * float64(time.Second)); d > longest {
-			longest = d
-		}
+		longest = max(longest, d)
 	}
 	return longest, found
 }
@@ -74,14 +91,11 @@ func retryAfter(header string, now time.Time) (time.Duration, bool) {
 	if header == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseFloat(header, 64); err == nil && secs >= 0 {
-		return time.Duration(secs * float64(time.Second)), true
+	if d, ok := holdSeconds(header); ok {
+		return d, true
 	}
 	if t, err := http.ParseTime(header); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d, true
-		}
-		return 0, true
+		return min(max(t.Sub(now), 0), maxHold), true
 	}
 	return 0, false
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/procode-ai/otelcol-procode/internal/allocbudget"
 )
 
 func TestParseEdgeCases(t *testing.T) {
@@ -80,16 +82,39 @@ func TestParseEdgeCases(t *testing.T) {
 	})
 }
 
+// FuzzParse runs every stack-trace parser (Python, Java, Go, Node.js, .NET) directly,
+// and the language detection in front of them, on arbitrary text. Properties: no
+// panic; at most maxFrames frames per exception and per thread; exception types and
+// values are taken from the text, never longer than it; each parse allocates a
+// bounded multiple of the text's size (no parser copies the text once per line).
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"python_tool_call.txt", "java_causes.txt", "go_panic.txt", "node_error.txt", "dotnet_inner.txt"} {
 		f.Add(readStack(f, name))
 	}
-	p := &stackParser{}
+	p := &stackParser{exclude: []string{"com.acme.", "/app/vendor/"}}
+	parsers := map[string]func(string) parsedStack{
+		"python": p.parsePython, "java": p.parseJava, "go": p.parseGo, "nodejs": p.parseNode, "dotnet": p.parseDotNet,
+		"detected": func(s string) parsedStack { return p.parse("", s) },
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, lang := range []string{"", "python", "java", "go", "nodejs", "dotnet"} {
-			ps := p.parse(lang, s)
+		s = strings.ReplaceAll(s, "\r\n", "\n") // as parse does before any parser runs
+		for name, parse := range parsers {
+			var ps parsedStack
+			if err := allocbudget.Check(len(s), 1024, 64<<10, func() { ps = parse(s) }); err != nil {
+				t.Fatalf("%s parser: %v", name, err)
+			}
 			for _, e := range ps.Exceptions {
-				assert.LessOrEqual(t, len(e.Frames), maxFrames)
+				if len(e.Frames) > maxFrames {
+					t.Fatalf("%s parser: %d frames, more than %d", name, len(e.Frames), maxFrames)
+				}
+				if len(e.Type) > len(s) || len(e.Value) > len(s) || len(e.Module) > len(s) {
+					t.Fatalf("%s parser: type, value or module longer than the text itself", name)
+				}
+			}
+			for _, th := range ps.Threads {
+				if th.Stacktrace != nil && len(th.Stacktrace.Frames) > maxFrames {
+					t.Fatalf("%s parser: a thread of %d frames, more than %d", name, len(th.Stacktrace.Frames), maxFrames)
+				}
 			}
 		}
 	})

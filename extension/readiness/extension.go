@@ -61,6 +61,7 @@ func (e *readinessExtension) Start(ctx context.Context, host component.Host) err
 		_ = ln.Close()
 		return err
 	}
+	server.MaxHeaderBytes = maxHeaderBytes
 	e.state.markStarted()
 
 	e.mu.Lock()

@@ -634,6 +634,36 @@ func TestShutdownOrder(t *testing.T) {
 	ext.(health.Reporter).ReportProbe(receiverOwner, health.ProbeResult{Name: "x"})
 }
 
+// TestRequestSizeLimits: the endpoints take no body (one above max_request_body_size is
+// refused with 413) and headers are capped at 16 KiB (431 above).
+func TestRequestSizeLimits(t *testing.T) {
+	endpoint := freeEndpoint(t)
+	cfg := createDefaultConfig().(*Config)
+	cfg.ServerConfig.NetAddr.Endpoint = endpoint
+	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+	url := "http://" + endpoint + "/livez"
+
+	send := func(body string, header string) int {
+		req, err := http.NewRequest(http.MethodGet, url, strings.NewReader(body))
+		require.NoError(t, err)
+		if header != "" {
+			req.Header.Set("X-Padding", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, send(strings.Repeat("a", 1024), ""), "a body within max_request_body_size is ignored")
+	assert.Equal(t, http.StatusRequestEntityTooLarge, send(strings.Repeat("a", 1025), ""), "a larger body is refused")
+	assert.Equal(t, http.StatusOK, send("", strings.Repeat("h", 8<<10)), "8 KiB of headers")
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, send("", strings.Repeat("h", 24<<10)), "24 KiB of headers")
+}
+
 func TestShutdownWithoutStart(t *testing.T) {
 	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), createDefaultConfig())
 	require.NoError(t, err)

@@ -12,6 +12,11 @@ import (
 )
 
 const (
+	// maxHeaderBytes bounds a request's headers (Go's default is 1 MiB): probes and
+	// load balancers send a few hundred bytes; the rest is room for proxies' headers.
+	// Larger requests get 431.
+	maxHeaderBytes = 16 << 10
+
 	defaultEndpoint         = "localhost:13133"
 	defaultWarmupTimeout    = 30 * time.Second
 	defaultRecoveryDuration = 5 * time.Minute

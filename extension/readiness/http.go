@@ -2,7 +2,9 @@ package readiness // import "github.com/procode-ai/otelcol-procode/extension/rea
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -29,6 +31,15 @@ func (e *readinessExtension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed: use GET or HEAD", http.StatusMethodNotAllowed)
 		return
+	}
+	// The endpoints take no body. One within max_request_body_size is read and
+	// ignored; a larger one is refused (the server limits the read).
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "request body too large: these endpoints take no body", http.StatusRequestEntityTooLarge)
+			return
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	serve(w, e.state.report(), parseOptions(r))

@@ -24,20 +24,39 @@ var (
 // Filtered replaces every secret value that Clean removes.
 const Filtered = "[Filtered]"
 
-// Clean returns s without credentials, secrets or URL query strings, cut to MaxLen bytes
-// on a rune boundary.
+// Clean returns s without credentials, secrets or URL query strings, with runs of white
+// space folded to one space, cut to MaxLen bytes on a rune boundary.
 func Clean(s string) string {
 	if s == "" {
 		return s
+	}
+	s = strings.Join(strings.Fields(Redact(s)), " ")
+	return truncate(s, MaxLen)
+}
+
+// Redact removes what Clean removes (URL credentials and query strings, bearer tokens,
+// key=value secrets) and leaves the rest of s as it is, whatever its length: for text
+// that keeps its layout, such as a log line.
+func Redact(s string) string {
+	if s == "" || !strings.ContainsAny(s, ":=") && !containsFold(s, "bearer", "basic", "token") {
+		return s // no URL, pair or credential can be in it
 	}
 	s = urlPattern.ReplaceAllStringFunc(s, func(u string) string {
 		m := urlPattern.FindStringSubmatch(u)
 		return m[1] + m[3]
 	})
 	s = authPattern.ReplaceAllString(s, "$1 "+Filtered)
-	s = kvPattern.ReplaceAllString(s, "$1$2"+Filtered)
-	s = strings.Join(strings.Fields(s), " ")
-	return truncate(s, MaxLen)
+	return kvPattern.ReplaceAllString(s, "$1$2"+Filtered)
+}
+
+func containsFold(s string, words ...string) bool {
+	lower := strings.ToLower(s)
+	for _, w := range words {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Error is Clean applied to err.Error(); a nil error gives "".

@@ -31,6 +31,14 @@ func TestClean(t *testing.T) {
 	}
 }
 
+func TestRedactKeepsLayout(t *testing.T) {
+	in := "line one: Authorization: Bearer sk-live-abcdef123456\n\tsee https://u:p@h.example/x?token=1 and password=hunter2 " + strings.Repeat("x", 400)
+	got := Redact(in)
+	assert.Equal(t, "line one: Authorization: [Filtered] [Filtered]\n\tsee https://h.example/x and password=[Filtered] "+strings.Repeat("x", 400), got)
+	assert.Equal(t, "plain text, nothing to do", Redact("plain text, nothing to do"))
+	assert.Equal(t, "", Redact(""))
+}
+
 func TestCleanBoundsLength(t *testing.T) {
 	long := strings.Repeat("é", 1000)
 	got := Clean(long)

@@ -2,6 +2,7 @@ package llmcost
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,7 @@ func TestLoadConfig(t *testing.T) {
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.Equal(t, 1, strings.Count(err.Error(), tt.wantErr), "each problem is reported once: %v", err)
 				return
 			}
 			require.NoError(t, err)

@@ -6,10 +6,14 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/procode-ai/otelcol-procode/internal/allocbudget"
 )
 
 // FuzzProcess feeds arbitrary attribute values through every convention: processing
-// must not panic, and a cost it writes is never negative, NaN or infinite.
+// must not panic, a cost it writes is never negative, NaN or infinite, the canonical
+// token counts it writes are never negative, metric-label attributes stay bounded, and
+// one record allocates a bounded amount.
 func FuzzProcess(f *testing.F) {
 	f.Add(uint8(0), "openai", "gpt-4o", "1000", 500.0, int64(200), "0", "", "chat")
 	f.Add(uint8(1), "anthropic", "claude-sonnet-4-5", "-1", math.NaN(), int64(-5), "x", "NaN", "LLM")
@@ -25,7 +29,7 @@ func FuzzProcess(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, conv uint8, provider, model, input string, output float64, cacheRead int64, reasoning, cost, op string) {
 		attrs := pcommon.NewMap()
-		switch conv % 4 {
+		switch conv % 6 {
 		case 0: // OTel GenAI
 			attrs.PutStr("gen_ai.operation.name", op)
 			attrs.PutStr("gen_ai.provider.name", provider)
@@ -50,6 +54,23 @@ func FuzzProcess(f *testing.F) {
 			attrs.PutDouble("ai.usage.outputTokens", output)
 			attrs.PutInt("ai.usage.cachedInputTokens", cacheRead)
 			attrs.PutStr("ai.usage.reasoningTokens", reasoning)
+		case 4: // OpenLIT: reasoning tokens under their own name; its cost is a provided one
+			attrs.PutStr("gen_ai.operation.name", op)
+			attrs.PutStr("gen_ai.system", provider)
+			attrs.PutStr("gen_ai.request.model", model)
+			attrs.PutStr("gen_ai.usage.input_tokens", input)
+			attrs.PutDouble("gen_ai.usage.output_tokens", output)
+			attrs.PutInt("gen_ai.usage.cache_read_input_tokens", cacheRead)
+			attrs.PutStr("gen_ai.usage.reasoning_tokens", reasoning)
+		case 5: // Logfire / Pydantic AI: cache and reasoning under gen_ai.usage.details.*
+			attrs.PutStr("gen_ai.operation.name", op)
+			attrs.PutStr("gen_ai.system", provider)
+			attrs.PutStr("gen_ai.response.model", model)
+			attrs.PutStr("gen_ai.usage.input_tokens", input)
+			attrs.PutDouble("gen_ai.usage.output_tokens", output)
+			attrs.PutInt("gen_ai.usage.details.cache_read_tokens", cacheRead)
+			attrs.PutStr("gen_ai.usage.details.cache_write_tokens", reasoning)
+			attrs.PutStr("gen_ai.usage.details.reasoning_tokens", reasoning)
 		default: // deprecated GenAI / OpenLLMetry
 			attrs.PutStr("gen_ai.system", provider)
 			attrs.PutStr("llm.request.type", op)
@@ -65,8 +86,21 @@ func FuzzProcess(f *testing.F) {
 				attrs.PutStr("llm.cost.total", cost)
 			}
 		}
+		before := attrs.AsRaw()
+		// The first record of a model name resolves it and fills the bounded cache
+		// (cache_size); the budget holds for every record after it.
+		warm := pcommon.NewMap()
+		attrs.CopyTo(warm)
 		var rec record
-		st := p.eng.process(&rec, attrs, op, 1_756_728_000_000_000_000)
+		p.eng.process(&rec, warm, op, 1_756_728_000_000_000_000)
+		rec = record{}
+		var st int
+		inputLen := len(provider) + len(model) + len(input) + len(reasoning) + len(cost) + len(op)
+		if err := allocbudget.Check(inputLen, 64, 16<<10, func() {
+			st = p.eng.process(&rec, attrs, op, 1_756_728_000_000_000_000)
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if st == idxNone {
 			return
 		}
@@ -91,6 +125,21 @@ func FuzzProcess(f *testing.F) {
 		})
 		if e, ok := attrs.Get(attrError); ok && len(e.Str()) > maxErrorLen {
 			t.Fatalf("llm_cost.error is %d bytes", len(e.Str()))
+		}
+		if m, ok := attrs.Get(attrModel); ok && st == idxUnpriced && len(m.Str()) > maxLabelLen {
+			t.Fatalf("llm_cost.model is %d bytes for an unpriced call: a metric label must stay bounded", len(m.Str()))
+		}
+		for _, k := range []string{"gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.cache_read.input_tokens",
+			"gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.reasoning.output_tokens"} {
+			if _, sent := before[k]; sent {
+				if v, _ := attrs.Get(k); v.AsRaw() != before[k] && !(v.Type() == pcommon.ValueTypeDouble && math.IsNaN(v.Double())) {
+					t.Fatalf("%s was sent as %v and changed to %v: the app's attributes are never overwritten", k, before[k], v.AsRaw())
+				}
+				continue
+			}
+			if v, ok := attrs.Get(k); ok && (v.Type() != pcommon.ValueTypeInt || v.Int() < 0) {
+				t.Fatalf("%s written as %v: canonical token counts are integers >= 0", k, v.AsRaw())
+			}
 		}
 	})
 }

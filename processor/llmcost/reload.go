@@ -27,6 +27,7 @@ const maxPriceFileSize = 32 << 20
 // fileState is what the reloader knows about one price file.
 type fileState struct {
 	cfg     PriceFile
+	index   int // in price_files: names the file in the component status, which /health shows
 	modTime time.Time
 	size    int64
 	statted bool
@@ -63,8 +64,8 @@ func newReloader(cfg *Config, base *pricing.Table, inline []*pricing.Model, appl
 		loads:  tb.ProcessorLlmCostPriceFileLoads,
 		okOpt:  metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "ok"))),
 		errOpt: metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "error")))}
-	for _, f := range cfg.PriceFiles {
-		r.files = append(r.files, &fileState{cfg: f})
+	for i, f := range cfg.PriceFiles {
+		r.files = append(r.files, &fileState{cfg: f, index: i})
 	}
 	return r
 }
@@ -142,19 +143,19 @@ func (r *reloader) checkFile(ctx context.Context, f *fileState) bool {
 	info, err := os.Stat(f.cfg.Path)
 	if err != nil {
 		f.statted = false
-		r.fail(ctx, f, fmt.Errorf("price file %q: %w", f.cfg.Path, errors.Unwrap(err)))
+		r.fail(ctx, f, fmt.Errorf("price_files[%d]: %w", f.index, errors.Unwrap(err)))
 		return false
 	}
 	if f.statted && info.ModTime().Equal(f.modTime) && info.Size() == f.size {
 		return false // unchanged since it was last read, good or bad
 	}
 	if info.Size() > maxPriceFileSize {
-		r.fail(ctx, f, fmt.Errorf("price file %q is %d bytes, more than the %d allowed", f.cfg.Path, info.Size(), maxPriceFileSize))
+		r.fail(ctx, f, fmt.Errorf("price_files[%d] is %d bytes, more than the %d allowed", f.index, info.Size(), maxPriceFileSize))
 		return false
 	}
 	b, err := os.ReadFile(f.cfg.Path)
 	if err != nil {
-		r.fail(ctx, f, fmt.Errorf("price file %q: %w", f.cfg.Path, errors.Unwrap(err)))
+		r.fail(ctx, f, fmt.Errorf("price_files[%d]: %w", f.index, errors.Unwrap(err)))
 		return false
 	}
 	f.modTime, f.size, f.statted = info.ModTime(), info.Size(), true
@@ -169,7 +170,7 @@ func (r *reloader) checkFile(ctx context.Context, f *fileState) bool {
 		if prev == sum {
 			return false // same bad content as before: already reported
 		}
-		r.fail(ctx, f, fmt.Errorf("price file %q: %w", f.cfg.Path, err))
+		r.fail(ctx, f, fmt.Errorf("price_files[%d]: %w", f.index, err))
 		return false
 	}
 	f.models, f.err = models, ""
@@ -179,7 +180,10 @@ func (r *reloader) checkFile(ctx context.Context, f *fileState) bool {
 }
 
 // fail records f's problem, logging and counting it only when it differs from the one
-// already recorded, so a bad file is reported once per change, not once per poll.
+// already recorded, so a bad file is reported once per change, not once per poll. The
+// problem names the file by its index in price_files, not by its path: it becomes the
+// component status, which the readiness extension's /health shows; the log line
+// carries the path.
 func (r *reloader) fail(ctx context.Context, f *fileState, err error) {
 	msg := safetext.Error(err)
 	if msg == f.err {

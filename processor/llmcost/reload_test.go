@@ -155,7 +155,11 @@ func TestBadFileKeepsPreviousPricesAndReportsOnce(t *testing.T) {
 	ev := f.host.last()
 	require.NotNil(t, ev)
 	assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
-	assert.Contains(t, ev.Err().Error(), f.path)
+	// The status (shown by /health) names the file by its place in the configuration,
+	// not by its path; the log line has the path.
+	assert.Contains(t, ev.Err().Error(), "price_files[0]: ")
+	assert.NotContains(t, ev.Err().Error(), f.path)
+	assert.Equal(t, f.path, f.logs.FilterMessageSnippet("price file rejected").All()[0].ContextMap()["path"])
 
 	// The same bad content written again (a touch) is not reported again.
 	f.write("prices:\n  - id: acme-large\n    input_mtok: [oops\n")

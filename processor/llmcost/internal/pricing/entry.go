@@ -54,14 +54,25 @@ func checkPrice(field string, v *float64) error {
 	return nil
 }
 
+// checkTokenPrice is checkPrice with the upper bound of a per-token price.
+func checkTokenPrice(field string, v *float64) error {
+	if err := checkPrice(field, v); err != nil {
+		return err
+	}
+	if v != nil && *v > MaxTokenPrice {
+		return fmt.Errorf("%s %v is above the most a token may cost (%g USD per million tokens)", field, *v, float64(MaxTokenPrice))
+	}
+	return nil
+}
+
 func (r *Rates) validate(prefix string) error {
 	return errors.Join(
-		checkPrice(prefix+"input_mtok", r.InputMTok),
-		checkPrice(prefix+"output_mtok", r.OutputMTok),
-		checkPrice(prefix+"cache_read_mtok", r.CacheReadMTok),
-		checkPrice(prefix+"cache_write_mtok", r.CacheWriteMTok),
-		checkPrice(prefix+"cache_write_1h_mtok", r.CacheWrite1hMTok),
-		checkPrice(prefix+"output_reasoning_mtok", r.OutputReasoningMTok),
+		checkTokenPrice(prefix+"input_mtok", r.InputMTok),
+		checkTokenPrice(prefix+"output_mtok", r.OutputMTok),
+		checkTokenPrice(prefix+"cache_read_mtok", r.CacheReadMTok),
+		checkTokenPrice(prefix+"cache_write_mtok", r.CacheWriteMTok),
+		checkTokenPrice(prefix+"cache_write_1h_mtok", r.CacheWrite1hMTok),
+		checkTokenPrice(prefix+"output_reasoning_mtok", r.OutputReasoningMTok),
 		checkPrice(prefix+"requests_kcount", r.RequestsKCount),
 	)
 }
@@ -71,8 +82,10 @@ func (r *Rates) empty() bool {
 		r.CacheWrite1hMTok == nil && r.OutputReasoningMTok == nil && r.RequestsKCount == nil
 }
 
-// Validate checks one entry; the error names the field and the bad value.
-func (e *Entry) Validate() error {
+// check checks one entry; the error names the field and the bad value. It is not named
+// Validate: the collector validates every nested struct that has a Validate method, and
+// would report each problem a second time, without the entry's index and id.
+func (e *Entry) check() error {
 	var errs []error
 	if strings.TrimSpace(e.ID) == "" {
 		errs = append(errs, errors.New("id must not be empty"))
@@ -111,7 +124,7 @@ func Models(entries []Entry) ([]*Model, error) {
 	var order []*Model
 	for i := range entries {
 		e := &entries[i]
-		if err := e.Validate(); err != nil {
+		if err := e.check(); err != nil {
 			return nil, fmt.Errorf("prices[%d] %q: %w", i, e.ID, err)
 		}
 		k := key{strings.ToLower(e.ID), strings.ToLower(e.Provider)}
@@ -130,7 +143,7 @@ func Models(entries []Entry) ([]*Model, error) {
 		}
 		for _, p := range m.Periods {
 			if p.StartDate == per.StartDate {
-				return nil, fmt.Errorf("prices[%d] %q: another entry with the same id and provider has the same start_date %q", i, e.ID, e.StartDate)
+				return nil, fmt.Errorf("prices[%d] %q: another entry with the same id and provider has the same start_date %q: give each entry of a price history its own start_date, or a different provider", i, e.ID, e.StartDate)
 			}
 		}
 		m.Periods = append(m.Periods, per)

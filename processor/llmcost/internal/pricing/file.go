@@ -21,13 +21,27 @@ func ParseFile(b []byte, format string) ([]*Model, error) {
 	if format == "" || format == FormatAuto {
 		format = detectFormat(b)
 	}
+	var models []*Model
+	var err error
 	switch format {
 	case FormatLiteLLM:
-		return ParseLiteLLM(b)
+		models, err = ParseLiteLLM(b)
 	case FormatLLMCost:
-		return parseOwn(b)
+		models, err = parseOwn(b)
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
 	}
-	return nil, fmt.Errorf("unknown format %q", format)
+	if err != nil {
+		return nil, err
+	}
+	// Check every entry as the table will, so that a file is either rejected here
+	// (and its previous prices kept) or usable as a whole.
+	for _, m := range models {
+		if err := m.compile(); err != nil {
+			return nil, fmt.Errorf("%s format: %w", format, err)
+		}
+	}
+	return models, nil
 }
 
 // detectFormat: our format has a top-level "prices" list; LiteLLM's is an object of

@@ -30,9 +30,13 @@ func ParseLiteLLM(b []byte) ([]*Model, error) {
 	}
 	names := make([]string, 0, len(raw))
 	for k := range raw {
-		if k != "sample_spec" {
-			names = append(names, k)
+		if k == "sample_spec" {
+			continue
 		}
+		if strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("litellm format: an entry has an empty model name as its key")
+		}
+		names = append(names, k)
 	}
 	sort.Strings(names)
 	models := make([]*Model, 0, len(names))
@@ -59,6 +63,9 @@ func ParseLiteLLM(b []byte) ([]*Model, error) {
 				return nil, fmt.Errorf("model %q: %s %v must be a finite number >= 0", name, k, f)
 			}
 			f *= 1e6 // per token -> per million tokens
+			if f > MaxTokenPrice {
+				return nil, fmt.Errorf("model %q: %s %v is above the most a token may cost (%g USD per token)", name, k, v, MaxTokenPrice/1e6)
+			}
 			return &f, nil
 		}
 		var ps PriceSet
@@ -96,7 +103,10 @@ func ParseLiteLLM(b []byte) ([]*Model, error) {
 			if v == nil {
 				continue
 			}
-			start, _ := strconv.ParseInt(m[2], 10, 64)
+			start, err := strconv.ParseInt(m[2], 10, 64)
+			if err != nil || start <= 0 || start > math.MaxInt64/1000 {
+				return nil, fmt.Errorf("model %q: %s: the threshold must be a whole number of thousands of tokens above 0", name, k)
+			}
 			var dst **Rate
 			switch m[1] {
 			case "input_cost_per_token":

@@ -38,9 +38,17 @@ func (r *Rate) At(totalInput int64) float64 {
 	return p
 }
 
+// MaxTokenPrice is the most a token may cost, in USD per million tokens (1 USD per
+// token). A larger price is a mistake in a price file, and with up to 2^40 tokens a
+// call it could price a call at an infinite cost.
+const MaxTokenPrice = 1e6
+
 func (r *Rate) validate() error {
 	if math.IsNaN(r.Base) || math.IsInf(r.Base, 0) || r.Base < 0 {
 		return fmt.Errorf("price %v must be a finite number >= 0", r.Base)
+	}
+	if r.Base > MaxTokenPrice {
+		return fmt.Errorf("price %v is above the most a token may cost (%g USD per million tokens)", r.Base, float64(MaxTokenPrice))
 	}
 	if !sort.SliceIsSorted(r.Tiers, func(i, j int) bool { return r.Tiers[i].Start < r.Tiers[j].Start }) {
 		sort.Slice(r.Tiers, func(i, j int) bool { return r.Tiers[i].Start < r.Tiers[j].Start })
@@ -51,6 +59,9 @@ func (r *Rate) validate() error {
 		}
 		if math.IsNaN(t.Price) || math.IsInf(t.Price, 0) || t.Price < 0 {
 			return fmt.Errorf("tier price %v must be a finite number >= 0", t.Price)
+		}
+		if t.Price > MaxTokenPrice {
+			return fmt.Errorf("tier price %v is above the most a token may cost (%g USD per million tokens)", t.Price, float64(MaxTokenPrice))
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -265,4 +266,36 @@ func TestParseLiteLLMSnapshot(t *testing.T) {
 	require.NotNil(t, m)
 	assert.True(t, m.Override)
 	assert.InDelta(t, 2.5, m.Periods[0].Prices.Input.Base, 1e-9)
+}
+
+// A file is either rejected with a reason or usable as a whole: entries the table
+// could not hold (found by FuzzParseFile) are errors of the file, and no price may
+// make a valid call cost an infinite amount.
+func TestParseFileRejectsUnusableEntries(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, format, want string
+	}{
+		{"litellm empty model name", `{"": {"input_cost_per_token": 1e-6}}`, FormatLiteLLM,
+			"litellm format: an entry has an empty model name as its key"},
+		{"litellm tier at 0k", `{"t": {"input_cost_per_token": 1e-6, "input_cost_per_token_above_0k_tokens": 2e-6}}`, FormatLiteLLM,
+			`model "t": input_cost_per_token_above_0k_tokens: the threshold must be a whole number of thousands of tokens above 0`},
+		{"litellm tier overflowing int64", `{"t": {"input_cost_per_token": 1e-6, "input_cost_per_token_above_99999999999999999999k_tokens": 2e-6}}`, FormatLiteLLM,
+			"the threshold must be a whole number of thousands of tokens above 0"},
+		{"litellm price too large", `{"big": {"input_cost_per_token": 1e300}}`, FormatLiteLLM,
+			`model "big": input_cost_per_token 1e+300 is above the most a token may cost (1 USD per token)`},
+		{"own price too large", "prices:\n  - id: big\n    input_mtok: 2e6\n", FormatLLMCost,
+			`prices[0] "big": input_mtok 2e+06 is above the most a token may cost (1e+06 USD per million tokens)`},
+		{"own tier price too large", "prices:\n  - id: big\n    input_mtok: 1\n    tiers:\n      - above_input_tokens: 10\n        output_mtok: 1e9\n", FormatLLMCost,
+			`tiers[0]: output_mtok 1e+09 is above the most a token may cost`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseFile([]byte(tt.file), tt.format)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+	// The most a token may cost still prices the largest valid call at a finite amount.
+	ps := PriceSet{Input: Flat(MaxTokenPrice), Output: Flat(MaxTokenPrice), CacheRead: Flat(MaxTokenPrice),
+		CacheWrite: Flat(MaxTokenPrice), CacheWrite1h: Flat(MaxTokenPrice), Reasoning: Flat(MaxTokenPrice)}
+	c := ps.Cost(Usage{Input: 1 << 40, Output: 1 << 40, CacheRead: 1 << 38, CacheWrite: 1 << 38, CacheWrite1h: 1 << 37, Reasoning: 1 << 39})
+	assert.False(t, math.IsInf(c.Total, 0) || math.IsNaN(c.Total), "%v", c.Total)
 }

@@ -1,0 +1,157 @@
+package agentmetrics
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/procode-ai/otelcol-procode/connector/agentmetrics/internal/metadata"
+)
+
+// FuzzConsumeTraces feeds batches of LLM, agent, tool, HTTP and database spans with
+// arbitrary attribute values (the app may set llm_cost.* itself: llm_cost leaves a
+// span that already carries a status alone) through the connector twice, then renders
+// the totals. Properties: no panic; every counter and histogram sum is finite and
+// >= 0 (no overflow into a negative total); every label value is valid UTF-8 within
+// max_label_length, or one of the connector's own bounded values.
+func FuzzConsumeTraces(f *testing.F) {
+	f.Add("priced", "openai", "gpt-4o", "chat", 0.0042, "1200", 300.0, int64(200), "planner", "search", "GET", int64(200), "/api/chat", "postgresql", "SELECT", int64(5_000_000))
+	f.Add("provided", "", "", "", math.NaN(), "-5", math.Inf(1), int64(-1), "", "", "BREW", int64(99999), "", "", "", int64(-1))
+	f.Add("priced", "p", "m", "chat", 1e15, "9223372036854775807", 9e18, int64(math.MaxInt64), "a\xffb", "t", "get", int64(-200), string(make([]byte, 300)), "db", "op", int64(math.MaxInt64))
+	f.Add("unpriced", "anthropic", "claude", "invoke_agent", 0.0, "0x10", 1.5, int64(0), "agent", "", "POST", int64(503), "/x", "", "", int64(1))
+
+	f.Fuzz(func(t *testing.T, status, provider, model, op string, cost float64, input string, output float64, cached int64,
+		agent, tool, method string, code int64, route, dbSystem, dbOp string, durNs int64,
+	) {
+		c := newConnector(connectortest.NewNopSettings(metadata.Type), createDefaultConfig().(*Config), new(consumertest.MetricsSink))
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", route+provider)
+		spans := rs.ScopeSpans().AppendEmpty().Spans()
+		start := pcommon.Timestamp(1_700_000_000_000_000_000)
+		add := func(kind ptrace.SpanKind, id byte, parent byte, fill func(pcommon.Map)) {
+			s := spans.AppendEmpty()
+			s.SetSpanID(pcommon.SpanID{id})
+			s.SetParentSpanID(pcommon.SpanID{parent})
+			s.SetKind(kind)
+			s.SetStartTimestamp(start)
+			s.SetEndTimestamp(pcommon.Timestamp(int64(start) + durNs))
+			if code%3 == 0 {
+				s.Status().SetCode(ptrace.StatusCodeError)
+			}
+			fill(s.Attributes())
+		}
+		add(ptrace.SpanKindInternal, 1, 0, func(m pcommon.Map) {
+			m.PutStr("gen_ai.operation.name", "invoke_agent")
+			m.PutStr("gen_ai.agent.name", agent)
+		})
+		add(ptrace.SpanKindClient, 2, 1, func(m pcommon.Map) {
+			m.PutStr("llm_cost.status", status)
+			m.PutStr("llm_cost.model", model)
+			m.PutStr("gen_ai.provider.name", provider)
+			m.PutStr("gen_ai.operation.name", op)
+			m.PutDouble("gen_ai.usage.cost", cost)
+			m.PutStr("gen_ai.usage.input_tokens", input)
+			m.PutDouble("gen_ai.usage.output_tokens", output)
+			m.PutInt("gen_ai.usage.cache_read.input_tokens", cached)
+			m.PutInt("gen_ai.usage.reasoning.output_tokens", cached)
+		})
+		add(ptrace.SpanKindInternal, 3, 1, func(m pcommon.Map) {
+			m.PutStr("gen_ai.operation.name", "execute_tool")
+			m.PutStr("gen_ai.tool.name", tool)
+			m.PutStr("error.type", dbOp)
+		})
+		add(ptrace.SpanKindServer, 4, 0, func(m pcommon.Map) {
+			m.PutStr("http.request.method", method)
+			m.PutInt("http.response.status_code", code)
+			m.PutStr("http.route", route)
+		})
+		add(ptrace.SpanKindClient, 5, 4, func(m pcommon.Map) {
+			m.PutStr("db.system.name", dbSystem)
+			m.PutStr("db.operation.name", dbOp)
+		})
+		for i := 0; i < 2; i++ { // twice: totals add up across batches
+			if err := c.ConsumeTraces(context.Background(), td); err != nil {
+				t.Fatal(err)
+			}
+		}
+		md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Unix(1_800_000_000, 0)))
+		checkMetrics(t, md, c.cfg.MaxLabelLength)
+	})
+}
+
+func checkMetrics(t *testing.T, md pmetric.Metrics, maxLabel int) {
+	t.Helper()
+	checkAttrs := func(name string, attrs pcommon.Map) {
+		for k, v := range attrs.All() {
+			s := v.AsString()
+			if !utf8.ValidString(s) {
+				t.Fatalf("%s: label %s=%q is not valid UTF-8", name, k, s)
+			}
+			if len(s) > maxLabel {
+				t.Fatalf("%s: label %s is %d bytes, more than max_label_length %d", name, k, len(s), maxLabel)
+			}
+		}
+	}
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || v < 0 }
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		checkAttrs("resource", rms.At(i).Resource().Attributes())
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				switch m.Type() {
+				case pmetric.MetricTypeSum:
+					for p := 0; p < m.Sum().DataPoints().Len(); p++ {
+						dp := m.Sum().DataPoints().At(p)
+						v := dp.DoubleValue()
+						if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+							v = float64(dp.IntValue())
+						}
+						if bad(v) {
+							t.Fatalf("%s = %v: a counter must stay a finite total >= 0", m.Name(), v)
+						}
+						checkAttrs(m.Name(), dp.Attributes())
+					}
+				case pmetric.MetricTypeHistogram:
+					for p := 0; p < m.Histogram().DataPoints().Len(); p++ {
+						dp := m.Histogram().DataPoints().At(p)
+						if bad(dp.Sum()) {
+							t.Fatalf("%s sum = %v", m.Name(), dp.Sum())
+						}
+						checkAttrs(m.Name(), dp.Attributes())
+					}
+				}
+			}
+		}
+	}
+}
+
+// What FuzzConsumeTraces found: a span that claims 9e18 tokens (with llm_cost.status
+// set by the app, which llm_cost then leaves alone) overflowed llm.tokens into a negative
+// total, and a label value that is not UTF-8 made the Prometheus exporter drop the series.
+func TestHugeTokenCountsAndInvalidUTF8(t *testing.T) {
+	c := newConnector(connectortest.NewNopSettings(metadata.Type), createDefaultConfig().(*Config), new(consumertest.MetricsSink))
+	b := newBatch("svc\xff")
+	for i := 0; i < 2; i++ {
+		b.span(ptrace.SpanKindClient, pcommon.SpanID{}, time.Second, false, llmAttrs("priced", "open\xffai", "gpt-4o", 0.01, 9e18, 10, nil))
+	}
+	b.span(ptrace.SpanKindClient, pcommon.SpanID{}, time.Second, false, llmAttrs("priced", "open\xffai", "gpt-4o", 0.01, 1<<40, 10, nil))
+	require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	checkMetrics(t, md, c.cfg.MaxLabelLength)
+	in := lookup(md, "llm.tokens", map[string]any{"gen_ai.token.type": "input", "gen_ai.provider.name": "open\uFFFDai", "service.name": "svc\uFFFD"})
+	assert.Equal(t, float64(1<<40), in.sum, "the two implausible counts are left out, the plausible one counted")
+}
