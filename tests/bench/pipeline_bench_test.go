@@ -108,6 +108,9 @@ func runScenario(b *testing.B, sc scenario, loadgenBin string) {
 		"PPROF_ENDPOINT":               fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b)),
 		"LOG_LEVEL":                    "warn",
 	}
+	if v := os.Getenv("BENCH_COLLECTOR_GOMAXPROCS"); v != "" {
+		env["GOMAXPROCS"] = v
+	}
 	if sc.sentry {
 		env["SENTRY_DSN"] = harness.NewSentryServer(b).DSN()
 	}
@@ -167,6 +170,9 @@ func runScenario(b *testing.B, sc scenario, loadgenBin string) {
 	wg.Wait()
 	if profErr != nil {
 		b.Fatalf("cpu profile: %v", profErr)
+	}
+	if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
+		saveProfile(b, prof, filepath.Join(dir, sc.name+".pprof"))
 	}
 
 	b.ReportMetric(float64(rep.SpansSent)/elapsed, "spans/s")
@@ -330,4 +336,19 @@ func share(p *profile.Profile, pkgs []string) float64 {
 		return 0
 	}
 	return float64(ours) / float64(total)
+}
+
+// saveProfile writes the saturation CPU profile for `go tool pprof` (BENCH_PROFILE_DIR).
+func saveProfile(b *testing.B, p *profile.Profile, path string) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := p.Write(f); err != nil {
+		b.Fatal(err)
+	}
 }
