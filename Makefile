@@ -51,6 +51,8 @@ test-deps:
 	@scripts/test-deps.sh
 
 vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './_build/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '^$(MODULE)/tests$$')

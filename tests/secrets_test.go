@@ -130,11 +130,11 @@ receivers:
 			"OTLP_TRACES_ENDPOINT": backend,
 			"OTLP_TRACES_INSECURE": "true",
 			"TRACES_DECISION_WAIT": "500ms",
-			"LOG_LEVEL":      level,
-			"SENTRY_DSN":     srv.DSN(),
-			"PG_PASSWORD":    secretDBPassword,
-			"OPENAI_API_KEY": secretLLMKey,
-			"PROBE_TOKEN":    secretProbeToken,
+			"LOG_LEVEL":            level,
+			"SENTRY_DSN":           srv.DSN(),
+			"PG_PASSWORD":          secretDBPassword,
+			"OPENAI_API_KEY":       secretLLMKey,
+			"PROBE_TOKEN":          secretProbeToken,
 		},
 	})
 
