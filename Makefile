@@ -111,6 +111,7 @@ bench: build
 	OTELCOL_BIN=$(abspath $(BIN)) $(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 1x -count $(E2E_BENCH_COUNT) -timeout 60m ./tests/bench/ | tee _bench/e2e-bench.txt
 	$(GO) tool benchstat _bench/e2e-bench.txt | tee _bench/e2e-bench-summary.txt
 	$(GO) tool benchstat -format csv _bench/e2e-bench.txt > _bench/e2e-bench.csv
+	$(GO) run ./cmd/benchtable _bench/e2e-bench.txt | tee _bench/e2e-table.md
 
 # 200 HTTP probes at a 10s interval, beside blackbox_exporter probing the same targets
 # (receiver/healthprobe/bench/bench.sh; PROBE_BENCH_SECONDS of measurement per process).
