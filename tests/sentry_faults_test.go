@@ -235,6 +235,9 @@ func TestSentryRateLimitHeadersAreHonoured(t *testing.T) {
 		return ""
 	})
 	limited := srv.Attempts()[0].Received
+	// The server records an attempt before answering it: wait until the collector has
+	// read the 429 (its retry says so) so that the next errors are reported under the limit.
+	c.WaitLog("Will retry the request", 10*time.Second)
 	// Reported while the limit holds: these must wait too.
 	more := sendErrors(t, c, "during limit", 6, 3)
 	keys := append(first, more...)

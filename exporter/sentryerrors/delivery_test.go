@@ -151,6 +151,11 @@ func TestRateLimitHeaderHoldsOtherEvents(t *testing.T) {
 	te := startTraces(t, srv.DSN(), nil)
 	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
 	eventually(t, 5*time.Second, func() bool { return len(srv.Attempts()) == 1 }, "no first attempt")
+	// The server records the attempt before it answers: wait until the exporter has read
+	// the 429 (and so set the hold), which the retry logs, before the second error.
+	eventually(t, 5*time.Second, func() bool {
+		return te.logs.FilterMessageSnippet("Will retry the request").Len() > 0
+	}, "the 429 was not handled")
 	// While the error category is held, a second error waits without a request.
 	td2 := toolErrorTrace(t)
 	td2.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(4).SetSpanID([8]byte{9, 9, 9, 9, 9, 9, 9, 9})
