@@ -232,8 +232,9 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 // no high bit, no control character (for ASCII: bits 0x60 both clear), no '"', no '\\'.
 func plainWord(s string, i int) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	w := s[i : i+8] // one bounds check; the compiler then merges the eight loads into one
+	v := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 	// hasZero(x) is non-zero exactly when some byte of x is zero.
 	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
 	return v&highs|hasZero(v&0x6060606060606060)|hasZero(v^0x2222222222222222)|hasZero(v^0x5c5c5c5c5c5c5c5c) == 0

@@ -29,15 +29,19 @@ func BenchmarkMapAndEncode(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := processCPU()
+			size := 0
 			for i := 0; i < b.N; i++ {
 				res := m.mapTraces(td)
 				for _, e := range res.events {
-					if _, err := encodeEvent(e.event, e.ctx); err != nil {
+					out, err := encodeEvent(e.event, e.ctx)
+					if err != nil {
 						b.Fatal(err)
 					}
+					size = len(out)
 				}
 			}
 			cpu := processCPU() - cpu0
+			b.ReportMetric(float64(size), "json-B/event")
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			// On a shared machine wall time includes waiting for the CPU; the process's own
 			// CPU time (GC included) is what one core spends per event.

@@ -117,12 +117,16 @@ type jsonWriter struct {
 func (w *jsonWriter) raw(b byte) { w.buf = append(w.buf, b) }
 
 // key starts a field of the current object: a comma unless it is the object's first.
+// k is always one of this package's field names (Sentry's protocol keys: plain ASCII
+// letters, digits, '_' and '.'), so it is written without escaping; keys that come from
+// telemetry go through str. TestFieldNamesNeedNoEscaping holds the encoder to that.
 func (w *jsonWriter) key(k string) {
 	if n := len(w.buf); n > 0 && w.buf[n-1] != '{' {
 		w.buf = append(w.buf, ',')
 	}
-	w.buf = appendJSONString(w.buf, k)
-	w.buf = append(w.buf, ':')
+	w.buf = append(w.buf, '"')
+	w.buf = append(w.buf, k...)
+	w.buf = append(w.buf, '"', ':')
 }
 
 func (w *jsonWriter) str(s string) { w.buf = appendJSONString(w.buf, s) }
