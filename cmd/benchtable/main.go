@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -71,7 +72,11 @@ func parse(r io.Reader) (runs, error) {
 	return out, sc.Err()
 }
 
+// median is NaN for no values; callers print only what they have.
 func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
+	}
 	s := append([]float64(nil), vs...)
 	sort.Float64s(s)
 	if n := len(s); n%2 == 1 {
@@ -144,8 +149,11 @@ func write(w io.Writer, rs runs) {
 	fmt.Fprintf(w, "\nRatios of the medians:\n\n")
 	fmt.Fprintf(w, "- (b) throughput / (a) throughput: %.0f%% (target at least 90%%)\n",
 		100*median(b["spans/s"])/median(a["spans/s"]))
-	fmt.Fprintf(w, "- (b) CPU per span / (a) CPU per span: %.2fx at saturation, %.2fx at 10k spans/s\n",
-		median(b["cpu-s/Mspan"])/median(a["cpu-s/Mspan"]), median(b["fixed-cpu-s/Mspan"])/median(a["fixed-cpu-s/Mspan"]))
+	fmt.Fprintf(w, "- (b) CPU per span / (a) CPU per span: %.2fx at saturation", median(b["cpu-s/Mspan"])/median(a["cpu-s/Mspan"]))
+	if len(a["fixed-cpu-s/Mspan"]) > 0 && len(b["fixed-cpu-s/Mspan"]) > 0 {
+		fmt.Fprintf(w, ", %.2fx at 10k spans/s", median(b["fixed-cpu-s/Mspan"])/median(a["fixed-cpu-s/Mspan"]))
+	}
+	fmt.Fprintln(w)
 	if len(b["feature-cpu-%"]) > 0 {
 		fmt.Fprintf(w, "- llm_cost's share of (b)'s CPU: %.1f%% (target at most 5%%)\n", median(b["feature-cpu-%"]))
 	}
