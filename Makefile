@@ -76,12 +76,7 @@ FUZZ_TARGETS := \
 	./internal/safetext:FuzzClean
 
 fuzz-short:
-	@set -e; cache=$$(mktemp -d); trap 'rm -rf "$$cache"' EXIT; \
-	for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $$pkg \
-			-args -test.fuzzcachedir="$$cache/$$name"; \
-	done
+	@GO="$(GO)" FUZZTIME="$(FUZZTIME)" scripts/fuzz-short.sh $(FUZZ_TARGETS)
 
 check-generated:
 	@scripts/check-generated.sh

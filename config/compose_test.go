@@ -166,6 +166,7 @@ func TestComposeStack(t *testing.T) {
 	assert.Contains(t, doc.Services["prometheus"].Ports, "9090:9090")
 }
 
+// promConfig is the part of a prometheus.yml the tests check.
 type promConfig struct {
 	RuleFiles     []string `yaml:"rule_files"`
 	ScrapeConfigs []struct {

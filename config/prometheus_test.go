@@ -120,22 +120,7 @@ func TestPrometheusConfigValid(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "is valid prometheus config file syntax")
 
-	var conf struct {
-		RuleFiles     []string `yaml:"rule_files"`
-		ScrapeConfigs []struct {
-			JobName       string `yaml:"job_name"`
-			StaticConfigs []struct {
-				Targets []string `yaml:"targets"`
-			} `yaml:"static_configs"`
-		} `yaml:"scrape_configs"`
-		Alerting struct {
-			Alertmanagers []struct {
-				StaticConfigs []struct {
-					Targets []string `yaml:"targets"`
-				} `yaml:"static_configs"`
-			} `yaml:"alertmanagers"`
-		} `yaml:"alerting"`
-	}
+	var conf promConfig
 	loadYAML(t, prometheusConf, &conf)
 	assert.Equal(t, []string{"alerts.yaml"}, conf.RuleFiles)
 	targets := map[string]string{}

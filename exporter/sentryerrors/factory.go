@@ -106,53 +106,57 @@ func helperOptions(cfg *Config, release component.ShutdownFunc) []exporterhelper
 }
 
 func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
-	c, release, err := acquireCore(cfg.(*Config), set)
+	sig, inner, err := newExporter(ctx, set, cfg.(*Config), func(sig *signal, opts []exporterhelper.Option) (exporter.Traces, error) {
+		return xexporterhelper.NewTracesRequest(ctx, set,
+			func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) {
+				return requestFromContext(ctx)
+			},
+			sig.sender.push, opts...)
+	})
 	if err != nil {
-		return nil, err
-	}
-	sig, err := newSignal(c, set)
-	if err != nil {
-		_ = release(ctx)
-		return nil, err
-	}
-	inner, err := xexporterhelper.NewTracesRequest(ctx, set,
-		func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) {
-			return requestFromContext(ctx)
-		},
-		sig.sender.push, helperOptions(cfg.(*Config), func(ctx context.Context) error {
-			sig.tb.Shutdown()
-			return release(ctx)
-		})...)
-	if err != nil {
-		sig.tb.Shutdown()
-		_ = release(ctx)
 		return nil, err
 	}
 	return &tracesExporter{signal: sig, inner: inner}, nil
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
-	c, release, err := acquireCore(cfg.(*Config), set)
+	sig, inner, err := newExporter(ctx, set, cfg.(*Config), func(sig *signal, opts []exporterhelper.Option) (exporter.Logs, error) {
+		return xexporterhelper.NewLogsRequest(ctx, set,
+			func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) {
+				return requestFromContext(ctx)
+			},
+			sig.sender.push, opts...)
+	})
 	if err != nil {
 		return nil, err
+	}
+	return &logsExporter{signal: sig, inner: inner}, nil
+}
+
+// newExporter takes the shared core (one per DSN and settings), builds the signal's
+// mapper and sender, and the exporterhelper wrapper with create; whatever fails, it
+// gives back what it took.
+func newExporter[E any](ctx context.Context, set exporter.Settings, cfg *Config,
+	create func(*signal, []exporterhelper.Option) (E, error),
+) (*signal, E, error) {
+	var none E
+	c, release, err := acquireCore(cfg, set)
+	if err != nil {
+		return nil, none, err
 	}
 	sig, err := newSignal(c, set)
 	if err != nil {
 		_ = release(ctx)
-		return nil, err
+		return nil, none, err
 	}
-	inner, err := xexporterhelper.NewLogsRequest(ctx, set,
-		func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) {
-			return requestFromContext(ctx)
-		},
-		sig.sender.push, helperOptions(cfg.(*Config), func(ctx context.Context) error {
-			sig.tb.Shutdown()
-			return release(ctx)
-		})...)
+	inner, err := create(sig, helperOptions(cfg, func(ctx context.Context) error {
+		sig.tb.Shutdown()
+		return release(ctx)
+	}))
 	if err != nil {
 		sig.tb.Shutdown()
 		_ = release(ctx)
-		return nil, err
+		return nil, none, err
 	}
-	return &logsExporter{signal: sig, inner: inner}, nil
+	return sig, inner, nil
 }

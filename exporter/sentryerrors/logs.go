@@ -97,17 +97,8 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
 		[]byte(ri.service), []byte(ref.scope.Name()))
 
-	if ignored(m.cfg.IgnoreExceptions, in.typ) {
-		res.drops[dropFiltered]++
-		return
-	}
-	if !sampled(id, m.cfg.SampleRate) {
-		res.drops[dropSampled]++
-		return
-	}
-	route, ok := m.route(ri.service)
+	route, ok := m.admit(res, id, in.typ, ri.service)
 	if !ok {
-		res.drops[dropNoDSN]++
 		return
 	}
 

@@ -6,7 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
 
 // filtered replaces every scrubbed value, the marker Sentry's own scrubbers use.
@@ -498,16 +499,7 @@ func isGenAIContentKey(k string) bool {
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func truncate(s string, n int) string { return safetext.Truncate(s, n) }
 
 // tagValue makes s a valid Sentry tag value: one line, at most 200 characters.
 func tagValue(s string) string {

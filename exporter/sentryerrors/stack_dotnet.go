@@ -50,10 +50,7 @@ func (p *stackParser) parseDotNet(text string) parsedStack {
 	var ps parsedStack
 	for i := len(sections) - 1; i >= 0; i-- {
 		s := sections[i]
-		typ, val := splitTypeValue(s.header[0])
-		if len(s.header) > 1 {
-			val = strings.TrimSpace(val + "\n" + strings.Join(s.header[1:], "\n"))
-		}
+		typ, val := headerTypeValue(s.header)
 		e := parsedException{Type: typ, Value: val}
 		if j := strings.LastIndex(typ, "."); j > 0 {
 			e.Module = typ[:j]

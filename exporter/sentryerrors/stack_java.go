@@ -81,10 +81,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 	// Printed outermost first; Sentry wants the root cause first.
 	for i := len(sections) - 1; i >= 0; i-- {
 		s := sections[i]
-		typ, val := splitTypeValue(s.header[0])
-		if len(s.header) > 1 {
-			val = strings.TrimSpace(val + "\n" + strings.Join(s.header[1:], "\n"))
-		}
+		typ, val := headerTypeValue(s.header)
 		// "... N more" copied the enclosing frames while parsing: each section owns its slice.
 		frames, _ := boundFrames(reverseFrames(s.frames))
 		e := parsedException{Type: typ, Value: val, Frames: frames}

@@ -191,3 +191,13 @@ func splitLines(text string, out []string) []string {
 		text = text[i+1:]
 	}
 }
+
+// headerTypeValue splits the header lines of an exception ("Type: message" and the
+// message's further lines) into its type and its whole message.
+func headerTypeValue(header []string) (typ, val string) {
+	typ, val = splitTypeValue(header[0])
+	if len(header) > 1 {
+		val = strings.TrimSpace(val + "\n" + strings.Join(header[1:], "\n"))
+	}
+	return typ, val
+}

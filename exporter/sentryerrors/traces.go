@@ -55,6 +55,23 @@ func (m *mapper) route(service string) (string, bool) {
 	return "", m.cfg.DSN != ""
 }
 
+// admit applies ignore_exceptions, sample_rate and the DSN routing to an event about
+// to be mapped, counting the drop when it goes no further; route is the DSN key.
+func (m *mapper) admit(res *mapResult, id sentry.EventID, typ, service string) (route string, ok bool) {
+	if ignored(m.cfg.IgnoreExceptions, typ) {
+		res.drops[dropFiltered]++
+		return "", false
+	}
+	if !sampled(id, m.cfg.SampleRate) {
+		res.drops[dropSampled]++
+		return "", false
+	}
+	if route, ok = m.route(service); !ok {
+		res.drops[dropNoDSN]++
+	}
+	return route, ok
+}
+
 // spanRef is one span of a trace that has an error in the batch.
 type spanRef struct {
 	span  ptrace.Span
@@ -207,17 +224,8 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	if mainType == "" && in.stacktrace == "" {
 		mainType = str(s.Attributes(), "error.type")
 	}
-	if ignored(m.cfg.IgnoreExceptions, mainType) {
-		res.drops[dropFiltered]++
-		return
-	}
-	if !sampled(id, m.cfg.SampleRate) {
-		res.drops[dropSampled]++
-		return
-	}
-	route, ok := m.route(ri.service)
+	route, ok := m.admit(res, id, mainType, ri.service)
 	if !ok {
-		res.drops[dropNoDSN]++
 		return
 	}
 

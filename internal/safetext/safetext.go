@@ -31,7 +31,7 @@ func Clean(s string) string {
 		return s
 	}
 	s = strings.Join(strings.Fields(Redact(s)), " ")
-	return truncate(s, MaxLen)
+	return Truncate(s, MaxLen)
 }
 
 // Redact removes what Clean removes (URL credentials and query strings, bearer tokens,
@@ -67,7 +67,8 @@ func Error(err error) string {
 	return Clean(err.Error())
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut with "…".
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
