@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,15 +75,58 @@ func BinaryPath() (string, error) {
 	return binPath, binErr
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. It is chosen
+// below the kernel's ephemeral range, so no connection's source port and no listener on
+// port 0 can take it before the collector binds it, and this process never hands it out
+// twice.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	low := ephemeralLow()
+	const floor = 10000
+	for range 1000 {
+		if low-floor < 100 {
+			break
+		}
+		p := floor + rand.IntN(low-floor)
+		if portsGiven[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		portsGiven[p] = true
+		return p
+	}
+	// No room below the ephemeral range: let the kernel choose.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("free port: %v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+var (
+	portMu     sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's default when
+// it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // Ports are the loopback ports a collector started by Start listens on. The default
@@ -120,6 +165,47 @@ type Collector struct {
 // Start runs the binary with opts on fresh loopback ports and waits until /ready answers
 // 200. The process is stopped at the end of the test if the test did not stop it.
 func Start(t testing.TB, opts Options) *Collector {
+	t.Helper()
+	// Another process may bind one of the chosen ports between FreePort and the
+	// collector's start; the collector then exits with "address already in use". Start
+	// again on fresh ports rather than fail the test for it.
+	timeout := opts.ReadyTimeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	for attempt := 1; ; attempt++ {
+		c := start(t, opts)
+		if opts.NoWait {
+			return c
+		}
+		if attempt < 3 && c.exitedOnBusyPort(timeout) {
+			t.Logf("collector could not bind a port (attempt %d), starting again on other ports", attempt)
+			continue
+		}
+		c.WaitReady(timeout)
+		return c
+	}
+}
+
+// exitedOnBusyPort reports whether the process exited, before /ready answered 200 and
+// within timeout, because a port it was given was taken.
+func (c *Collector) exitedOnBusyPort(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-c.done:
+			return strings.Contains(c.Logs(), "address already in use")
+		default:
+		}
+		if code, _, err := c.Get(c.ReadinessURL("/ready")); err == nil && code == http.StatusOK {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+func start(t testing.TB, opts Options) *Collector {
 	t.Helper()
 	bin := Binary(t)
 	ports := Ports{
@@ -186,13 +272,6 @@ func Start(t testing.TB, opts Options) *Collector {
 			t.Logf("collector output:\n%s", c.Logs())
 		}
 	})
-	if !opts.NoWait {
-		timeout := opts.ReadyTimeout
-		if timeout == 0 {
-			timeout = 60 * time.Second
-		}
-		c.WaitReady(timeout)
-	}
 	return c
 }
 
