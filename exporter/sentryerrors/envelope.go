@@ -23,7 +23,7 @@ func alloc[T any](p **T) { *p = new(T) }
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
 // encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON).
-func encodeEvent(ev *sentry.Event, cx *eventContexts) ([]byte, error) {
+func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, error) {
 	bp := scratch.Get().(*[]byte)
 	buf, err := appendEventJSON((*bp)[:0], ev, cx)
 	out := make([]byte, len(buf))

@@ -154,7 +154,7 @@ func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
 }
 
 // newEvent fills what every event of a resource has.
-func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) (*sentry.Event, *eventContexts) {
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) (*sentry.Event, *eventParts) {
 	ev := &sentry.Event{
 		EventID:     id,
 		Timestamp:   ts.UTC(),
@@ -168,7 +168,7 @@ func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *
 	if ri.service != "" {
 		ev.Tags["service"] = tagValue(m.scrub.text(ri.service, c))
 	}
-	return ev, &eventContexts{runtime: ri.runtime, os: ri.os}
+	return ev, &eventParts{runtime: ri.runtime, os: ri.os}
 }
 
 // exceptionInput is what OTel says about one exception.
@@ -179,7 +179,7 @@ type exceptionInput struct {
 
 // exceptions builds the event's exception list, the root cause first and the raised
 // exception last, and the goroutine threads of a Go dump.
-func (m *mapper) exceptions(ev *sentry.Event, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
+func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
 	ps := m.stacks.parse(ri.lang, in.stacktrace)
 	if len(ps.Exceptions) == 0 {
 		ps.Exceptions = []parsedException{{}}
@@ -195,7 +195,7 @@ func (m *mapper) exceptions(ev *sentry.Event, ri *resourceInfo, in exceptionInpu
 	if main.Type == "" && main.Value == "" {
 		main.Type = "Error"
 	}
-	out := make([]sentry.Exception, len(ps.Exceptions))
+	out := make([]exception, len(ps.Exceptions))
 	last := len(ps.Exceptions) - 1
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
@@ -204,13 +204,13 @@ func (m *mapper) exceptions(ev *sentry.Event, ri *resourceInfo, in exceptionInpu
 				f.ContextLine = m.scrub.text(truncate(f.ContextLine, maxValueLen), c)
 			}
 		}
-		e := sentry.Exception{
+		e := exception{
 			Type:   truncate(pe.Type, 256),
 			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
 			Module: pe.Module,
 		}
 		if len(pe.Frames) > 0 {
-			e.Stacktrace = &sentry.Stacktrace{Frames: pe.Frames}
+			e.Stacktrace = &stacktrace{Frames: pe.Frames}
 		}
 		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
 		id := last - i
@@ -230,14 +230,14 @@ func (m *mapper) exceptions(ev *sentry.Event, ri *resourceInfo, in exceptionInpu
 		// A single exception needs no tree.
 		out[0].Mechanism.ExceptionID = 0
 	}
-	ev.Exception = out
-	ev.Threads = ps.Threads
+	cx.exceptions = out
+	cx.threads = ps.Threads
 	return main.Type, ps.Panic
 }
 
 // groupKey approximates Sentry's default grouping for fingerprint_limit: service,
 // exception type and the innermost app frame, or the message when there is no frame.
-func groupKey(ev *sentry.Event) string {
+func groupKey(ev *sentry.Event, cx *eventParts) string {
 	h := fnv.New64a()
 	h.Write([]byte(ev.Tags["service"]))
 	if len(ev.Fingerprint) > 0 && !(len(ev.Fingerprint) == 1 && ev.Fingerprint[0] == "{{ default }}") {
@@ -247,10 +247,10 @@ func groupKey(ev *sentry.Event) string {
 		}
 		return hex.EncodeToString(h.Sum(nil))
 	}
-	if n := len(ev.Exception); n > 0 {
-		e := ev.Exception[n-1]
+	if n := len(cx.exceptions); n > 0 {
+		e := cx.exceptions[n-1]
 		h.Write([]byte(e.Type))
-		var top *sentry.Frame
+		var top *frame
 		if e.Stacktrace != nil {
 			for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
 				if e.Stacktrace.Frames[i].InApp {
@@ -491,7 +491,7 @@ func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts
 }
 
 // setTags adds the llm, agent, route and error.type tags.
-func (m *mapper) setTags(ev *sentry.Event, cx *eventContexts, errorType, route string, c *scrubCounts) {
+func (m *mapper) setTags(ev *sentry.Event, cx *eventParts, errorType, route string, c *scrubCounts) {
 	if l := cx.llm; l != nil {
 		if l.provider != "" {
 			ev.Tags["llm.provider"] = tagValue(l.provider)

@@ -16,12 +16,9 @@ import (
 // encoding/json, whose reflection and re-scanning of nested values cost several times
 // the rest of the exporter's work per event; the throughput target needs this path.
 // Events with fields the mapper never sets go through sentry-go instead.
-func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventContexts) ([]byte, error) {
+func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, error) {
 	if ev.Dist != "" || len(ev.Modules) > 0 || ev.DebugMeta != nil || len(ev.Attachments) > 0 || ev.Type != "" || ev.CheckIn != nil {
-		e := *ev
-		if !cx.empty() {
-			e.Contexts = cx.maps()
-		}
+		e := cx.sentryEvent(ev)
 		b, err := e.MarshalJSON()
 		return append(buf, b...), err
 	}
@@ -37,7 +34,7 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventContexts) ([]byte, e
 		}
 		w.raw(']')
 	}
-	if !cx.empty() {
+	if !cx.noContexts() {
 		w.key("contexts")
 		cx.appendJSON(&w)
 	} else if len(ev.Contexts) > 0 {
@@ -67,14 +64,14 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventContexts) ([]byte, e
 	w.key("sdk")
 	w.sdk(&ev.Sdk)
 	w.optStr("server_name", ev.ServerName)
-	if len(ev.Threads) > 0 {
+	if len(cx.threads) > 0 {
 		w.key("threads")
 		w.raw('[')
-		for i := range ev.Threads {
+		for i := range cx.threads {
 			if i > 0 {
 				w.raw(',')
 			}
-			w.thread(&ev.Threads[i])
+			w.thread(&cx.threads[i])
 		}
 		w.raw(']')
 	}
@@ -94,14 +91,14 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventContexts) ([]byte, e
 		w.key("request")
 		w.request(ev.Request)
 	}
-	if len(ev.Exception) > 0 {
+	if len(cx.exceptions) > 0 {
 		w.key("exception")
 		w.raw('[')
-		for i := range ev.Exception {
+		for i := range cx.exceptions {
 			if i > 0 {
 				w.raw(',')
 			}
-			w.exception(&ev.Exception[i])
+			w.exception(&cx.exceptions[i])
 		}
 		w.raw(']')
 	}
@@ -331,7 +328,7 @@ func (w *jsonWriter) breadcrumb(b *sentry.Breadcrumb) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) stacktrace(st *sentry.Stacktrace) {
+func (w *jsonWriter) stacktrace(st *stacktrace) {
 	w.raw('{')
 	if len(st.Frames) > 0 {
 		w.key("frames")
@@ -358,50 +355,24 @@ func (w *jsonWriter) stacktrace(st *sentry.Stacktrace) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) frame(f *sentry.Frame) {
+func (w *jsonWriter) frame(f *frame) {
 	w.raw('{')
 	w.optStr("function", f.Function)
-	w.optStr("symbol", f.Symbol)
 	w.optStr("module", f.Module)
 	w.optStr("filename", f.Filename)
 	w.optStr("abs_path", f.AbsPath)
 	w.optInt("lineno", f.Lineno)
 	w.optInt("colno", f.Colno)
-	if len(f.PreContext) > 0 {
-		w.key("pre_context")
-		w.strings(f.PreContext)
-	}
 	w.optStr("context_line", f.ContextLine)
-	if len(f.PostContext) > 0 {
-		w.key("post_context")
-		w.strings(f.PostContext)
-	}
 	w.bool("in_app", f.InApp)
-	if len(f.Vars) > 0 {
-		w.key("vars")
-		w.anyMap(f.Vars)
-	}
-	w.optStr("package", f.Package)
-	w.optStr("instruction_addr", f.InstructionAddr)
-	w.optStr("addr_mode", f.AddrMode)
-	w.optStr("symbol_addr", f.SymbolAddr)
-	w.optStr("image_addr", f.ImageAddr)
-	w.optStr("platform", f.Platform)
-	if f.StackStart {
-		w.bool("stack_start", true)
-	}
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) exception(e *sentry.Exception) {
+func (w *jsonWriter) exception(e *exception) {
 	w.raw('{')
 	w.optStr("type", e.Type)
 	w.optStr("value", e.Value)
 	w.optStr("module", e.Module)
-	if e.ThreadID != 0 {
-		w.key("thread_id")
-		w.buf = strconv.AppendUint(w.buf, e.ThreadID, 10)
-	}
 	if e.Stacktrace != nil {
 		w.key("stacktrace")
 		w.stacktrace(e.Stacktrace)
@@ -435,7 +406,7 @@ func (w *jsonWriter) exception(e *sentry.Exception) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) thread(t *sentry.Thread) {
+func (w *jsonWriter) thread(t *thread) {
 	w.raw('{')
 	w.optStr("id", t.ID)
 	w.optStr("name", t.Name)

@@ -154,7 +154,7 @@ func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.
 	var errs []error
 	now := time.Now()
 	for _, me := range res.events {
-		if !c.limiter.allow(groupKey(me.event), now) {
+		if !c.limiter.allow(groupKey(me.event, me.ctx), now) {
 			s.tel.dropped(ctx, dropFingerprintLimit, 1)
 			continue
 		}

@@ -123,7 +123,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	mainType := in.typ
 	if in.typ != "" || in.message != "" || in.stacktrace != "" {
 		var panicked bool
-		mainType, panicked = m.exceptions(ev, ri, in, &c)
+		mainType, panicked = m.exceptions(cx, ri, in, &c)
 		if ignored(m.cfg.IgnoreExceptions, mainType) {
 			res.drops[dropFiltered]++
 			return
@@ -134,7 +134,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	}
 	if showBody {
 		ev.Message = m.scrub.text(truncate(body, maxMessageLen), &c)
-	} else if len(ev.Exception) == 0 {
+	} else if len(cx.exceptions) == 0 {
 		ev.Message = lr.EventName()
 		if ev.Message == "" {
 			ev.Message = lr.SeverityText() + " log record"

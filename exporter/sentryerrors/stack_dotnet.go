@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"strings"
-
-	sentry "github.com/getsentry/sentry-go"
 )
 
 var dotnetLibraryPrefixes = []string{"System.", "Microsoft.", "Newtonsoft.", "lambda_method"}
@@ -20,7 +18,7 @@ var dotnetLibraryPrefixes = []string{"System.", "Microsoft.", "Newtonsoft.", "la
 func (p *stackParser) parseDotNet(text string) parsedStack {
 	type section struct {
 		header []string
-		frames []sentry.Frame
+		frames []frame
 	}
 	var sections []*section // outermost first
 	target := -1            // the section frames currently belong to
@@ -62,8 +60,8 @@ func (p *stackParser) parseDotNet(text string) parsedStack {
 }
 
 // dotnetFrame parses "MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 42".
-func (p *stackParser) dotnetFrame(s string) sentry.Frame {
-	var f sentry.Frame
+func (p *stackParser) dotnetFrame(s string) frame {
+	var f frame
 	method := s
 	if i := strings.LastIndex(s, " in "); i >= 0 {
 		method = s[:i]

@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"strings"
-
-	sentry "github.com/getsentry/sentry-go"
 )
 
 // parseGo reads a Go goroutine dump: a panic or fatal error printed by the runtime, or
@@ -23,7 +21,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 	var panicMsg string
 	type goroutine struct {
 		id, state string
-		frames    []sentry.Frame
+		frames    []frame
 	}
 	var gs []*goroutine
 	var cur *goroutine
@@ -42,7 +40,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 			if j := strings.LastIndexByte(line, '['); j >= 0 {
 				state = strings.TrimSuffix(line[j+1:], "]:")
 			}
-			cur = &goroutine{id: id, state: state, frames: make([]sentry.Frame, 0, 16)}
+			cur = &goroutine{id: id, state: state, frames: make([]frame, 0, 16)}
 			gs = append(gs, cur)
 		case cur != nil && line != "" && line[0] != '\t' && line[0] != ' ' && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t"):
 			fn := line
@@ -82,10 +80,10 @@ func (p *stackParser) parseGo(text string) parsedStack {
 		// The failing goroutine's thread shares the exception's frames: both are only read.
 		for i, g := range gs {
 			tf, omitted := boundFrames(g.frames)
-			ps.Threads = append(ps.Threads, sentry.Thread{
+			ps.Threads = append(ps.Threads, thread{
 				ID:         g.id,
 				Name:       "goroutine " + g.id + " [" + g.state + "]",
-				Stacktrace: &sentry.Stacktrace{Frames: tf, FramesOmitted: omitted},
+				Stacktrace: &stacktrace{Frames: tf, FramesOmitted: omitted},
 				Crashed:    i == 0 && ps.Panic,
 				Current:    i == 0,
 			})
@@ -96,8 +94,8 @@ func (p *stackParser) parseGo(text string) parsedStack {
 
 // goFrame parses a function line ("github.com/x/y.(*T).Method(0xc000, ...)") and its
 // location line ("/app/x.go:12 +0x1d").
-func (p *stackParser) goFrame(fn, loc string) sentry.Frame {
-	var f sentry.Frame
+func (p *stackParser) goFrame(fn, loc string) frame {
+	var f frame
 	fn = stripGoArgs(fn)
 	pkg, name := splitGoFunc(fn)
 	f.Module, f.Function = pkg, name

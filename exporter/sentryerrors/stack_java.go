@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"strings"
-
-	sentry "github.com/getsentry/sentry-go"
 )
 
 // jdkPrefixes are packages of the JDK and the JVM languages' runtimes: not app code.
@@ -23,14 +21,14 @@ var jdkPrefixes = []string{
 func (p *stackParser) parseJava(text string) parsedStack {
 	type section struct {
 		header []string
-		frames []sentry.Frame // innermost first, as printed
+		frames []frame // innermost first, as printed
 	}
 	var sections []*section
 	var cur *section
 	suppressedIndent := -1
 	// One backing array for every section's frames, "... N more" copies included.
-	pool := make([]sentry.Frame, 0, javaFrameCount(text))
-	add := func(fs ...sentry.Frame) {
+	pool := make([]frame, 0, javaFrameCount(text))
+	add := func(fs ...frame) {
 		if len(pool)+len(fs) <= cap(pool) && (len(cur.frames) == 0 || &cur.frames[len(cur.frames)-1] == &pool[len(pool)-1]) {
 			pool = append(pool, fs...)
 			cur.frames = pool[len(pool)-len(cur.frames)-len(fs) : len(pool) : len(pool)]
@@ -109,8 +107,8 @@ func javaFrameCount(text string) int {
 
 // javaFrame parses "com.example.Foo.bar(Foo.java:42)", with an optional class loader
 // or module prefix ("app//", "java.base/") and logback's packaging suffix ("~[app.jar:1.0]").
-func (p *stackParser) javaFrame(s string) sentry.Frame {
-	var f sentry.Frame
+func (p *stackParser) javaFrame(s string) frame {
+	var f frame
 	if i := strings.Index(s, ") "); i >= 0 {
 		s = s[:i+1]
 	}

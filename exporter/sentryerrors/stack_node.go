@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"strings"
-
-	sentry "github.com/getsentry/sentry-go"
 )
 
 // parseNode reads a V8 error.stack text.
@@ -14,7 +12,7 @@ import (
 //	    at /app/src/index.js:5:3
 func (p *stackParser) parseNode(text string) parsedStack {
 	var header []string
-	var frames []sentry.Frame
+	var frames []frame
 	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "at ") {
@@ -39,8 +37,8 @@ func (p *stackParser) parseNode(text string) parsedStack {
 }
 
 // nodeFrame parses "fn (path:line:col)", "path:line:col" or "async fn (index 0)".
-func (p *stackParser) nodeFrame(s string) (sentry.Frame, bool) {
-	var f sentry.Frame
+func (p *stackParser) nodeFrame(s string) (frame, bool) {
+	var f frame
 	s = strings.TrimPrefix(s, "async ")
 	loc := s
 	if strings.HasSuffix(s, ")") {

@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"strings"
-
-	sentry "github.com/getsentry/sentry-go"
 )
 
 // parsePython reads a CPython traceback, including chained exceptions ("The above
@@ -17,7 +15,7 @@ func (p *stackParser) parsePython(text string) parsedStack {
 	var ps parsedStack
 	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
 	// One backing array for the frames of every exception of the chain.
-	pool := make([]sentry.Frame, 0, strings.Count(text, "File \""))
+	pool := make([]frame, 0, strings.Count(text, "File \""))
 	var cur *parsedException
 	inTrace := false
 	var msg []string
@@ -103,8 +101,8 @@ func isCaretLine(s string) bool {
 }
 
 // pythonFrame parses `File "/path/x.py", line 42, in func`.
-func (p *stackParser) pythonFrame(line string) sentry.Frame {
-	var f sentry.Frame
+func (p *stackParser) pythonFrame(line string) frame {
+	var f frame
 	rest := strings.TrimPrefix(line, "File \"")
 	end := strings.Index(rest, "\"")
 	if end < 0 {

@@ -58,17 +58,46 @@ func detectLanguage(text string) stackLanguage {
 	return langUnknown
 }
 
+// frame is one stack frame: the part of Sentry's frame interface the parsers fill.
+// sentry-go's Frame carries every optional field of the protocol (280 bytes); a stack
+// of fifty frames of this one is a third of that to allocate, clear and scan.
+type frame struct {
+	Function, Module, Filename, AbsPath, ContextLine string
+	Lineno, Colno                                    int
+	InApp                                            bool
+}
+
+// stacktrace is Sentry's stack trace interface, frames oldest call first.
+type stacktrace struct {
+	Frames        []frame
+	FramesOmitted []uint
+}
+
+// exception is one value of the event's exception interface.
+type exception struct {
+	Type, Value, Module string
+	Stacktrace          *stacktrace
+	Mechanism           *sentry.Mechanism
+}
+
+// thread is one value of the event's threads interface (Go goroutines).
+type thread struct {
+	ID, Name         string
+	Stacktrace       *stacktrace
+	Crashed, Current bool
+}
+
 // parsedException is one exception of a chain, frames oldest call first (Sentry's order).
 type parsedException struct {
 	Type, Value, Module string
-	Frames              []sentry.Frame
+	Frames              []frame
 }
 
 // parsedStack is what a stack trace text yields: exceptions from the root cause to the
 // exception that was raised last (Sentry's order), and, for Go dumps, every goroutine.
 type parsedStack struct {
 	Exceptions []parsedException
-	Threads    []sentry.Thread
+	Threads    []thread
 	Panic      bool // a Go panic or fatal error: an unhandled crash
 }
 
@@ -131,7 +160,7 @@ func (p *stackParser) excluded(s ...string) bool {
 }
 
 // reverseFrames turns innermost-first stacks (Java, Go, Node, .NET) into Sentry's order.
-func reverseFrames(f []sentry.Frame) []sentry.Frame {
+func reverseFrames(f []frame) []frame {
 	for i, j := 0, len(f)-1; i < j; i, j = i+1, j-1 {
 		f[i], f[j] = f[j], f[i]
 	}
@@ -139,13 +168,13 @@ func reverseFrames(f []sentry.Frame) []sentry.Frame {
 }
 
 // boundFrames keeps the first and last frames of a very deep stack.
-func boundFrames(f []sentry.Frame) ([]sentry.Frame, []uint) {
+func boundFrames(f []frame) ([]frame, []uint) {
 	if len(f) <= maxFrames {
 		return f, nil
 	}
 	head := maxFrames / 4
 	tail := maxFrames - head
-	out := make([]sentry.Frame, 0, maxFrames)
+	out := make([]frame, 0, maxFrames)
 	out = append(out, f[:head]...)
 	out = append(out, f[len(f)-tail:]...)
 	return out, []uint{uint(head), uint(len(f) - tail)}

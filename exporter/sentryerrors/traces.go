@@ -37,7 +37,7 @@ var reasonNames = [numReasons]string{
 type mappedEvent struct {
 	route  string // the dsn_by_service key, "" for dsn
 	event  *sentry.Event
-	ctx    *eventContexts
+	ctx    *eventParts
 	scrubs scrubCounts
 }
 
@@ -233,7 +233,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	ev, cx := m.newEvent(ri, id, ts, &c)
 	ev.Level = sentry.LevelError
 	ev.Logger = ref.scope.Name()
-	parsedType, panicked := m.exceptions(ev, ri, in, &c)
+	parsedType, panicked := m.exceptions(cx, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
 		return
