@@ -12,8 +12,8 @@ import (
 // contexts, the exceptions and the threads. sentry.Event holds contexts as maps of
 // interface values and frames as sentry-go's Frame, which carries every optional field
 // of the protocol; building and encoding those cost a good share of the work per event,
-// so the mapper fills these and the encoder writes them directly. sentryEvent() gives
-// the sentry.Event form, which the tests encode with sentry-go to hold the two equal.
+// so the mapper fills these and the encoder writes them directly. The tests convert
+// them to sentry.Event's form and encode that with sentry-go to hold the two equal.
 type eventParts struct {
 	exceptions []exception // the root cause first, the raised exception last
 	threads    []thread
@@ -192,44 +192,6 @@ func (w *jsonWriter) optFloat(k string, n optNum) {
 // noContexts reports whether the event has no context to write.
 func (cx *eventParts) noContexts() bool {
 	return cx == nil || (cx.trace == nil && cx.llm == nil && cx.agent == nil && cx.runtime == nil && cx.os == nil && cx.otel == nil)
-}
-
-// sentryEvent returns ev with these parts in sentry-go's types.
-func (cx *eventParts) sentryEvent(ev *sentry.Event) sentry.Event {
-	e := *ev
-	if cx == nil {
-		return e
-	}
-	if !cx.noContexts() {
-		e.Contexts = cx.maps()
-	}
-	for _, x := range cx.exceptions {
-		e.Exception = append(e.Exception, sentry.Exception{
-			Type: x.Type, Value: x.Value, Module: x.Module,
-			Stacktrace: x.Stacktrace.sentry(), Mechanism: x.Mechanism,
-		})
-	}
-	for _, t := range cx.threads {
-		e.Threads = append(e.Threads, sentry.Thread{
-			ID: t.ID, Name: t.Name, Stacktrace: t.Stacktrace.sentry(), Crashed: t.Crashed, Current: t.Current,
-		})
-	}
-	return e
-}
-
-// sentry returns st in sentry-go's types.
-func (st *stacktrace) sentry() *sentry.Stacktrace {
-	if st == nil {
-		return nil
-	}
-	out := &sentry.Stacktrace{FramesOmitted: st.FramesOmitted}
-	for _, f := range st.Frames {
-		out.Frames = append(out.Frames, sentry.Frame{
-			Function: f.Function, Module: f.Module, Filename: f.Filename, AbsPath: f.AbsPath,
-			ContextLine: f.ContextLine, Lineno: f.Lineno, Colno: f.Colno, InApp: f.InApp,
-		})
-	}
-	return out
 }
 
 // maps returns the contexts in sentry.Event's form.

@@ -1,6 +1,7 @@
 package sentryerrors
 
 import (
+	sentry "github.com/getsentry/sentry-go"
 	"net"
 	"net/http"
 	"testing"
@@ -35,3 +36,41 @@ func mustTelemetryBuilder(t *testing.T) *metadata.TelemetryBuilder {
 }
 
 func srvClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
+
+// sentryEvent returns ev with these parts in sentry-go's types.
+func (cx *eventParts) sentryEvent(ev *sentry.Event) sentry.Event {
+	e := *ev
+	if cx == nil {
+		return e
+	}
+	if !cx.noContexts() {
+		e.Contexts = cx.maps()
+	}
+	for _, x := range cx.exceptions {
+		e.Exception = append(e.Exception, sentry.Exception{
+			Type: x.Type, Value: x.Value, Module: x.Module,
+			Stacktrace: x.Stacktrace.sentry(), Mechanism: x.Mechanism,
+		})
+	}
+	for _, t := range cx.threads {
+		e.Threads = append(e.Threads, sentry.Thread{
+			ID: t.ID, Name: t.Name, Stacktrace: t.Stacktrace.sentry(), Crashed: t.Crashed, Current: t.Current,
+		})
+	}
+	return e
+}
+
+// sentry returns st in sentry-go's types.
+func (st *stacktrace) sentry() *sentry.Stacktrace {
+	if st == nil {
+		return nil
+	}
+	out := &sentry.Stacktrace{FramesOmitted: st.FramesOmitted}
+	for _, f := range st.Frames {
+		out.Frames = append(out.Frames, sentry.Frame{
+			Function: f.Function, Module: f.Module, Filename: f.Filename, AbsPath: f.AbsPath,
+			ContextLine: f.ContextLine, Lineno: f.Lineno, Colno: f.Colno, InApp: f.InApp,
+		})
+	}
+	return out
+}
