@@ -11,26 +11,68 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
+// breadcrumb is one entry of an event's breadcrumbs. sentry-go's Breadcrumb keeps its
+// data in a map of interface values: a map and a boxed value per field, several
+// allocations for each span described. A span's breadcrumb has at most a handful of
+// data fields, held here inline; a span event's breadcrumb carries its attributes.
+type breadcrumb struct {
+	Type, Category, Message string
+	Level                   sentry.Level
+	Timestamp               time.Time
+	fields                  [maxCrumbFields]crumbField
+	nFields                 int
+	attrs                   map[string]any
+}
+
+// maxCrumbFields is the most data fields a span's breadcrumb gets (an LLM call with a
+// failed status has seven).
+const maxCrumbFields = 8
+
+// crumbField is one data field of a breadcrumb: text, or a number written the way
+// encoding/json writes it (an integral one without a fraction when it is a count).
+type crumbField struct {
+	key  string
+	text string
+	num  float64
+	kind crumbKind
+}
+
+type crumbKind uint8
+
+const (
+	crumbText  crumbKind = iota
+	crumbCount           // jsonNumber: integral values as integers
+	crumbFloat
+)
+
+func (b *breadcrumb) put(f crumbField) {
+	if b.nFields < len(b.fields) {
+		b.fields[b.nFields] = f
+		b.nFields++
+	}
+}
+
+func (b *breadcrumb) hasData() bool { return b.nFields > 0 || len(b.attrs) > 0 }
+
 // spanBreadcrumb describes a span of the same trace that ended before the error: an
 // LLM call, a tool call, an HTTP or database call, or any other operation.
-func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadcrumb {
+func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *breadcrumb {
 	attrs := span.Attributes()
-	b := &sentry.Breadcrumb{
+	b := &breadcrumb{
 		Type:      "default",
 		Category:  "span",
 		Message:   m.scrub.text(truncate(span.Name(), 256), c),
 		Timestamp: span.EndTimestamp().AsTime().UTC(),
 		Level:     sentry.LevelInfo,
-		Data:      make(map[string]any, 8),
 	}
 	if span.Status().Code() == ptrace.StatusCodeError {
 		b.Level = sentry.LevelError
 		b.Type = "error"
 		if msg := span.Status().Message(); msg != "" {
-			b.Data["status_message"] = m.scrub.text(truncate(msg, maxValueLen), c)
+			b.put(crumbField{key: "status_message", text: m.scrub.text(truncate(msg, maxValueLen), c)})
 		}
 	}
-	b.Data["duration_ms"] = float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6
+	b.put(crumbField{key: "duration_ms", num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, kind: crumbFloat})
 	op := str(attrs, "gen_ai.operation.name")
 	switch {
 	case op == "execute_tool":
@@ -44,13 +86,13 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadc
 		putData(b, "provider", str(attrs, "gen_ai.provider.name", "gen_ai.system"), m, c)
 		putData(b, "model", str(attrs, "gen_ai.request.model", "gen_ai.response.model"), m, c)
 		if f, ok := num(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"); ok {
-			b.Data["input_tokens"] = jsonNumber(f)
+			b.put(crumbField{key: "input_tokens", num: f, kind: crumbCount})
 		}
 		if f, ok := num(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"); ok {
-			b.Data["output_tokens"] = jsonNumber(f)
+			b.put(crumbField{key: "output_tokens", num: f, kind: crumbCount})
 		}
 		if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
-			b.Data["cost_usd"] = f
+			b.put(crumbField{key: "cost_usd", num: f, kind: crumbFloat})
 		}
 	case str(attrs, "http.request.method", "http.method") != "":
 		b.Type = "http"
@@ -65,7 +107,7 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadc
 			putData(b, "url", route, m, c)
 		}
 		if f, ok := num(attrs, "http.response.status_code", "http.status_code"); ok {
-			b.Data["status_code"] = jsonNumber(f)
+			b.put(crumbField{key: "status_code", num: f, kind: crumbCount})
 		}
 	case str(attrs, "db.system.name", "db.system") != "":
 		b.Type = "query"
@@ -84,21 +126,21 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *sentry.Breadc
 	return b
 }
 
-func putData(b *sentry.Breadcrumb, k, v string, m *mapper, c *scrubCounts) {
+func putData(b *breadcrumb, k, v string, m *mapper, c *scrubCounts) {
 	if v == "" {
 		return
 	}
 	if rule, deny := m.scrub.keyRule(k); deny {
 		c[rule]++
-		b.Data[k] = filtered
+		b.put(crumbField{key: k, text: filtered})
 		return
 	}
-	b.Data[k] = m.scrub.text(truncate(v, maxValueLen), c)
+	b.put(crumbField{key: k, text: m.scrub.text(truncate(v, maxValueLen), c)})
 }
 
 // eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
-func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *sentry.Breadcrumb {
-	b := &sentry.Breadcrumb{
+func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
+	b := &breadcrumb{
 		Type:      "default",
 		Category:  "span.event",
 		Message:   m.scrub.text(truncate(e.Name(), 256), c),
@@ -118,14 +160,14 @@ func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *sentry.Bre
 		return b
 	}
 	if d := m.attrMap(e.Attributes(), 1, 16, c); len(d) > 0 {
-		b.Data = d
+		b.attrs = d
 	}
 	return b
 }
 
 // logBreadcrumb describes an earlier log record of the same trace.
-func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *sentry.Breadcrumb {
-	b := &sentry.Breadcrumb{
+func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *breadcrumb {
+	b := &breadcrumb{
 		Type:      "default",
 		Category:  "log",
 		Timestamp: logTime(lr).UTC(),
@@ -145,18 +187,13 @@ func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *sentry.Breadc
 }
 
 // finishBreadcrumbs orders breadcrumbs oldest first and keeps the most recent max.
-func finishBreadcrumbs(bc []*sentry.Breadcrumb, max int) []*sentry.Breadcrumb {
+func finishBreadcrumbs(bc []*breadcrumb, max int) []*breadcrumb {
 	if len(bc) == 0 || max == 0 {
 		return nil
 	}
 	sort.SliceStable(bc, func(i, j int) bool { return bc[i].Timestamp.Before(bc[j].Timestamp) })
 	if len(bc) > max {
 		bc = bc[len(bc)-max:]
-	}
-	for _, b := range bc {
-		if len(b.Data) == 0 {
-			b.Data = nil
-		}
 	}
 	return bc
 }

@@ -15,14 +15,15 @@ import (
 // so the mapper fills these and the encoder writes them directly. The tests convert
 // them to sentry.Event's form and encode that with sentry-go to hold the two equal.
 type eventParts struct {
-	exceptions []exception // the root cause first, the raised exception last
-	threads    []thread
-	trace      *traceContext
-	llm        *llmContext
-	agent      *agentContext
-	runtime    *runtimeContext
-	os         *osContext
-	otel       *otelContext
+	exceptions  []exception // the root cause first, the raised exception last
+	threads     []thread
+	breadcrumbs []*breadcrumb // oldest first
+	trace       *traceContext
+	llm         *llmContext
+	agent       *agentContext
+	runtime     *runtimeContext
+	os          *osContext
+	otel        *otelContext
 }
 
 type traceContext struct {

@@ -209,26 +209,19 @@ func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput,
 			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
 			Module: pe.Module,
 		}
-		if len(pe.Frames) > 0 {
-			e.Stacktrace = &stacktrace{Frames: pe.Frames}
-		}
+		e.Stacktrace.Frames = pe.Frames
 		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
 		id := last - i
 		if i == last {
-			e.Mechanism = &sentry.Mechanism{Type: in.mechanism, ExceptionID: id}
+			e.Mechanism = mechanism{Type: in.mechanism, ExceptionID: id}
 			if ps.Panic {
 				e.Mechanism.Type = "panic"
-				e.Mechanism.Handled = sentry.Pointer(false)
+				e.Mechanism.Unhandled = true
 			}
 		} else {
-			parent := id - 1
-			e.Mechanism = &sentry.Mechanism{Type: "chained", Source: "cause", ExceptionID: id, ParentID: &parent}
+			e.Mechanism = mechanism{Type: "chained", Source: "cause", ExceptionID: id, ParentID: id - 1, HasParent: true}
 		}
 		out[i] = e
-	}
-	if len(out) == 1 {
-		// A single exception needs no tree.
-		out[0].Mechanism.ExceptionID = 0
 	}
 	cx.exceptions = out
 	cx.threads = ps.Threads
@@ -251,12 +244,10 @@ func groupKey(ev *sentry.Event, cx *eventParts) string {
 		e := cx.exceptions[n-1]
 		h.Write([]byte(e.Type))
 		var top *frame
-		if e.Stacktrace != nil {
-			for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
-				if e.Stacktrace.Frames[i].InApp {
-					top = &e.Stacktrace.Frames[i]
-					break
-				}
+		for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
+			if e.Stacktrace.Frames[i].InApp {
+				top = &e.Stacktrace.Frames[i]
+				break
 			}
 		}
 		if top != nil {

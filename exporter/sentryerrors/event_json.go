@@ -18,10 +18,10 @@ import (
 // A field the mapper starts to set must be written here too: the test fails until it is.
 func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, error) {
 	w := jsonWriter{buf: append(buf, '{')}
-	if len(ev.Breadcrumbs) > 0 {
+	if len(cx.breadcrumbs) > 0 {
 		w.key("breadcrumbs")
 		w.raw('[')
-		for i, b := range ev.Breadcrumbs {
+		for i, b := range cx.breadcrumbs {
 			if i > 0 {
 				w.raw(',')
 			}
@@ -306,19 +306,59 @@ func (w *jsonWriter) request(r *sentry.Request) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) breadcrumb(b *sentry.Breadcrumb) {
+func (w *jsonWriter) breadcrumb(b *breadcrumb) {
 	w.raw('{')
 	w.optStr("type", b.Type)
 	w.optStr("category", b.Category)
 	w.optStr("message", b.Message)
-	if len(b.Data) > 0 {
+	if b.hasData() {
 		w.key("data")
-		w.anyMap(b.Data)
+		w.crumbData(b)
 	}
 	w.optStr("level", string(b.Level))
 	if !b.Timestamp.IsZero() {
 		w.key("timestamp")
 		w.time(b.Timestamp)
+	}
+	w.buf = append(w.buf, '}')
+}
+
+// crumbData writes a breadcrumb's data object, keys in order as for a map.
+func (w *jsonWriter) crumbData(b *breadcrumb) {
+	if b.nFields == 0 {
+		w.anyMap(b.attrs)
+		return
+	}
+	var order [maxCrumbFields]*crumbField
+	fs := order[:0]
+	for i := 0; i < b.nFields; i++ {
+		f := &b.fields[i]
+		j := len(fs)
+		fs = append(fs, f)
+		for ; j > 0 && fs[j-1].key > f.key; j-- {
+			fs[j] = fs[j-1]
+		}
+		fs[j] = f
+	}
+	w.raw('{')
+	for i, f := range fs {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.str(f.key)
+		w.buf = append(w.buf, ':')
+		switch f.kind {
+		case crumbText:
+			w.str(f.text)
+		case crumbCount:
+			if f.num == math.Trunc(f.num) && math.Abs(f.num) < 1<<53 {
+				w.buf = strconv.AppendInt(w.buf, int64(f.num), 10)
+			} else {
+				w.buf = appendJSONFloat(w.buf, f.num)
+			}
+		default:
+			w.buf = appendJSONFloat(w.buf, f.num)
+		}
 	}
 	w.buf = append(w.buf, '}')
 }
@@ -368,36 +408,26 @@ func (w *jsonWriter) exception(e *exception) {
 	w.optStr("type", e.Type)
 	w.optStr("value", e.Value)
 	w.optStr("module", e.Module)
-	if e.Stacktrace != nil {
+	if !e.Stacktrace.empty() {
 		w.key("stacktrace")
-		w.stacktrace(e.Stacktrace)
+		w.stacktrace(&e.Stacktrace)
 	}
-	if m := e.Mechanism; m != nil {
-		w.key("mechanism")
-		w.raw('{')
-		w.key("type")
-		w.str(m.Type)
-		w.optStr("description", m.Description)
-		w.optStr("help_link", m.HelpLink)
-		w.optStr("source", m.Source)
-		if m.Handled != nil {
-			w.bool("handled", *m.Handled)
-		}
-		if m.ParentID != nil {
-			w.key("parent_id")
-			w.buf = strconv.AppendInt(w.buf, int64(*m.ParentID), 10)
-		}
-		w.key("exception_id")
-		w.buf = strconv.AppendInt(w.buf, int64(m.ExceptionID), 10)
-		if m.IsExceptionGroup {
-			w.bool("is_exception_group", true)
-		}
-		if len(m.Data) > 0 {
-			w.key("data")
-			w.anyMap(m.Data)
-		}
-		w.buf = append(w.buf, '}')
+	m := &e.Mechanism
+	w.key("mechanism")
+	w.raw('{')
+	w.key("type")
+	w.str(m.Type)
+	w.optStr("source", m.Source)
+	if m.Unhandled {
+		w.bool("handled", false)
 	}
+	if m.HasParent {
+		w.key("parent_id")
+		w.buf = strconv.AppendInt(w.buf, int64(m.ParentID), 10)
+	}
+	w.key("exception_id")
+	w.buf = strconv.AppendInt(w.buf, int64(m.ExceptionID), 10)
+	w.buf = append(w.buf, '}')
 	w.buf = append(w.buf, '}')
 }
 
@@ -405,9 +435,9 @@ func (w *jsonWriter) thread(t *thread) {
 	w.raw('{')
 	w.optStr("id", t.ID)
 	w.optStr("name", t.Name)
-	if t.Stacktrace != nil {
+	if !t.Stacktrace.empty() {
 		w.key("stacktrace")
-		w.stacktrace(t.Stacktrace)
+		w.stacktrace(&t.Stacktrace)
 	}
 	if t.Crashed {
 		w.bool("crashed", true)

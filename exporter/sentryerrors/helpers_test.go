@@ -49,8 +49,28 @@ func (cx *eventParts) sentryEvent(ev *sentry.Event) sentry.Event {
 	for _, x := range cx.exceptions {
 		e.Exception = append(e.Exception, sentry.Exception{
 			Type: x.Type, Value: x.Value, Module: x.Module,
-			Stacktrace: x.Stacktrace.sentry(), Mechanism: x.Mechanism,
+			Stacktrace: x.Stacktrace.sentry(), Mechanism: x.Mechanism.sentry(),
 		})
+	}
+	for _, b := range cx.breadcrumbs {
+		sb := &sentry.Breadcrumb{Type: b.Type, Category: b.Category, Message: b.Message, Level: b.Level, Timestamp: b.Timestamp}
+		if b.hasData() {
+			sb.Data = map[string]any{}
+			for k, v := range b.attrs {
+				sb.Data[k] = v
+			}
+			for _, f := range b.fields[:b.nFields] {
+				switch f.kind {
+				case crumbText:
+					sb.Data[f.key] = f.text
+				case crumbCount:
+					sb.Data[f.key] = jsonNumber(f.num)
+				default:
+					sb.Data[f.key] = f.num
+				}
+			}
+		}
+		e.Breadcrumbs = append(e.Breadcrumbs, sb)
 	}
 	for _, t := range cx.threads {
 		e.Threads = append(e.Threads, sentry.Thread{
@@ -60,9 +80,21 @@ func (cx *eventParts) sentryEvent(ev *sentry.Event) sentry.Event {
 	return e
 }
 
+// sentry returns m in sentry-go's type.
+func (m mechanism) sentry() *sentry.Mechanism {
+	out := &sentry.Mechanism{Type: m.Type, Source: m.Source, ExceptionID: m.ExceptionID}
+	if m.Unhandled {
+		out.Handled = sentry.Pointer(false)
+	}
+	if m.HasParent {
+		out.ParentID = sentry.Pointer(m.ParentID)
+	}
+	return out
+}
+
 // sentry returns st in sentry-go's types.
 func (st *stacktrace) sentry() *sentry.Stacktrace {
-	if st == nil {
+	if st.empty() {
 		return nil
 	}
 	out := &sentry.Stacktrace{FramesOmitted: st.FramesOmitted}

@@ -161,14 +161,14 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	cx.otel.severityText = lr.SeverityText()
 	cx.otel.eventName = lr.EventName()
 
-	var bc []*sentry.Breadcrumb
+	var bc []*breadcrumb
 	for _, other := range byTrace[tid] {
 		if other == lr || logTime(other).After(ts) {
 			continue
 		}
 		bc = append(bc, m.logBreadcrumb(other, &c))
 	}
-	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
 	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
 }

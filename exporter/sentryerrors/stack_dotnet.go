@@ -17,17 +17,17 @@ var dotnetLibraryPrefixes = []string{"System.", "Microsoft.", "Newtonsoft.", "la
 //	   at MyApp.HomeController.Index() in /src/MyApp/HomeController.cs:line 17
 func (p *stackParser) parseDotNet(text string) parsedStack {
 	type section struct {
-		header []string
+		header exceptionHeader
 		frames []frame
 	}
-	var sections []*section // outermost first
-	target := -1            // the section frames currently belong to
+	sections := make([]section, 0, strings.Count(text, "---> ")+1) // outermost first
+	target := -1                                                   // the section frames currently belong to
 	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case trimmed == "":
 		case strings.HasPrefix(trimmed, "---> "):
-			sections = append(sections, &section{header: []string{strings.TrimPrefix(trimmed, "---> ")}})
+			sections = append(sections, section{header: exceptionHeader{first: strings.TrimPrefix(trimmed, "---> ")}})
 		case strings.HasPrefix(trimmed, "--- End of inner exception stack trace ---"):
 			if target > 0 {
 				target--
@@ -39,16 +39,16 @@ func (p *stackParser) parseDotNet(text string) parsedStack {
 			}
 			sections[target].frames = append(sections[target].frames, p.dotnetFrame(trimmed[3:]))
 		case len(sections) == 0:
-			sections = append(sections, &section{header: []string{trimmed}})
+			sections = append(sections, section{header: exceptionHeader{first: trimmed}})
 		case target < 0:
-			last := sections[len(sections)-1]
-			last.header = append(last.header, trimmed)
+			last := &sections[len(sections)-1]
+			last.header.more = append(last.header.more, trimmed)
 		}
 	}
-	var ps parsedStack
+	ps := parsedStack{Exceptions: make([]parsedException, 0, len(sections))}
 	for i := len(sections) - 1; i >= 0; i-- {
-		s := sections[i]
-		typ, val := headerTypeValue(s.header)
+		s := &sections[i]
+		typ, val := s.header.typeValue()
 		e := parsedException{Type: typ, Value: val}
 		if j := strings.LastIndex(typ, "."); j > 0 {
 			e.Module = typ[:j]

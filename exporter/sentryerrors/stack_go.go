@@ -83,7 +83,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 			ps.Threads = append(ps.Threads, thread{
 				ID:         g.id,
 				Name:       "goroutine " + g.id + " [" + g.state + "]",
-				Stacktrace: &stacktrace{Frames: tf, FramesOmitted: omitted},
+				Stacktrace: stacktrace{Frames: tf, FramesOmitted: omitted},
 				Crashed:    i == 0 && ps.Panic,
 				Current:    i == 0,
 			})

@@ -20,11 +20,15 @@ var jdkPrefixes = []string{
 //		... 2 more
 func (p *stackParser) parseJava(text string) parsedStack {
 	type section struct {
-		header []string
+		header exceptionHeader
 		frames []frame // innermost first, as printed
 	}
-	var sections []*section
+	sections := make([]section, 0, strings.Count(text, "Caused by: ")+1)
 	var cur *section
+	open := func(first string) {
+		sections = append(sections, section{header: exceptionHeader{first: first}})
+		cur = &sections[len(sections)-1]
+	}
 	suppressedIndent := -1
 	// One backing array for every section's frames, "... N more" copies included.
 	pool := make([]frame, 0, javaFrameCount(text))
@@ -52,8 +56,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		case strings.HasPrefix(trimmed, "Suppressed: "):
 			suppressedIndent = indent
 		case strings.HasPrefix(trimmed, "Caused by: "):
-			cur = &section{header: []string{strings.TrimPrefix(trimmed, "Caused by: ")}}
-			sections = append(sections, cur)
+			open(strings.TrimPrefix(trimmed, "Caused by: "))
 		case strings.HasPrefix(trimmed, "at ") && cur != nil:
 			add(p.javaFrame(trimmed[3:]))
 		case strings.HasPrefix(trimmed, "... ") && strings.HasSuffix(trimmed, " more") && cur != nil && len(sections) > 1:
@@ -69,17 +72,16 @@ func (p *stackParser) parseJava(text string) parsedStack {
 					trimmed = rest[i+2:]
 				}
 			}
-			cur = &section{header: []string{trimmed}}
-			sections = append(sections, cur)
+			open(trimmed)
 		case len(cur.frames) == 0:
-			cur.header = append(cur.header, trimmed) // a multi-line message
+			cur.header.more = append(cur.header.more, trimmed) // a multi-line message
 		}
 	}
-	var ps parsedStack
+	ps := parsedStack{Exceptions: make([]parsedException, 0, len(sections))}
 	// Printed outermost first; Sentry wants the root cause first.
 	for i := len(sections) - 1; i >= 0; i-- {
-		s := sections[i]
-		typ, val := headerTypeValue(s.header)
+		s := &sections[i]
+		typ, val := s.header.typeValue()
 		// "... N more" copied the enclosing frames while parsing: each section owns its slice.
 		frames, _ := boundFrames(reverseFrames(s.frames))
 		e := parsedException{Type: typ, Value: val, Frames: frames}

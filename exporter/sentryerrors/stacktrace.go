@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"strings"
-
-	sentry "github.com/getsentry/sentry-go"
 )
 
 // maxFrames bounds the frames of one exception; the middle of a longer stack is
@@ -73,17 +71,28 @@ type stacktrace struct {
 	FramesOmitted []uint
 }
 
+func (st *stacktrace) empty() bool { return len(st.Frames) == 0 && len(st.FramesOmitted) == 0 }
+
 // exception is one value of the event's exception interface.
 type exception struct {
 	Type, Value, Module string
-	Stacktrace          *stacktrace
-	Mechanism           *sentry.Mechanism
+	Stacktrace          stacktrace // written when it has frames
+	Mechanism           mechanism
+}
+
+// mechanism is how the exception was caught, and its place in a chain of causes.
+type mechanism struct {
+	Type, Source string
+	ExceptionID  int
+	ParentID     int
+	HasParent    bool
+	Unhandled    bool // written as "handled": false (a Go panic)
 }
 
 // thread is one value of the event's threads interface (Go goroutines).
 type thread struct {
 	ID, Name         string
-	Stacktrace       *stacktrace
+	Stacktrace       stacktrace // written when it has frames
 	Crashed, Current bool
 }
 
@@ -221,12 +230,18 @@ func splitLines(text string, out []string) []string {
 	}
 }
 
-// headerTypeValue splits the header lines of an exception ("Type: message" and the
-// message's further lines) into its type and its whole message.
-func headerTypeValue(header []string) (typ, val string) {
-	typ, val = splitTypeValue(header[0])
-	if len(header) > 1 {
-		val = strings.TrimSpace(val + "\n" + strings.Join(header[1:], "\n"))
+// exceptionHeader is how a printed exception starts: its "Type: message" line and the
+// further lines of a multi-line message.
+type exceptionHeader struct {
+	first string
+	more  []string
+}
+
+// typeValue splits the header into the exception's type and its whole message.
+func (h exceptionHeader) typeValue() (typ, val string) {
+	typ, val = splitTypeValue(h.first)
+	if len(h.more) > 0 {
+		val = strings.TrimSpace(val + "\n" + strings.Join(h.more, "\n"))
 	}
 	return typ, val
 }

@@ -112,7 +112,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 			for _, th := range ps.Threads {
-				if th.Stacktrace != nil && len(th.Stacktrace.Frames) > maxFrames {
+				if len(th.Stacktrace.Frames) > maxFrames {
 					t.Fatalf("%s parser: a thread of %d frames, more than %d", name, len(th.Stacktrace.Frames), maxFrames)
 				}
 			}

@@ -319,7 +319,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	cx.otel.scope = ref.scope.Name()
 
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
-	var bc []*sentry.Breadcrumb
+	var bc []*breadcrumb
 	if m.cfg.MaxBreadcrumbs > 0 {
 		evs := s.Events()
 		for i := 0; i < evs.Len(); i++ {
@@ -336,7 +336,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 			bc = append(bc, m.spanBreadcrumb(r.span, &c))
 		}
 	}
-	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
 
 	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
