@@ -32,19 +32,6 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, erro
 	if !cx.noContexts() {
 		w.key("contexts")
 		cx.appendJSON(&w)
-	} else if len(ev.Contexts) > 0 {
-		w.key("contexts")
-		w.raw('{')
-		keys := sortedKeys(ev.Contexts)
-		for i, k := range keys {
-			if i > 0 {
-				w.raw(',')
-			}
-			w.str(k)
-			w.raw(':')
-			w.anyMap(ev.Contexts[k])
-		}
-		w.raw('}')
 	}
 	w.optStr("environment", ev.Environment)
 	w.optStr("event_id", string(ev.EventID))
@@ -160,8 +147,9 @@ func (w *jsonWriter) strings(ss []string) {
 }
 
 func (w *jsonWriter) stringMap(m map[string]string) {
+	var arr [24]string
 	w.raw('{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range appendSortedKeys(arr[:0], m) {
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}
@@ -178,11 +166,7 @@ func (w *jsonWriter) anyMap(m map[string]any) {
 		return
 	}
 	var arr [24]string
-	keys := arr[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	insertionSort(keys)
+	keys := appendSortedKeys(arr[:0], m)
 	w.raw('{')
 	for i, k := range keys {
 		if i > 0 {
@@ -448,12 +432,13 @@ func (w *jsonWriter) thread(t *thread) {
 	w.buf = append(w.buf, '}')
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+// appendSortedKeys appends m's keys to keys, sorted. Given a small array's slice, it
+// allocates nothing for the few keys of a context or tag map.
+func appendSortedKeys[V any](keys []string, m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	insertionSort(keys)
 	return keys
 }
 

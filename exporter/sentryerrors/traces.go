@@ -2,6 +2,7 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -158,7 +159,11 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 					resInfo[i] = ri
 				}
 				ref := spanRef{span: s, res: ri, scope: sss.At(j).Scope()}
-				ti.byTrace[s.TraceID()] = append(ti.byTrace[s.TraceID()], ref)
+				refs := ti.byTrace[s.TraceID()]
+				if refs == nil {
+					refs = make([]spanRef, 0, 16) // most agent traces fit
+				}
+				ti.byTrace[s.TraceID()] = append(refs, ref)
 				ti.bySpan[s.SpanID()] = ref
 				// errSpans is in the same order as this walk.
 				if errIdx < len(errSpans) && errSpans[errIdx].span == s {
@@ -251,10 +256,8 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	root := chain[len(chain)-1]
 	ev.Transaction = m.scrub.text(truncate(root.span.Name(), 256), &c)
 
-	cx.trace = &traceContext{traceID: tid.String(), spanID: sid.String(), op: spanOp(s), status: spanStatus(s)}
-	if p := s.ParentSpanID(); !p.IsEmpty() {
-		cx.trace.parentSpanID = p.String()
-	}
+	cx.trace = &traceContext{op: spanOp(s), status: spanStatus(s)}
+	cx.trace.traceID, cx.trace.spanID, cx.trace.parentSpanID = hexIDs(tid, sid, s.ParentSpanID())
 	if s.Name() != "" {
 		cx.trace.description = m.scrub.text(truncate(s.Name(), 256), &c)
 	}
@@ -419,4 +422,19 @@ func spanStatus(s ptrace.Span) string {
 		}
 	}
 	return "unknown_error"
+}
+
+// hexIDs writes a span's trace, span and parent span IDs in hex, in one allocation;
+// the parent is "" when the span has none.
+func hexIDs(tid pcommon.TraceID, sid, parent pcommon.SpanID) (traceID, spanID, parentID string) {
+	var b [64]byte
+	hex.Encode(b[:32], tid[:])
+	hex.Encode(b[32:48], sid[:])
+	n := 48
+	if !parent.IsEmpty() {
+		hex.Encode(b[48:], parent[:])
+		n = 64
+	}
+	all := string(b[:n])
+	return all[:32], all[32:48], all[48:]
 }
