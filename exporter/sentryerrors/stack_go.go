@@ -25,6 +25,15 @@ func (p *stackParser) parseGo(text string) parsedStack {
 	}
 	var gs []*goroutine
 	var cur *goroutine
+	// One backing array for every goroutine's frames, each of which has a location line
+	// starting with a tab; a goroutine's frames are the run it appended.
+	pool := make([]frame, 0, strings.Count(text, "\n\t"))
+	start := 0
+	closeCur := func() {
+		if cur != nil {
+			cur.frames = pool[start:len(pool):len(pool)]
+		}
+	}
 	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
@@ -40,7 +49,9 @@ func (p *stackParser) parseGo(text string) parsedStack {
 			if j := strings.LastIndexByte(line, '['); j >= 0 {
 				state = strings.TrimSuffix(line[j+1:], "]:")
 			}
-			cur = &goroutine{id: id, state: state, frames: make([]frame, 0, 16)}
+			closeCur()
+			cur = &goroutine{id: id, state: state}
+			start = len(pool)
 			gs = append(gs, cur)
 		case cur != nil && line != "" && line[0] != '\t' && line[0] != ' ' && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t"):
 			fn := line
@@ -51,10 +62,11 @@ func (p *stackParser) parseGo(text string) parsedStack {
 				}
 			}
 			f := p.goFrame(fn, strings.TrimSpace(lines[i+1]))
-			cur.frames = append(cur.frames, f)
+			pool = append(pool, f)
 			i++
 		}
 	}
+	closeCur()
 	if len(gs) == 0 {
 		return ps
 	}
