@@ -19,16 +19,17 @@ type mapper struct {
 	cfg         *Config
 	scrub       *scrubber
 	stacks      stackParser
-	headerAllow map[string]struct{}
+	headerAllow map[string]string // lower-case allowed header name: its canonical form
 	fingerprint []fingerprintPart
 	sdk         sentry.SdkInfo
 }
 
 func newMapper(cfg *Config, version string) *mapper {
 	fp, _ := parseFingerprint(cfg.Fingerprint) // validated in Config.Validate
-	allow := make(map[string]struct{}, len(cfg.RequestHeaders))
+	allow := make(map[string]string, len(cfg.RequestHeaders))
 	for _, h := range cfg.RequestHeaders {
-		allow[strings.ToLower(strings.TrimSpace(h))] = struct{}{}
+		h = strings.ToLower(strings.TrimSpace(h))
+		allow[h] = canonicalHeader(h)
 	}
 	if version == "" {
 		version = "dev"
@@ -341,7 +342,8 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
 		if !ok {
 			continue
 		}
-		if _, allowed := m.headerAllow[strings.ToLower(name)]; !allowed {
+		header, allowed := m.headerAllow[lowerASCII(name)]
+		if !allowed {
 			continue
 		}
 		if r.Headers == nil {
@@ -349,7 +351,7 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
 		}
 		if rule, deny := m.scrub.keyRule(name); deny {
 			c[rule]++
-			r.Headers[canonicalHeader(name)] = filtered
+			r.Headers[header] = filtered
 			continue
 		}
 		var val string
@@ -370,7 +372,7 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
 		default:
 			val = v.AsString()
 		}
-		r.Headers[canonicalHeader(name)] = m.scrub.text(truncate(val, maxValueLen), c)
+		r.Headers[header] = m.scrub.text(truncate(val, maxValueLen), c)
 	}
 	return r
 }

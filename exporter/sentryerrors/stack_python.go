@@ -12,15 +12,17 @@ import (
 //	    result = tool.execute(args)
 //	httpx.ConnectError: [Errno 111] Connection refused
 func (p *stackParser) parsePython(text string) parsedStack {
-	var ps parsedStack
+	ps := parsedStack{Exceptions: make([]parsedException, 0, strings.Count(text, "Traceback (most recent call last):"))}
 	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
 	// One backing array for the frames of every exception of the chain.
 	pool := make([]frame, 0, strings.Count(text, "File \""))
-	var cur *parsedException
+	var cur parsedException
+	open := false // cur is an exception being read
 	inTrace := false
-	var msg []string
+	var msgLines [4]string
+	msg := msgLines[:0]
 	finish := func() {
-		if cur == nil {
+		if !open {
 			return
 		}
 		if len(msg) > 0 {
@@ -33,8 +35,8 @@ func (p *stackParser) parsePython(text string) parsedStack {
 			}
 			cur.Type, cur.Value = typ, val
 		}
-		ps.Exceptions = append(ps.Exceptions, *cur)
-		cur, msg = nil, nil
+		ps.Exceptions = append(ps.Exceptions, cur)
+		cur, open, msg = parsedException{}, false, msg[:0]
 	}
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
@@ -42,9 +44,9 @@ func (p *stackParser) parsePython(text string) parsedStack {
 		switch {
 		case strings.HasPrefix(trimmed, "Traceback (most recent call last):"):
 			finish()
-			cur = &parsedException{Frames: pool[len(pool):len(pool)]}
+			cur, open = parsedException{Frames: pool[len(pool):len(pool)]}, true
 			inTrace = true
-		case cur == nil:
+		case !open:
 			continue
 		case strings.HasPrefix(line, "  File \"") && inTrace:
 			f := p.pythonFrame(trimmed)
