@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -22,10 +21,8 @@ func TestDeadOrSlowTraceBackendDoesNotStopOtherPipelines(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			var backend string
 			if mode == "dead" {
-				l, err := net.Listen("tcp", "127.0.0.1:0")
-				require.NoError(t, err)
-				backend = l.Addr().String()
-				require.NoError(t, l.Close())
+				// Nothing listens there, and no port-0 listener or outgoing connection can take it.
+				backend = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 			} else {
 				backend = harness.NewBlackHole(t).Addr()
 			}

@@ -122,10 +122,7 @@ func TestReadyFollowsCriticalProbe(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	t.Cleanup(secure.Close)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	agentAddr := l.Addr().String()
-	require.NoError(t, l.Close()) // the agent is down at first
+	agentAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t)) // the agent is down at first
 
 	cfg := writeFile(t, "probes.yaml", fmt.Sprintf(`
 extensions:
@@ -217,7 +214,7 @@ service:
 	})
 
 	// The agent comes up: /ready follows within a probe interval or two.
-	l, err = net.Listen("tcp", agentAddr)
+	l, err := net.Listen("tcp", agentAddr)
 	require.NoError(t, err)
 	go func() {
 		for {

@@ -146,12 +146,8 @@ func startWithAllProbes(t *testing.T) *harness.Collector {
 		_, _ = w.Write([]byte(`{"object":"list","data":[]}`))
 	}))
 	t.Cleanup(llm.Close)
-	closed := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := l.Addr().String()
-		require.NoError(t, l.Close())
-		return addr
+	closed := func() string { // nothing listens there; no port-0 listener can take it
+		return fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	}
 	agentAddr := closed()
 	_, dbPort, err := net.SplitHostPort(closed())
