@@ -184,6 +184,13 @@ service:
 		}
 		return ""
 	})
+	// Probes report as each finishes: the LLM provider's first result may come later.
+	harness.Eventually(t, 30*time.Second, func() string {
+		if _, h := getHealth(t, c); h.Checks["llm_provider"]["status"] != "healthy" {
+			return fmt.Sprintf("llm_provider: %v", h.Checks["llm_provider"])
+		}
+		return ""
+	})
 	code, h := getHealth(t, c)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, "unhealthy", h.Checks["planner_agent"]["status"])

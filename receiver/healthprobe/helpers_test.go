@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 // newTestRunner validates p the way the receiver does and starts its prober.
@@ -45,11 +47,8 @@ func httpProbe(name, endpoint string) ProbeConfig {
 // closedPort returns a loopback address where nothing listens.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
+	// Below the ephemeral range: no port-0 listener or outgoing connection takes it mid-test.
+	return fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 }
 
 // selfSignedCert makes a certificate for 127.0.0.1 that expires at notAfter.

@@ -67,10 +67,16 @@ func TestWithReadinessExtension(t *testing.T) {
 		Status string                    `json:"status"`
 		Checks map[string]map[string]any `json:"checks"`
 	}
+	// Probes report as each finishes: wait until all three have a first result.
 	require.Eventually(t, func() bool {
 		code, raw := get(t, base+"/health")
 		require.NoError(t, json.Unmarshal([]byte(raw), &body), raw)
 		c, ok := body.Checks["planner_agent"]
+		for _, name := range []string{"disk_space", "memory"} {
+			if p, ok := body.Checks[name]; !ok || p["message"] == "waiting for the first result" {
+				return false
+			}
+		}
 		return ok && c["status"] == "unhealthy" && code == http.StatusServiceUnavailable
 	}, 10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, "unhealthy", body.Status)
