@@ -22,7 +22,7 @@ func TestDeadOrSlowTraceBackendDoesNotStopOtherPipelines(t *testing.T) {
 			var backend string
 			if mode == "dead" {
 				// Nothing listens there, and no port-0 listener or outgoing connection can take it.
-				backend = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+				backend = harness.FreeAddr(t)
 			} else {
 				backend = harness.NewBlackHole(t).Addr()
 			}

@@ -82,7 +82,7 @@ func TestHungProbeTargetsLeakNothing(t *testing.T) {
 	fast := &hitRecorder{}
 	fastSrv := httptest.NewServer(fast)
 	t.Cleanup(fastSrv.Close)
-	pprof := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	pprof := harness.FreeAddr(t)
 
 	const interval = 300 * time.Millisecond
 	overlay := writeFile(t, "hung.yaml", fmt.Sprintf(`

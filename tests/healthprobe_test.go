@@ -122,7 +122,7 @@ func TestReadyFollowsCriticalProbe(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	t.Cleanup(secure.Close)
-	agentAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t)) // the agent is down at first
+	agentAddr := harness.FreeAddr(t) // the agent is down at first
 
 	cfg := writeFile(t, "probes.yaml", fmt.Sprintf(`
 extensions:

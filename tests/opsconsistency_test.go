@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,12 +147,8 @@ func startWithAllProbes(t *testing.T) *harness.Collector {
 		_, _ = w.Write([]byte(`{"object":"list","data":[]}`))
 	}))
 	t.Cleanup(llm.Close)
-	closed := func() string { // nothing listens there; no port-0 listener can take it
-		return fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	}
-	agentAddr := closed()
-	_, dbPort, err := net.SplitHostPort(closed())
-	require.NoError(t, err)
+	agentAddr := harness.FreeAddr(t) // nothing listens there
+	dbPort := strconv.Itoa(harness.FreePort(t))
 
 	overlay := writeFile(t, "probes.yaml", fmt.Sprintf(`
 receivers:

@@ -48,7 +48,7 @@ func startBlackbox(t *testing.T, modules string) *blackboxExporter {
 	}
 	cfgFile := filepath.Join(t.TempDir(), "blackbox.yml")
 	require.NoError(t, os.WriteFile(cfgFile, []byte(modules), 0o600))
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	addr := harness.FreeAddr(t)
 	cmd := exec.Command(bin, "--config.file="+cfgFile, "--web.listen-address="+addr, "--log.level=warn")
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -150,7 +150,7 @@ func TestAgainstBlackboxExporter(t *testing.T) {
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
-	refused := closedPort(t)
+	refused := harness.FreeAddr(t)
 
 	bb := startBlackbox(t, fmt.Sprintf(`modules:
   http_default:

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
 	"sync"
@@ -22,7 +21,6 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
-	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 // newTestRunner validates p the way the receiver does and starts its prober.
@@ -42,13 +40,6 @@ func httpProbe(name, endpoint string) ProbeConfig {
 	p.Name, p.Type = name, typeHTTP
 	p.ClientConfig.Endpoint = endpoint
 	return p
-}
-
-// closedPort returns a loopback address where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	// Below the ephemeral range: no port-0 listener or outgoing connection takes it mid-test.
-	return fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 }
 
 // selfSignedCert makes a certificate for 127.0.0.1 that expires at notAfter.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
+
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 func statusServer(t *testing.T, code int, body string) *httptest.Server {
@@ -285,7 +287,7 @@ func TestHTTPHeadersMethodAndBody(t *testing.T) {
 }
 
 func TestHTTPConnectionRefused(t *testing.T) {
-	p := httpProbe("gone", "http://"+closedPort(t)+"/health?token=secret-value")
+	p := httpProbe("gone", "http://"+harness.FreeAddr(t)+"/health?token=secret-value")
 	res := newTestRunner(t, p).execute(t.Context())
 	assert.False(t, res.outcome.ok)
 	assert.Equal(t, metadata.AttributeErrorTypeConnectionRefused, res.outcome.errorType)
@@ -305,7 +307,7 @@ func TestTCPProbe(t *testing.T) {
 	assert.Equal(t, health.StatusHealthy, res.status)
 
 	closed := open
-	closed.ClientConfig.Endpoint = closedPort(t)
+	closed.ClientConfig.Endpoint = harness.FreeAddr(t)
 	r := newTestRunner(t, closed)
 	res = r.execute(t.Context())
 	assert.False(t, res.outcome.ok)

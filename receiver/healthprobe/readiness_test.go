@@ -41,7 +41,7 @@ func TestWithReadinessExtension(t *testing.T) {
 	require.NoError(t, ext.(extensioncapabilities.PipelineWatcher).Ready())
 
 	// The agent's port is closed at first.
-	agentAddr := closedPort(t)
+	agentAddr := harness.FreeAddr(t)
 	agent := defaultProbeConfig()
 	agent.Name, agent.Type, agent.Category = "planner_agent", typeTCP, "agent"
 	agent.ClientConfig.Endpoint = agentAddr

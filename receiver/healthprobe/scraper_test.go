@@ -22,6 +22,8 @@ import (
 
 	"github.com/procode-ai/otelcol-procode/internal/health"
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
+
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 // newTestScraper builds the scraper from cfg as the factory does, without the controller.
@@ -53,7 +55,7 @@ func TestScrapeGolden(t *testing.T) {
 	}
 	agent := defaultProbeConfig()
 	agent.Name, agent.Type, agent.Category, agent.Critical = "billing_agent", typeTCP, "agent", false
-	agent.ClientConfig.Endpoint = closedPort(t)
+	agent.ClientConfig.Endpoint = harness.FreeAddr(t)
 	disk := defaultProbeConfig()
 	disk.Name, disk.Type = "disk_root", typeDisk
 	mem := defaultProbeConfig()

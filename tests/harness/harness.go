@@ -110,6 +110,13 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// FreeAddr is "127.0.0.1:port" with a port from FreePort: an address where nothing
+// listens, for a dependency that is down, or for a server the test starts later.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+}
+
 var (
 	portMu     sync.Mutex
 	portsGiven = map[int]bool{}
@@ -178,31 +185,14 @@ func Start(t testing.TB, opts Options) *Collector {
 		if opts.NoWait {
 			return c
 		}
-		if attempt < 3 && c.exitedOnBusyPort(timeout) {
+		exited, last := c.pollReady(timeout)
+		if exited && attempt < 3 && strings.Contains(c.Logs(), "address already in use") {
 			t.Logf("collector could not bind a port (attempt %d), starting again on other ports", attempt)
 			continue
 		}
-		c.WaitReady(timeout)
+		c.failUnlessReady(exited, last, timeout)
 		return c
 	}
-}
-
-// exitedOnBusyPort reports whether the process exited, before /ready answered 200 and
-// within timeout, because a port it was given was taken.
-func (c *Collector) exitedOnBusyPort(timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-c.done:
-			return strings.Contains(c.Logs(), "address already in use")
-		default:
-		}
-		if code, _, err := c.Get(c.ReadinessURL("/ready")); err == nil && code == http.StatusOK {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }
 
 func start(t testing.TB, opts Options) *Collector {
@@ -279,22 +269,39 @@ func start(t testing.TB, opts Options) *Collector {
 // process exits.
 func (c *Collector) WaitReady(timeout time.Duration) {
 	c.t.Helper()
+	exited, last := c.pollReady(timeout)
+	c.failUnlessReady(exited, last, timeout)
+}
+
+// pollReady polls /ready until it answers 200 (last is ""), the process exits (exited),
+// or timeout passes (last is the latest answer).
+func (c *Collector) pollReady(timeout time.Duration) (exited bool, last string) {
 	deadline := time.Now().Add(timeout)
-	var last string
+	last = "no answer yet"
 	for time.Now().Before(deadline) {
 		select {
 		case <-c.done:
-			c.t.Fatalf("collector exited before it was ready (%v):\n%s", c.err, c.Logs())
+			return true, last
 		default:
 		}
 		code, body, err := c.Get(c.ReadinessURL("/ready"))
 		if err == nil && code == http.StatusOK {
-			return
+			return false, ""
 		}
 		last = fmt.Sprintf("code %d err %v body %s", code, err, body)
 		time.Sleep(100 * time.Millisecond)
 	}
-	c.t.Fatalf("collector not ready after %s (last: %s):\n%s", timeout, last, c.Logs())
+	return false, last
+}
+
+func (c *Collector) failUnlessReady(exited bool, last string, timeout time.Duration) {
+	c.t.Helper()
+	switch {
+	case exited:
+		c.t.Fatalf("collector exited before it was ready (%v):\n%s", c.err, c.Logs())
+	case last != "":
+		c.t.Fatalf("collector not ready after %s (last: %s):\n%s", timeout, last, c.Logs())
+	}
 }
 
 // WaitLog waits until the collector's output contains substr, failing the test after

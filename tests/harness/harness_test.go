@@ -27,6 +27,5 @@ func TestFreePortOutsideEphemeralRange(t *testing.T) {
 			t.Fatalf("port %d cannot be bound: %v", p, err)
 		}
 		_ = l.Close()
-		break
 	}
 }
