@@ -33,7 +33,7 @@ func BenchmarkMapAndEncode(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				res := m.mapTraces(td)
 				for _, e := range res.events {
-					out, err := encodeEvent(e.event, e.ctx)
+					out, _, err := encodeEvent(e.event, e.ctx)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -95,7 +95,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 	me := m.mapTraces(agentTrace(b, "python", "ToolExecutionError", "x", "python_tool_call.txt")).events[0]
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := encodeEvent(me.event, me.ctx); err != nil {
+		if _, _, err := encodeEvent(me.event, me.ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -26,6 +26,53 @@ type eventParts struct {
 	otel        *otelContext
 }
 
+// trim makes the event smaller for maxEventBytes, step 1 to 4, each keeping less than
+// the one before: (1) only the crashed thread; (2) no otel context, the last 10
+// breadcrumbs; (3) at most 50 frames per stack; (4) only the root cause and the raised
+// exception, 10 frames each, no threads, no breadcrumbs. It reports false past step 4.
+func (cx *eventParts) trim(step int) bool {
+	switch step {
+	case 1:
+		var kept []thread
+		for _, t := range cx.threads {
+			if t.Crashed || t.Current {
+				kept = append(kept, t)
+			}
+		}
+		if kept == nil && len(cx.threads) > 0 {
+			kept = cx.threads[:1]
+		}
+		cx.threads = kept
+	case 2:
+		cx.otel = nil
+		if n := len(cx.breadcrumbs); n > 10 {
+			cx.breadcrumbs = cx.breadcrumbs[n-10:]
+		}
+	case 3:
+		cx.boundStacks(50)
+	case 4:
+		if n := len(cx.exceptions); n > 2 {
+			cx.exceptions = []exception{cx.exceptions[0], cx.exceptions[n-1]}
+		}
+		cx.threads, cx.breadcrumbs = nil, nil
+		cx.boundStacks(10)
+	default:
+		return false
+	}
+	return true
+}
+
+// boundStacks keeps at most n frames of each stack: the oldest quarter and the newest
+// calls, the omitted range named in frames_omitted in the original stack's indices.
+func (cx *eventParts) boundStacks(n int) {
+	for i := range cx.exceptions {
+		cx.exceptions[i].Stacktrace.bound(n)
+	}
+	for i := range cx.threads {
+		cx.threads[i].Stacktrace.bound(n)
+	}
+}
+
 type traceContext struct {
 	traceID, spanID, parentSpanID, op, status, description string
 }

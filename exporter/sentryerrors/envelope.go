@@ -1,6 +1,7 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -22,17 +23,30 @@ func alloc[T any](p **T) { *p = new(T) }
 // what the queue holds carries no spare capacity and no buffer grows per event.
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
-// encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON).
-func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, error) {
+// maxEventBytes is Sentry's size limit for an event item (1 MB): Relay rejects a larger
+// event whole. An event that encodes larger is trimmed, step by step, until it fits.
+const maxEventBytes = 1_000_000
+
+// encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON),
+// and how many trimming steps (eventParts.trim) it took to fit maxEventBytes.
+func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
 	bp := scratch.Get().(*[]byte)
 	buf, err := appendEventJSON((*bp)[:0], ev, cx)
+	steps := 0
+	for err == nil && len(buf) > maxEventBytes && cx.trim(steps+1) {
+		steps++
+		buf, err = appendEventJSON(buf[:0], ev, cx)
+	}
+	if err == nil && len(buf) > maxEventBytes {
+		err = fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), maxEventBytes)
+	}
 	out := make([]byte, len(buf))
 	copy(out, buf)
 	if cap(buf) <= 1<<20 {
 		*bp = buf[:0]
 		scratch.Put(bp)
 	}
-	return out, err
+	return out, steps, err
 }
 
 // encodeEnvelope wraps one event payload in an envelope: a header line (event_id,

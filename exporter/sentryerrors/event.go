@@ -134,11 +134,11 @@ func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
 		attrs:      a,
 		service:    str(a, "service.name"),
 		lang:       str(a, "telemetry.sdk.language"),
-		release:    str(a, "service.version"),
-		serverName: str(a, "host.name"),
+		release:    truncate(str(a, "service.version"), 256),
+		serverName: truncate(str(a, "host.name"), 256),
 	}
 	ri.platform = platformOf(ri.lang)
-	ri.environment = str(a, "deployment.environment.name", "deployment.environment")
+	ri.environment = truncate(str(a, "deployment.environment.name", "deployment.environment"), 256)
 	if ri.environment == "" {
 		ri.environment = m.cfg.Environment
 	}
@@ -146,10 +146,12 @@ func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
 		ri.environment = m.cfg.EnvironmentOverride
 	}
 	if name, version := str(a, "process.runtime.name"), str(a, "process.runtime.version"); name != "" || version != "" {
-		ri.runtime = &runtimeContext{name: name, version: version, rawDescription: str(a, "process.runtime.description")}
+		ri.runtime = &runtimeContext{name: truncate(name, 256), version: truncate(version, 256),
+			rawDescription: truncate(str(a, "process.runtime.description"), maxValueLen)}
 	}
 	if name := str(a, "os.name", "os.type"); name != "" {
-		ri.os = &osContext{name: name, version: str(a, "os.version"), build: str(a, "os.build_id"), rawDescription: str(a, "os.description")}
+		ri.os = &osContext{name: truncate(name, 256), version: truncate(str(a, "os.version"), 256),
+			build: truncate(str(a, "os.build_id"), 256), rawDescription: truncate(str(a, "os.description"), maxValueLen)}
 	}
 	return ri
 }
@@ -201,14 +203,15 @@ func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput,
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
 			f := &pe.Frames[j]
+			boundFrameFields(f)
 			if f.ContextLine != "" {
-				f.ContextLine = m.scrub.text(truncate(f.ContextLine, maxValueLen), c)
+				f.ContextLine = m.scrub.text(f.ContextLine, c)
 			}
 		}
 		e := exception{
 			Type:   truncate(pe.Type, 256),
 			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
-			Module: pe.Module,
+			Module: truncate(pe.Module, 256),
 		}
 		e.Stacktrace.Frames = pe.Frames
 		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
@@ -225,8 +228,22 @@ func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput,
 		out[i] = e
 	}
 	cx.exceptions = out
+	for i := range ps.Threads {
+		for j := range ps.Threads[i].Stacktrace.Frames {
+			boundFrameFields(&ps.Threads[i].Stacktrace.Frames[j])
+		}
+	}
 	cx.threads = ps.Threads
 	return main.Type, ps.Panic
+}
+
+// boundFrameFields cuts a frame's texts to maxValueLen.
+func boundFrameFields(f *frame) {
+	f.Function = truncate(f.Function, maxValueLen)
+	f.Module = truncate(f.Module, maxValueLen)
+	f.Filename = truncate(f.Filename, maxValueLen)
+	f.AbsPath = truncate(f.AbsPath, maxValueLen)
+	f.ContextLine = truncate(f.ContextLine, maxValueLen)
 }
 
 // groupKey approximates Sentry's default grouping for fingerprint_limit: service,

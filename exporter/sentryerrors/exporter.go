@@ -158,12 +158,16 @@ func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.
 			s.tel.dropped(ctx, dropFingerprintLimit, 1)
 			continue
 		}
-		payload, err := encodeEvent(me.event, me.ctx)
+		payload, trimmed, err := encodeEvent(me.event, me.ctx)
 		if err != nil {
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			errs = append(errs, fmt.Errorf("encode event %s: %w", me.event.EventID, err))
 			continue
+		}
+		if trimmed > 0 {
+			c.logger.Debug("error event trimmed to fit Sentry's event size limit",
+				zap.String("event_id", string(me.event.EventID)), zap.Int("steps", trimmed), zap.Int("bytes", len(payload)))
 		}
 		s.tel.scrubbed(ctx, &me.scrubs)
 		req := &eventsRequest{events: []encodedEvent{{route: me.route, eventID: string(me.event.EventID), payload: payload}}}

@@ -31,7 +31,7 @@ func testMapper(t testing.TB, mutate func(*Config)) *mapper {
 // eventJSON encodes ev the way the exporter sends it, indented for golden files.
 func eventJSON(t testing.TB, me mappedEvent) []byte {
 	t.Helper()
-	payload, err := encodeEvent(me.event, me.ctx)
+	payload, _, err := encodeEvent(me.event, me.ctx)
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, json.Indent(&out, payload, "", "  "))
@@ -401,7 +401,7 @@ func TestEncoderMatchesSentryGo(t *testing.T) {
 	}
 	require.Len(t, events, 11)
 	for _, me := range events {
-		ours, err := encodeEvent(me.event, me.ctx)
+		ours, _, err := encodeEvent(me.event, me.ctx)
 		require.NoError(t, err)
 		// sentry-go encodes the same event with its contexts in sentry.Event's own form.
 		ev := me.ctx.sentryEvent(me.event)

@@ -113,7 +113,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	if sev == plog.SeverityNumberUnspecified {
 		ev.Level = sentry.LevelError // only exception.* attributes brought it here
 	}
-	ev.Logger = ref.scope.Name()
+	ev.Logger = truncate(ref.scope.Name(), 256)
 
 	_, genAIEvent := genAIContentEvents[lr.EventName()]
 	showBody := body != "" && body != in.message && !(genAIEvent && !m.cfg.IncludeGenAIContent)
@@ -135,9 +135,9 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	if showBody {
 		ev.Message = m.scrub.text(truncate(body, maxMessageLen), &c)
 	} else if len(cx.exceptions) == 0 {
-		ev.Message = lr.EventName()
+		ev.Message = m.scrub.text(truncate(lr.EventName(), 256), &c)
 		if ev.Message == "" {
-			ev.Message = lr.SeverityText() + " log record"
+			ev.Message = truncate(lr.SeverityText(), 64) + " log record"
 		}
 	}
 
@@ -157,7 +157,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	}
 	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
 	cx.otel = m.otelContext(a, ri.attrs, &c)
-	cx.otel.scope = ref.scope.Name()
+	cx.otel.scope = truncate(ref.scope.Name(), 256)
 	cx.otel.severityText = lr.SeverityText()
 	cx.otel.eventName = lr.EventName()
 

@@ -11,7 +11,9 @@ var jdkPrefixes = []string{
 
 // parseJava reads a Throwable.printStackTrace text with its "Caused by:" chain.
 // "... N more" lines are filled in from the enclosing trace, whose last N frames they
-// stand for. Suppressed exceptions are skipped.
+// stand for (up to maxCopiedFrames over the whole text). Suppressed exceptions are
+// skipped. A chain longer than maxExceptions keeps its first exceptions and its root
+// cause.
 //
 //	java.lang.IllegalStateException: order failed
 //		at com.example.OrderService.process(OrderService.java:42)
@@ -23,15 +25,27 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		header exceptionHeader
 		frames []frame // innermost first, as printed
 	}
-	sections := make([]section, 0, strings.Count(text, "Caused by: ")+1)
+	sections := make([]section, 0, min(strings.Count(text, "Caused by: ")+1, maxExceptions))
 	var cur *section
+	var enclosing []frame // the frames of the section printed before cur
 	open := func(first string) {
-		sections = append(sections, section{header: exceptionHeader{first: first}})
+		if cur != nil {
+			enclosing = cur.frames
+		}
+		if len(sections) == maxExceptions {
+			// Past the limit the last slot takes each further cause, so that it ends up
+			// holding the root cause, printed last.
+			sections[len(sections)-1] = section{header: exceptionHeader{first: first}}
+		} else {
+			sections = append(sections, section{header: exceptionHeader{first: first}})
+		}
 		cur = &sections[len(sections)-1]
 	}
 	suppressedIndent := -1
+	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
 	// One backing array for every section's frames, "... N more" copies included.
-	pool := make([]frame, 0, javaFrameCount(text))
+	pool := make([]frame, 0, javaFrameCount(lines))
+	copied := 0
 	add := func(fs ...frame) {
 		if len(pool)+len(fs) <= cap(pool) && (len(cur.frames) == 0 || &cur.frames[len(cur.frames)-1] == &pool[len(pool)-1]) {
 			pool = append(pool, fs...)
@@ -40,7 +54,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		}
 		cur.frames = append(cur.frames, fs...)
 	}
-	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
+	for _, line := range lines {
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" {
 			continue
@@ -59,10 +73,10 @@ func (p *stackParser) parseJava(text string) parsedStack {
 			open(strings.TrimPrefix(trimmed, "Caused by: "))
 		case strings.HasPrefix(trimmed, "at ") && cur != nil:
 			add(p.javaFrame(trimmed[3:]))
-		case strings.HasPrefix(trimmed, "... ") && strings.HasSuffix(trimmed, " more") && cur != nil && len(sections) > 1:
+		case strings.HasPrefix(trimmed, "... ") && strings.HasSuffix(trimmed, " more") && cur != nil:
 			n := atoi(strings.TrimPrefix(trimmed, "... "))
-			enclosing := sections[len(sections)-2].frames
-			if n > 0 && n <= len(enclosing) {
+			if n > 0 && n <= len(enclosing) && copied+n <= maxCopiedFrames {
+				copied += n
 				add(enclosing[len(enclosing)-n:]...)
 			}
 		case cur == nil:
@@ -93,18 +107,21 @@ func (p *stackParser) parseJava(text string) parsedStack {
 	return ps
 }
 
-// javaFrameCount is how many frames a trace yields: its "at" lines and what its
-// "... N more" lines stand for.
-func javaFrameCount(text string) int {
-	n := strings.Count(text, "at ")
-	for rest := text; ; {
-		i := strings.Index(rest, "... ")
-		if i < 0 {
-			return n
+// maxCopiedFrames bounds the frames that "... N more" lines fill in from enclosing
+// traces over one text: each cause repeats the outer frames of the trace it is printed
+// in, so a chain of causes would otherwise grow with the square of its length.
+const maxCopiedFrames = 4 * maxFrames
+
+// javaFrameCount bounds how many frames a trace's lines yield: at most one per line,
+// plus what its "... N more" lines fill in.
+func javaFrameCount(lines []string) int {
+	more := 0
+	for _, line := range lines {
+		if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " \t"), "... "); ok {
+			more += atoi(rest)
 		}
-		rest = rest[i+4:]
-		n += min(atoi(rest), 1024)
 	}
+	return len(lines) + min(more, maxCopiedFrames)
 }
 
 // javaFrame parses "com.example.Foo.bar(Foo.java:42)", with an optional class loader

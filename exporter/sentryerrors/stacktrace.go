@@ -4,9 +4,23 @@ import (
 	"strings"
 )
 
-// maxFrames bounds the frames of one exception; the middle of a longer stack is
-// left out and named in frames_omitted, the way Sentry SDKs do it.
-const maxFrames = 200
+// Bounds on what one stack trace text yields. Real traces stay far inside them; they
+// keep a pathological text (a cause chain thousands long, a dump of every goroutine of
+// a busy server) from costing memory without bound or making an event Sentry rejects.
+const (
+	// maxFrames bounds the frames of one exception; the middle of a longer stack is
+	// left out and named in frames_omitted, the way Sentry SDKs do it.
+	maxFrames = 200
+	// maxExceptions bounds a chain of causes: the raised exception and its nearest
+	// causes are kept, and the root cause.
+	maxExceptions = 20
+	// maxThreads bounds the goroutines of a Go dump that become threads; the failed
+	// one is the first.
+	maxThreads = 50
+	// maxStackText is how much of an exception.stacktrace text is parsed: the text is
+	// cut at the last line break before it.
+	maxStackText = 256 << 10
+)
 
 // stackLanguage is the format of an exception.stacktrace text.
 type stackLanguage int
@@ -73,6 +87,23 @@ type stacktrace struct {
 
 func (st *stacktrace) empty() bool { return len(st.Frames) == 0 && len(st.FramesOmitted) == 0 }
 
+// bound keeps at most n frames (see eventParts.boundStacks).
+func (st *stacktrace) bound(n int) {
+	if len(st.Frames) <= n {
+		return
+	}
+	total := len(st.Frames)
+	if len(st.FramesOmitted) == 2 {
+		total += int(st.FramesOmitted[1] - st.FramesOmitted[0])
+	}
+	head := n / 4
+	tail := n - head
+	frames := make([]frame, 0, n)
+	frames = append(frames, st.Frames[:head]...)
+	st.Frames = append(frames, st.Frames[len(st.Frames)-tail:]...)
+	st.FramesOmitted = []uint{uint(head), uint(total - tail)}
+}
+
 // exception is one value of the event's exception interface.
 type exception struct {
 	Type, Value, Module string
@@ -119,17 +150,37 @@ func (p *stackParser) parse(sdkLang, text string) parsedStack {
 	if text == "" {
 		return parsedStack{}
 	}
+	if len(text) > maxStackText {
+		text = text[:maxStackText]
+		if i := strings.LastIndexByte(text, '\n'); i > 0 {
+			text = text[:i]
+		}
+	}
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lang := languageFromSDK(sdkLang)
 	if ps, ok := p.parseAs(lang, text); ok {
-		return ps
+		return ps.bounded()
 	}
 	if detected := detectLanguage(text); detected != lang {
 		if ps, ok := p.parseAs(detected, text); ok {
-			return ps
+			return ps.bounded()
 		}
 	}
 	return parsedStack{}
+}
+
+// bounded applies maxExceptions and maxThreads.
+func (ps parsedStack) bounded() parsedStack {
+	if n := len(ps.Exceptions); n > maxExceptions {
+		// Sentry's order: the root cause first, the raised exception last.
+		kept := ps.Exceptions[n-maxExceptions:]
+		kept[0] = ps.Exceptions[0]
+		ps.Exceptions = kept
+	}
+	if len(ps.Threads) > maxThreads {
+		ps.Threads = ps.Threads[:maxThreads]
+	}
+	return ps
 }
 
 func (p *stackParser) parseAs(lang stackLanguage, text string) (parsedStack, bool) {

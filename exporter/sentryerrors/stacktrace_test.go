@@ -84,7 +84,8 @@ func TestParseEdgeCases(t *testing.T) {
 
 // FuzzParse runs every stack-trace parser (Python, Java, Go, Node.js, .NET) directly,
 // and the language detection in front of them, on arbitrary text. Properties: no
-// panic; at most maxFrames frames per exception and per thread; exception types and
+// panic; at most maxFrames frames per exception and per thread, maxExceptions
+// exceptions and maxThreads threads; exception types and
 // values are taken from the text, never longer than it; each parse allocates a
 // bounded multiple of the text's size (no parser copies the text once per line).
 func FuzzParse(f *testing.F) {
@@ -102,6 +103,9 @@ func FuzzParse(f *testing.F) {
 			var ps parsedStack
 			if err := allocbudget.Check(len(s), 1024, 64<<10, func() { ps = parse(s) }); err != nil {
 				t.Fatalf("%s parser: %v", name, err)
+			}
+			if name == "detected" && (len(ps.Exceptions) > maxExceptions || len(ps.Threads) > maxThreads) {
+				t.Fatalf("parse: %d exceptions and %d threads, more than %d and %d", len(ps.Exceptions), len(ps.Threads), maxExceptions, maxThreads)
 			}
 			for _, e := range ps.Exceptions {
 				if len(e.Frames) > maxFrames {

@@ -237,7 +237,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	var c scrubCounts
 	ev, cx := m.newEvent(ri, id, ts, &c)
 	ev.Level = sentry.LevelError
-	ev.Logger = ref.scope.Name()
+	ev.Logger = truncate(ref.scope.Name(), 256)
 	parsedType, panicked := m.exceptions(cx, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
@@ -319,7 +319,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	m.setTags(ev, cx, errorType, route2, &c)
 	cx.otel = m.otelContext(attrs, ri.attrs, &c)
 	cx.otel.kind = strings.ToLower(strings.TrimPrefix(s.Kind().String(), "Span"))
-	cx.otel.scope = ref.scope.Name()
+	cx.otel.scope = truncate(ref.scope.Name(), 256)
 
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
 	var bc []*breadcrumb

@@ -1,0 +1,203 @@
+package sentryerrors
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// hugeStacks are stack trace texts far larger than any real one, each shaped to hit one
+// parser's worst case.
+func hugeStacks() map[string]struct{ lang, text string } {
+	gen := func(n int, f func(b *strings.Builder, i int)) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			f(&b, i)
+		}
+		return b.String()
+	}
+	return map[string]struct{ lang, text string }{
+		// every cause repeats its enclosing trace with "... N more": quadratic if expanded naively
+		"java_cause_chain": {"java", "a.X: m\n\tat a.b(c.java:1)\n" + gen(20000, func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "Caused by: a.Y%d: m\n\tat a.b(c.java:%d)\n\t... %d more\n", i, i, i+1)
+		})},
+		"java_deep": {"java", "a.X: m\n" + gen(40000, func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "\tat com.example.Recursive.call%d(Recursive.java:%d)\n", i, i)
+		})},
+		"java_long_frame": {"java", "a.X: m\n\tat " + strings.Repeat("x", 2<<20) + "(A.java:1)\n"},
+		"python_chain": {"python", gen(20000, func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "Traceback (most recent call last):\n  File \"/app/x.py\", line %d, in f\n    g()\nValueError: %d\n\nThe above exception was the direct cause of the following exception:\n\n", i, i)
+		}) + "Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in f\n    g()\nRuntimeError: last\n"},
+		"python_long_message": {"python", "Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in f\n    g()\nValueError: " +
+			gen(50000, func(b *strings.Builder, i int) { fmt.Fprintf(b, "line %d of the message\n", i) })},
+		"go_goroutines": {"go", "panic: boom\n\n" + gen(20000, func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "goroutine %d [running]:\nmain.f%d()\n\t/app/main.go:%d +0x1d\nmain.main()\n\t/app/main.go:8 +0x1d\n\n", i+1, i, i)
+		})},
+		"node_deep": {"nodejs", "TypeError: x\n" + gen(40000, func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "    at f%d (/app/src/x.js:%d:5)\n", i, i)
+		})},
+		"dotnet_inner": {"dotnet", strings.Repeat("System.Exception: outer ---> ", 20000) + "System.IO.IOException: inner\n" +
+			gen(20000, func(b *strings.Builder, i int) {
+				fmt.Fprintf(b, "   at App.C.M%d() in /src/C.cs:line %d\n   --- End of inner exception stack trace ---\n", i, i)
+			})},
+	}
+}
+
+// TestHugeStackTextsStayBounded: however large or repetitive the stack trace text, the
+// event stays under Sentry's event size limit with a bounded number of exceptions,
+// threads and frames, and mapping it allocates a bounded amount (a cause chain of 20,000
+// once took 20 GiB and 77 s here).
+func TestHugeStackTextsStayBounded(t *testing.T) {
+	m := testMapper(t, nil)
+	for name, hs := range hugeStacks() {
+		t.Run(name, func(t *testing.T) {
+			td := agentTrace(t, hs.lang, "", "", "python_tool_call.txt")
+			setStack(td, hs.text)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			res := m.mapTraces(td)
+			runtime.ReadMemStats(&m1)
+			require.Len(t, res.events, 1)
+			cx := res.events[0].ctx
+			out, _, err := encodeEvent(res.events[0].event, cx)
+			require.NoError(t, err)
+			frames := 0
+			for _, e := range cx.exceptions {
+				require.LessOrEqual(t, len(e.Stacktrace.Frames), maxFrames)
+				frames += len(e.Stacktrace.Frames)
+			}
+			for _, th := range cx.threads {
+				require.LessOrEqual(t, len(th.Stacktrace.Frames), maxFrames)
+				frames += len(th.Stacktrace.Frames)
+			}
+			allocated := m1.TotalAlloc - m0.TotalAlloc
+			t.Logf("text %d KiB: %d exceptions, %d threads, %d frames, event %d KiB, mapping allocated %d KiB",
+				len(hs.text)>>10, len(cx.exceptions), len(cx.threads), frames, len(out)>>10, allocated>>10)
+			require.NotEmpty(t, cx.exceptions)
+			require.LessOrEqual(t, len(cx.exceptions), maxExceptions)
+			require.LessOrEqual(t, len(cx.threads), maxThreads)
+			require.LessOrEqual(t, len(out), maxEventBytes)
+			require.Less(t, allocated, uint64(64<<20), "mapping one event allocated %d MiB", allocated>>20)
+			require.True(t, json.Valid(out))
+		})
+	}
+}
+
+// TestLongCauseChainKeepsRaisedAndRootCause: past maxExceptions, the chain keeps the
+// raised exception with its nearest causes, and the root cause.
+func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a.Raised: top\n\tat a.b(c.java:1)\n")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "Caused by: a.Cause%d: m\n\tat a.b(c.java:%d)\n\t... 1 more\n", i, i+1)
+	}
+	for _, lang := range []string{"java", "python"} {
+		text := b.String()
+		if lang == "python" {
+			var p strings.Builder
+			for i := 30; i >= 1; i-- {
+				fmt.Fprintf(&p, "Traceback (most recent call last):\n  File \"/app/x.py\", line %d, in f\n    g()\na.Cause%d: m\n\nThe above exception was the direct cause of the following exception:\n\n", i, i)
+			}
+			p.WriteString("Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in f\n    g()\na.Raised: top\n")
+			text = p.String()
+		}
+		ps := (&stackParser{}).parse(lang, text)
+		require.Len(t, ps.Exceptions, maxExceptions, lang)
+		types := make([]string, 0, len(ps.Exceptions))
+		for _, e := range ps.Exceptions {
+			typ := e.Type // Java keeps the qualified name, Python the module apart
+			if !strings.Contains(typ, ".") {
+				typ = e.Module + "." + typ
+			}
+			types = append(types, typ)
+		}
+		want := []string{"a.Cause30"} // the root cause first, in Sentry's order
+		for i := maxExceptions - 2; i >= 1; i-- {
+			want = append(want, fmt.Sprintf("a.Cause%d", i))
+		}
+		want = append(want, "a.Raised")
+		require.Equal(t, want, types, lang)
+	}
+}
+
+// TestOversizedEventIsTrimmed: an event that encodes past Sentry's size limit (here a
+// trace whose "... N more" lines repeat 200 frames with very long names) is trimmed
+// step by step until it fits, keeping the exception chain and marking omitted frames.
+func TestOversizedEventIsTrimmed(t *testing.T) {
+	name := strings.Repeat("pkg", 330) // a 990-byte package name
+	var b strings.Builder
+	b.WriteString("a.X: top\n")
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&b, "\tat %s.C.m%d(C.java:%d)\n", name, i, i)
+	}
+	for i := 0; i < 4; i++ {
+		fmt.Fprintf(&b, "Caused by: a.Y%d: cause\n\tat %s.D.n(D.java:1)\n\t... 200 more\n", i, name)
+	}
+	m := testMapper(t, nil)
+	td := agentTrace(t, "java", "", "", "python_tool_call.txt")
+	setStack(td, b.String())
+	res := m.mapTraces(td)
+	require.Len(t, res.events, 1)
+	me := res.events[0]
+	untrimmed, err := appendEventJSON(nil, me.event, me.ctx)
+	require.NoError(t, err)
+	require.Greater(t, len(untrimmed), maxEventBytes, "the fixture must start over the limit")
+
+	out, steps, err := encodeEvent(me.event, me.ctx)
+	require.NoError(t, err)
+	require.Positive(t, steps)
+	require.LessOrEqual(t, len(out), maxEventBytes)
+	var ev struct {
+		Exception []struct {
+			Type       string `json:"type"`
+			Stacktrace struct {
+				Frames        []json.RawMessage `json:"frames"`
+				FramesOmitted []int             `json:"frames_omitted"`
+			} `json:"stacktrace"`
+		} `json:"exception"`
+	}
+	require.NoError(t, json.Unmarshal(out, &ev))
+	require.Len(t, ev.Exception, 5, "the chain is kept")
+	raised := ev.Exception[4].Stacktrace
+	require.Equal(t, "a.X", ev.Exception[4].Type)
+	require.Len(t, raised.Frames, 50)
+	require.Equal(t, []int{12, 162}, raised.FramesOmitted, "200 frames: the oldest 12 and newest 38 kept")
+}
+
+// TestStacktraceBoundKeepsOriginalIndices: bounding a stack that was already bounded
+// names the omitted range in the original stack's indices.
+func TestStacktraceBoundKeepsOriginalIndices(t *testing.T) {
+	fs := make([]frame, 1000)
+	for i := range fs {
+		fs[i].Lineno = i
+	}
+	var st stacktrace
+	st.Frames, st.FramesOmitted = boundFrames(fs)
+	require.Equal(t, []uint{50, 850}, st.FramesOmitted)
+	st.bound(50)
+	require.Len(t, st.Frames, 50)
+	require.Equal(t, []uint{12, 962}, st.FramesOmitted)
+	require.Equal(t, 11, st.Frames[11].Lineno)
+	require.Equal(t, 962, st.Frames[12].Lineno)
+	require.Equal(t, 999, st.Frames[49].Lineno)
+}
+
+// setStack replaces the exception.stacktrace of the trace's exception event.
+func setStack(td ptrace.Traces, text string) {
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for i := 0; i < spans.Len(); i++ {
+		evs := spans.At(i).Events()
+		for j := 0; j < evs.Len(); j++ {
+			if evs.At(j).Name() == "exception" {
+				evs.At(j).Attributes().PutStr("exception.stacktrace", text)
+				evs.At(j).Attributes().Remove("exception.type")
+				evs.At(j).Attributes().Remove("exception.message")
+			}
+		}
+	}
+}
