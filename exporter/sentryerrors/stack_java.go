@@ -112,16 +112,19 @@ func (p *stackParser) parseJava(text string) parsedStack {
 // in, so a chain of causes would otherwise grow with the square of its length.
 const maxCopiedFrames = 4 * maxFrames
 
-// javaFrameCount bounds how many frames a trace's lines yield: at most one per line,
-// plus what its "... N more" lines fill in.
+// javaFrameCount bounds how many frames a trace's lines yield: its "at" lines, plus
+// what its "... N more" lines fill in.
 func javaFrameCount(lines []string) int {
-	more := 0
+	at, more := 0, 0
 	for _, line := range lines {
-		if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " \t"), "... "); ok {
+		line = strings.TrimLeft(line, " \t")
+		if strings.HasPrefix(line, "at ") {
+			at++
+		} else if rest, ok := strings.CutPrefix(line, "... "); ok {
 			more += atoi(rest)
 		}
 	}
-	return len(lines) + min(more, maxCopiedFrames)
+	return at + min(more, maxCopiedFrames)
 }
 
 // javaFrame parses "com.example.Foo.bar(Foo.java:42)", with an optional class loader
