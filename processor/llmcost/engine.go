@@ -80,6 +80,12 @@ func (e *engine) table() *pricing.Table { return e.snap.Load().table }
 // bounded: when it is full it starts over, so a flood of distinct names costs
 // resolution time, never unbounded memory.
 func (e *engine) resolve(s *snapshot, ref modelRef) *resolved {
+	if len(ref.model) > maxNameLen || len(ref.provider) > maxNameLen {
+		// No price entry, alias or provider is near this long. Resolving such a name
+		// costs time in proportion to its length, and caching it memory: it is unpriced
+		// and not cached.
+		return &resolved{provider: canonicalProvider(ref.providerKey, ref.provider), label: e.labels.label(ref.model)}
+	}
 	s.mu.RLock()
 	r, ok := s.cache[ref]
 	s.mu.RUnlock()
@@ -309,15 +315,41 @@ var providerSpellings = map[string]string{
 
 const maxLabelLen = 64
 
+// maxNameLen is the longest model or provider name the processor resolves.
+const maxNameLen = 256
+
+// maxProviderKey is the length of the longest provider name or spelling we know.
+var maxProviderKey = func() int {
+	n := 0
+	for k := range knownProviders {
+		n = max(n, len(k))
+	}
+	for k := range providerSpellings {
+		n = max(n, len(k))
+	}
+	return n
+}()
+
 // canonicalProvider turns a provider name as sent into gen_ai.provider.name form:
 // known spellings are mapped; the Vercel AI SDK's "openai.chat" style loses its API
 // suffix; anything else is lower-cased and capped.
 func canonicalProvider(_ key, raw string) string {
-	p := strings.ToLower(strings.TrimSpace(raw))
+	// Only a name's first bytes can spell a known provider, and only 64 become the
+	// label: the rest is never lower-cased or hashed, however long the value.
+	p := strings.ToLower(capText(strings.TrimSpace(raw), max(maxProviderKey+1, maxLabelLen)))
 	if p == "" {
 		return ""
 	}
 	for s := p; ; {
+		if len(s) > maxProviderKey {
+			// Too long to be a spelling: go to the longest '.'-prefix that is not.
+			i := strings.LastIndexByte(s[:maxProviderKey+1], '.')
+			if i <= 0 {
+				break
+			}
+			s = s[:i]
+			continue
+		}
 		if knownProviders[s] {
 			return s
 		}
@@ -359,7 +391,7 @@ func newLabelSet(limit int) *labelSet {
 }
 
 func (l *labelSet) label(raw string) string {
-	s := capText(strings.ToLower(strings.TrimSpace(raw)), maxLabelLen)
+	s := capText(strings.ToLower(capText(strings.TrimSpace(raw), 4*maxLabelLen)), maxLabelLen)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.seen[s]; ok {
@@ -368,6 +400,7 @@ func (l *labelSet) label(raw string) string {
 	if len(l.seen) >= l.limit {
 		return otherLabel
 	}
+	s = strings.Clone(s) // a cut of the attribute value would keep all of it alive
 	l.seen[s] = struct{}{}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,6 +150,45 @@ func TestResolutionCacheIsBounded(t *testing.T) {
 		assert.Equal(t, m, got.Str())
 		assert.LessOrEqual(t, len(e.snap.Load().cache), 3)
 	}
+}
+
+// TestOverlongNamesAreUnpricedUncached: a model or provider name longer than any price
+// entry could match is unpriced without being resolved or cached (resolving a 1 MiB
+// name took half a second, and caching thousands of them gigabytes); a provider value
+// of thousands of '.'-segments is looked up by its first bytes only.
+func TestOverlongNamesAreUnpricedUncached(t *testing.T) {
+	p, err := newProcessor(metadatatest.NewSettings(componenttest.NewTelemetry()), createDefaultConfig().(*Config), signalSpans)
+	require.NoError(t, err)
+	e := p.eng
+	var rec record
+	for _, tc := range []struct{ provider, model string }{
+		{"openai", "gpt-4o-" + strings.Repeat("x", maxNameLen)},
+		{strings.Repeat("openai.", 100_000), "gpt-4o-" + strings.Repeat("x", maxNameLen)},
+		{"openai", strings.Repeat("gpt-4o/", 150_000)},
+	} {
+		attrs := pcommon.NewMap()
+		raw := chatAttrs(tc.model, 10, 10)
+		raw["gen_ai.provider.name"] = tc.provider
+		require.NoError(t, attrs.FromRaw(raw))
+		require.Equal(t, idxUnpriced, e.process(&rec, attrs, "chat", sept2025.UnixNano()))
+		_, hasCost := attrs.Get(attrCost)
+		assert.False(t, hasCost)
+		label, _ := attrs.Get(attrModel)
+		assert.LessOrEqual(t, len(label.Str()), maxLabelLen)
+		assert.Empty(t, e.snap.Load().cache, "not cached")
+	}
+	// The same provider value, short enough to resolve: still found by its first segment.
+	assert.Equal(t, "openai", canonicalProvider(0, "openai."+strings.Repeat("a.", 100_000)))
+	assert.Equal(t, "aws.bedrock", canonicalProvider(0, "AWS.Bedrock."+strings.Repeat("x", 1<<20)))
+	assert.Equal(t, strings.Repeat("a", maxLabelLen), canonicalProvider(0, strings.Repeat("a", 1<<20)))
+
+	// A label kept in the bounded set of unpriced names is its own copy, not a window
+	// onto (and so a reference keeping alive) the whole attribute value.
+	long := strings.Repeat("m", 1<<20)
+	label := e.labels.label(long)
+	start := uintptr(unsafe.Pointer(unsafe.StringData(long)))
+	at := uintptr(unsafe.Pointer(unsafe.StringData(label)))
+	assert.False(t, at >= start && at < start+uintptr(len(long)), "the label shares the attribute's memory")
 }
 
 func TestSpansCountedByStatus(t *testing.T) {

@@ -120,7 +120,12 @@ func (e *Entry) check() error {
 // become one entry whose periods start at their start dates.
 func Models(entries []Entry) ([]*Model, error) {
 	type key struct{ id, provider string }
+	type dated struct {
+		key
+		start int64
+	}
 	byKey := map[key]*Model{}
+	starts := map[dated]struct{}{} // one look-up per entry: a long history is not compared pairwise
 	var order []*Model
 	for i := range entries {
 		e := &entries[i]
@@ -141,11 +146,10 @@ func Models(entries []Entry) ([]*Model, error) {
 			d, _ := time.Parse(time.DateOnly, e.StartDate)
 			per.StartDate = d.UnixNano()
 		}
-		for _, p := range m.Periods {
-			if p.StartDate == per.StartDate {
-				return nil, fmt.Errorf("prices[%d] %q: another entry with the same id and provider has the same start_date %q: give each entry of a price history its own start_date, or a different provider", i, e.ID, e.StartDate)
-			}
+		if _, dup := starts[dated{k, per.StartDate}]; dup {
+			return nil, fmt.Errorf("prices[%d] %q: another entry with the same id and provider has the same start_date %q: give each entry of a price history its own start_date, or a different provider", i, e.ID, e.StartDate)
 		}
+		starts[dated{k, per.StartDate}] = struct{}{}
 		m.Periods = append(m.Periods, per)
 	}
 	for _, m := range order {

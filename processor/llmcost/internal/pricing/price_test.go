@@ -203,6 +203,12 @@ func TestEntryHistoryAndTiers(t *testing.T) {
 
 	_, err = Models([]Entry{{ID: "m", Rates: Rates{InputMTok: f(1)}}, {ID: "m", Rates: Rates{InputMTok: f(2)}}})
 	assert.ErrorContains(t, err, `prices[1] "m": another entry with the same id and provider has the same start_date ""`)
+	_, err = Models([]Entry{{ID: "m", StartDate: "2026-01-01", Rates: Rates{InputMTok: f(1)}}, {ID: "M", StartDate: "2026-01-01", Rates: Rates{InputMTok: f(2)}}})
+	assert.ErrorContains(t, err, `prices[1] "M": another entry with the same id and provider has the same start_date "2026-01-01"`)
+	// The same date for another id, or for the same id of another provider, is no clash.
+	_, err = Models([]Entry{{ID: "m", StartDate: "2026-01-01", Rates: Rates{InputMTok: f(1)}}, {ID: "n", StartDate: "2026-01-01", Rates: Rates{InputMTok: f(2)}},
+		{ID: "m", Provider: "azure", StartDate: "2026-01-01", Rates: Rates{InputMTok: f(2)}}, {ID: "m", StartDate: "2026-02-01", Rates: Rates{InputMTok: f(3)}}})
+	assert.NoError(t, err)
 }
 
 func TestParseLiteLLM(t *testing.T) {
