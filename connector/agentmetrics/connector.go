@@ -178,7 +178,7 @@ func (c *agentMetrics) ConsumeTraces(_ context.Context, td ptrace.Traces) error 
 		rs := rss.At(i)
 		service := unknown
 		if v, ok := rs.Resource().Attributes().Get(labelService); ok && v.Str() != "" {
-			service = c.capLabel(v.Str())
+			service = c.validLabel(c.capLabel(v.Str()))
 		}
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
@@ -220,6 +220,14 @@ const (
 )
 
 func (c *agentMetrics) group(kind int, k labelKey) *group {
+	if g, ok := c.groups[kind].groups[k]; ok {
+		return g
+	}
+	// A new label set, or one that is not valid UTF-8: repaired, it may be a group
+	// that exists already.
+	for i := range k {
+		k[i] = c.validLabel(k[i])
+	}
 	return c.groups[kind].get(&k, c.cfg.MaxSeries)
 }
 
@@ -306,8 +314,8 @@ func durationSeconds(span ptrace.Span) float64 {
 }
 
 // capLabel cuts a label value from a span attribute to MaxLabelLength bytes on a rune
-// boundary. (Bytes that are not UTF-8 are replaced when the series are emitted, off
-// the per-span path: see validLabel.)
+// boundary. It only reads valid text, the per-span case; bytes that are not UTF-8 are
+// replaced where a value is about to key a new group or series (see validLabel).
 func (c *agentMetrics) capLabel(s string) string {
 	n := c.cfg.MaxLabelLength
 	if len(s) <= n {

@@ -73,9 +73,10 @@ func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 }
 
 // validLabel replaces bytes that are not UTF-8 (an app may send any bytes in an OTLP
-// string): the Prometheus exporter refuses such a label value, drops the series and logs
-// the refusal at every scrape. It runs once per series and flush, not once per span, and
-// cuts the result to max_label_length again (a replacement takes three bytes).
+// string; the Prometheus exporter refuses such a label value) and cuts the result to
+// max_label_length again (a replacement takes three bytes). It runs where a label value
+// keys a new group or series, so that values differing only in such bytes share one
+// series instead of several with one label set; and on each emitted value, as a guard.
 func (c *agentMetrics) validLabel(s string) string {
 	if utf8.ValidString(s) {
 		return s

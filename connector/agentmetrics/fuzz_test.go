@@ -2,6 +2,7 @@ package agentmetrics
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -154,4 +155,69 @@ func TestHugeTokenCountsAndInvalidUTF8(t *testing.T) {
 	checkMetrics(t, md, c.cfg.MaxLabelLength)
 	in := lookup(md, "llm.tokens", map[string]any{"gen_ai.token.type": "input", "gen_ai.provider.name": "open\uFFFDai", "service.name": "svc\uFFFD"})
 	assert.Equal(t, float64(1<<40), in.sum, "the two implausible counts are left out, the plausible one counted")
+}
+
+// Label values that differ only in bytes that are not UTF-8 are one label set once
+// repaired, so they are one series: four tool names once became four data points with
+// the same labels (a duplicate stream), and two services two resources of one name.
+func TestInvalidUTF8LabelsShareOneSeries(t *testing.T) {
+	c, _ := newTestConnector(t)
+	for _, svc := range []string{"svc\xff", "svc\xfe"} {
+		b := newBatch(svc)
+		for _, tool := range []string{"t\xff", "t\xfe", "t\x80", "t\xc0\xc1"} {
+			b.span(ptrace.SpanKindInternal, pcommon.SpanID{}, time.Second, false,
+				map[string]any{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool})
+			b.span(ptrace.SpanKindClient, pcommon.SpanID{}, time.Second, false,
+				llmAttrs("priced", "openai", "gpt-4o", 0.5, 10, 10, map[string]any{"gen_ai.agent.name": "a" + tool[1:]}))
+		}
+		require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	}
+	md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	checkMetrics(t, md, c.cfg.MaxLabelLength)
+	require.Equal(t, 1, md.ResourceMetrics().Len(), "one service")
+	points := 0
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := 0; i < ms.Len(); i++ {
+		if ms.At(i).Name() == "agent.tool.calls" {
+			points = ms.At(i).Sum().DataPoints().Len()
+		}
+	}
+	assert.Equal(t, 1, points)
+	calls := lookup(md, "agent.tool.calls", map[string]any{"gen_ai.tool.name": "t\uFFFD", "service.name": "svc\uFFFD"})
+	assert.InDelta(t, 8, calls.sum, 0)
+	costPoints := 0
+	for i := 0; i < ms.Len(); i++ {
+		if ms.At(i).Name() == "llm.cost.usd" {
+			costPoints = ms.At(i).Sum().DataPoints().Len()
+		}
+	}
+	assert.Equal(t, 1, costPoints, "one agent")
+	cost := lookup(md, "llm.cost.usd", map[string]any{"gen_ai.agent.name": "a\uFFFD"})
+	assert.InDelta(t, 8*0.5, cost.sum, 1e-9)
+}
+
+// The per-group cache of cost series by agent remembers only series of their own: past
+// max_series, agents share the overflow series and are not remembered one by one
+// (2,000 models times 2,000 agents once held 4 million entries).
+func TestCostSeriesByAgentIsBounded(t *testing.T) {
+	const maxSeries = 20
+	c, _ := newTestConnector(t, func(cfg *Config) { cfg.MaxSeries = maxSeries })
+	for m := 0; m < 10; m++ {
+		b := newBatch("svc")
+		for a := 0; a < 50; a++ {
+			b.span(ptrace.SpanKindClient, pcommon.SpanID{}, time.Second, false, map[string]any{
+				"llm_cost.status": "priced", "gen_ai.provider.name": "openai", "llm_cost.model": fmt.Sprintf("model-%d", m),
+				"gen_ai.operation.name": "chat", "gen_ai.usage.cost": 0.01, "gen_ai.agent.name": fmt.Sprintf("agent-%d", a)})
+		}
+		require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	}
+	entries := 0
+	for _, g := range c.groups[gLLM].groups {
+		entries += len(g.byAgent)
+	}
+	assert.LessOrEqual(t, len(c.metrics[mLLMCost].series), maxSeries)
+	assert.LessOrEqual(t, entries, maxSeries, "one entry per cost series at most")
+	md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	total := lookup(md, "llm.cost.usd", map[string]any{})
+	assert.InDelta(t, 500*0.01, total.sum, 1e-9, "every span's cost is counted, in its own series or the overflow")
 }

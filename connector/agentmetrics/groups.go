@@ -80,6 +80,12 @@ func (c *agentMetrics) costSeries(g *group, agent string, now pcommon.Timestamp)
 	if s, ok := g.byAgent[agent]; ok {
 		return s
 	}
+	if valid := c.validLabel(agent); valid != agent {
+		agent = valid // see agentMetrics.group
+		if s, ok := g.byAgent[agent]; ok {
+			return s
+		}
+	}
 	if g.overflow {
 		return c.metrics[mLLMCost].overflowSeries(now, c.overflow)
 	}
@@ -88,7 +94,10 @@ func (c *agentMetrics) costSeries(g *group, agent string, now pcommon.Timestamp)
 	if g.byAgent == nil {
 		g.byAgent = make(map[string]*series, 2)
 	}
-	if len(g.byAgent) < c.cfg.MaxSeries {
+	// Only a series of its own is remembered: every agent past max_series shares the
+	// overflow series, and remembering each of them would let this map grow without the
+	// bound the metric keeps (max_series groups times max_series agents).
+	if s != c.metrics[mLLMCost].overflow && len(g.byAgent) < c.cfg.MaxSeries {
 		g.byAgent[strings.Clone(agent)] = s
 	}
 	return s
