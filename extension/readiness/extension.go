@@ -22,6 +22,8 @@ type readinessExtension struct {
 	version   string
 	created   time.Time
 	state     *state
+	// bodyTimeout bounds reading a request body (see ServeHTTP).
+	bodyTimeout time.Duration
 
 	mu     sync.Mutex // guards server and stopped across Start and Shutdown
 	server *http.Server
@@ -46,6 +48,8 @@ func newExtensionWithClock(cfg *Config, set extension.Settings, now func() time.
 		version:   set.BuildInfo.Version,
 		created:   now(),
 		state:     newState(cfg, now),
+
+		bodyTimeout: bodyReadTimeout,
 	}
 }
 

@@ -1,6 +1,7 @@
 package readiness
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,6 +155,34 @@ func TestEventsHeldUntilReady(t *testing.T) {
 	_, h = f.health()
 	assert.Equal(t, "degraded", h.Status, "held event applied at Ready")
 	assert.Equal(t, map[string]any{"exporter:otlp": "recoverable_error"}, h.Checks["pipeline:traces"]["components"])
+}
+
+// TestHeldEventsStayBounded: a component that flaps while the others start is held as
+// its latest event, one per component (a million flaps once held a million events), and
+// the time its status last changed survives: a recoverable error that began before
+// Ready counts toward recovery_duration from when it began, not from its last repeat.
+func TestHeldEventsStayBounded(t *testing.T) {
+	f := newFixture(t)
+	f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusStarting))
+	for i := 0; i < 10_000; i++ {
+		f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
+		f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
+	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
+	f.clock.advance(4 * time.Minute)
+	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("still refused")))
+	assert.Len(t, f.ext.state.held, 1)
+
+	require.NoError(t, f.ext.Ready())
+	assert.Empty(t, f.ext.state.held)
+	_, h := f.health()
+	assert.Equal(t, "degraded", h.Status)
+	f.clock.advance(time.Minute + time.Second) // 5m1s since the error began, 1m1s since its repeat
+	code, h := f.health()
+	assert.Equal(t, "unhealthy", h.Status, "recovery_duration counts from when the error began")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	body, _ := json.Marshal(h)
+	assert.Contains(t, string(body), "still refused", "the latest event's error is shown")
 }
 
 func TestComponentStatusTransitions(t *testing.T) {
@@ -662,6 +691,49 @@ func TestRequestSizeLimits(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, send(strings.Repeat("a", 1025), ""), "a larger body is refused")
 	assert.Equal(t, http.StatusOK, send("", strings.Repeat("h", 8<<10)), "8 KiB of headers")
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, send("", strings.Repeat("h", 24<<10)), "24 KiB of headers")
+}
+
+// TestSlowBodyCannotHoldTheServer: a client that announces a body and never sends it
+// is answered 408 once the body read deadline passes, and Shutdown with no deadline of
+// its own then returns. Without the deadline, 200 such clients held 200 handlers and
+// Shutdown(context.Background()) until they hung up.
+func TestSlowBodyCannotHoldTheServer(t *testing.T) {
+	endpoint := freeEndpoint(t)
+	cfg := createDefaultConfig().(*Config)
+	cfg.ServerConfig.NetAddr.Endpoint = endpoint
+	ext := newExtension(cfg, extensiontest.NewNopSettings(metadata.Type))
+	ext.bodyTimeout = 300 * time.Millisecond
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+
+	const clients = 20
+	replies := make(chan string, clients)
+	for i := 0; i < clients; i++ {
+		c, err := net.Dial("tcp", endpoint)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		_, err = fmt.Fprintf(c, "GET /ready HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n")
+		require.NoError(t, err)
+		go func() {
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			replies <- strings.TrimSpace(line)
+		}()
+	}
+	for i := 0; i < clients; i++ {
+		select {
+		case line := <-replies:
+			assert.Equal(t, "HTTP/1.1 408 Request Timeout", line)
+		case <-time.After(30 * time.Second):
+			t.Fatal("a client that never sent its body got no answer")
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- ext.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Shutdown is held by clients that never sent their bodies")
+	}
 }
 
 func TestShutdownWithoutStart(t *testing.T) {

@@ -12,6 +12,9 @@ import (
 	"github.com/procode-ai/otelcol-procode/internal/health"
 )
 
+// bodyReadTimeout bounds how long a request body the endpoints do not use is read.
+const bodyReadTimeout = 5 * time.Second
+
 // ServeHTTP answers the three endpoints. Paths match exactly; anything else is 404, and
 // a method other than GET or HEAD on a known path is 405.
 func (e *readinessExtension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -33,11 +36,24 @@ func (e *readinessExtension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The endpoints take no body. One within max_request_body_size is read and
-	// ignored; a larger one is refused (the server limits the read).
-	if _, err := io.Copy(io.Discard, r.Body); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			http.Error(w, "request body too large: these endpoints take no body", http.StatusRequestEntityTooLarge)
+	// ignored; a larger one is refused (the server limits the read). A client that
+	// announces a body and then sends it slowly or never would hold this handler, and
+	// the collector's shutdown that waits for it, for as long as it likes: the read
+	// has a deadline whatever read_timeout says.
+	if r.ContentLength > 0 && e.cfg.ServerConfig.MaxRequestBodySize > 0 && r.ContentLength > e.cfg.ServerConfig.MaxRequestBodySize {
+		http.Error(w, "request body too large: these endpoints take no body", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if r.ContentLength != 0 {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(e.bodyTimeout))
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				http.Error(w, "request body too large: these endpoints take no body", http.StatusRequestEntityTooLarge)
+				return
+			}
+			w.Header().Set("Connection", "close")
+			http.Error(w, "request body not received in time: these endpoints take no body", http.StatusRequestTimeout)
 			return
 		}
 	}

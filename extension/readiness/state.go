@@ -50,6 +50,8 @@ type probeState struct {
 	result   health.ProbeResult
 }
 
+// heldEvent is the latest event of a component while pipelines start, and when its
+// status became the one it has (what recordLocked would have made of every event).
 type heldEvent struct {
 	source   *componentstatus.InstanceID
 	event    *componentstatus.Event
@@ -67,7 +69,7 @@ type state struct {
 	phase      lifecycle
 	startedAt  time.Time // when the extension started; warmup counts from here
 	components map[componentstatus.InstanceID]*componentState
-	held       []heldEvent
+	held       map[componentstatus.InstanceID]*heldEvent // one per component: bounded however often it flaps
 	fatal      string
 	probes     map[string]*probeState
 }
@@ -79,6 +81,7 @@ func newState(cfg *Config, now func() time.Time) *state {
 		now:              now,
 		startedAt:        now(),
 		components:       map[componentstatus.InstanceID]*componentState{},
+		held:             map[componentstatus.InstanceID]*heldEvent{},
 		probes:           map[string]*probeState{},
 	}
 }
@@ -101,7 +104,7 @@ func (s *state) setReady() {
 	for _, h := range s.held {
 		s.recordLocked(h.source, h.event, h.received)
 	}
-	s.held = nil
+	clear(s.held)
 }
 
 func (s *state) setNotReady() {
@@ -121,7 +124,11 @@ func (s *state) componentStatusChanged(source *componentstatus.InstanceID, event
 		s.fatal = componentName(source) + ": " + safetext.Error(event.Err())
 	}
 	if s.phase == lifecycleStarting && event.Status() != componentstatus.StatusStarting {
-		s.held = append(s.held, heldEvent{source: source, event: event, received: s.now()})
+		if h, ok := s.held[*source]; ok && h.event.Status() == event.Status() {
+			h.event = event // same status: it has held it since h.received
+			return
+		}
+		s.held[*source] = &heldEvent{source: source, event: event, received: s.now()}
 		return
 	}
 	s.recordLocked(source, event, s.now())
