@@ -3,6 +3,7 @@ package sentryerrors
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -366,4 +367,50 @@ func TestQueueFullIsReported(t *testing.T) {
 	}
 	require.Error(t, errs[2])
 	assert.Contains(t, errs[2].Error(), "sending queue is full")
+}
+
+// TestRedirectsStayOnTheDSNHost: the X-Sentry-Auth header (the DSN's key) and the event go
+// along with every redirect Go follows, so a redirect to another host is not followed:
+// the event is a counted permanent drop whose error says why. A redirect on the DSN's
+// own host is followed.
+func TestRedirectsStayOnTheDSNHost(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		elsewhere.Add(1)
+	}))
+	t.Cleanup(other.Close)
+	var delivered atomic.Int32
+	sentry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/1/envelope/": // project 1: moved to another host
+			http.Redirect(w, r, other.URL+"/collect", http.StatusTemporaryRedirect)
+		case "/api/2/envelope/": // project 2: moved on this host
+			http.Redirect(w, r, "/api/2/envelope/v2/", http.StatusTemporaryRedirect)
+		case "/api/2/envelope/v2/":
+			if strings.Contains(r.Header.Get("X-Sentry-Auth"), "sentry_key=publickey123") {
+				delivered.Add(1)
+			}
+		}
+	}))
+	t.Cleanup(sentry.Close)
+	host := strings.TrimPrefix(sentry.URL, "http://")
+
+	te := startTraces(t, "http://publickey123@"+host+"/1", nil)
+	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
+	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_dropped", "reason", "permanent_error") == 1 },
+		"the redirected event is not counted as a permanent drop")
+	assert.Zero(t, elsewhere.Load(), "the other host got a request")
+	var msg string
+	for _, e := range te.logs.All() {
+		msg += e.Message + fieldsOf(e)
+	}
+	assert.Contains(t, msg, "307 Temporary Redirect to http://127.0.0.1")
+	assert.Contains(t, msg, "not followed")
+	assert.NotContains(t, msg, "publickey123")
+
+	te = startTraces(t, "http://publickey123@"+host+"/2", nil)
+	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
+	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 },
+		"the event redirected on the same host is not sent")
+	assert.EqualValues(t, 1, delivered.Load())
 }

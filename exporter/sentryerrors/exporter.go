@@ -106,7 +106,7 @@ func (c *core) start(ctx context.Context) error {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = tlsCfg
 		tr.MaxIdleConnsPerHost = 16
-		c.client = &http.Client{Transport: tr}
+		c.client = &http.Client{Transport: tr, CheckRedirect: sameOrigin}
 		switch {
 		case !c.cfg.hasDSN():
 			c.logger.Warn("Sentry is off: dsn is empty, so error events are counted as dropped " +
@@ -236,4 +236,18 @@ func (e *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return e.deliver(ctx, res, func(ctx context.Context) error {
 		return e.inner.ConsumeLogs(ctx, plog.NewLogs())
 	})
+}
+
+// sameOrigin follows a redirect only to the DSN's own host and never from https to
+// http: the X-Sentry-Auth header, which carries the DSN's key, goes along with every
+// redirect (Go strips only its own sensitive headers), and so does the event.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -93,6 +94,11 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			d := throttleDelay(hdr, s.now())
 			t.holds.hold(s.now().Add(d))
 			return s.throttled(ctx, r, i, d, fmt.Errorf("sentry answered 429 Too Many Requests%s", detail))
+		case status >= 300 && status < 400:
+			// A redirect elsewhere is not followed (see sameOrigin): the DSN is wrong.
+			s.tel.dropped(ctx, dropPermanentError, 1)
+			rejected = append(rejected, fmt.Errorf("sentry answered %d %s to %s for event %s: not followed, the DSN's key would go to another host; check the DSN",
+				status, http.StatusText(status), redirectTarget(hdr.Get("Location")), e.eventID))
 		case status >= 400 && status < 500:
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			rejected = append(rejected, fmt.Errorf("sentry rejected event %s with %d %s%s", e.eventID, status, http.StatusText(status), detail))
@@ -149,4 +155,13 @@ func (s *sender) post(ctx context.Context, t *target, e encodedEvent) (int, http
 		detail = ": " + safetext.Clean(strings.TrimSpace(x))
 	}
 	return resp.StatusCode, resp.Header, detail, nil
+}
+
+// redirectTarget names where a redirect points, scheme and host only.
+func redirectTarget(location string) string {
+	u, err := url.Parse(location)
+	if err != nil || u.Host == "" {
+		return "another location"
+	}
+	return safetext.Truncate(u.Scheme+"://"+u.Host, 256)
 }
