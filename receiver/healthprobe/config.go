@@ -3,6 +3,7 @@ package healthprobe // import "github.com/procode-ai/otelcol-procode/receiver/he
 import (
 	"errors"
 	"fmt"
+	"github.com/procode-ai/otelcol-procode/internal/safetext"
 	"net"
 	"net/http"
 	"net/url"
@@ -435,7 +436,7 @@ func validateHostPort(endpoint string) error {
 	}
 	host, port, err := net.SplitHostPort(endpoint)
 	if err != nil || host == "" || port == "" {
-		return fmt.Errorf("endpoint %q must be host:port, for example \"localhost:5432\"", endpoint)
+		return fmt.Errorf("endpoint %q must be host:port, for example \"localhost:5432\"", safetext.Clean(endpoint))
 	}
 	return nil
 }

@@ -169,4 +169,10 @@ func TestConfigErrorsNeverEchoSecrets(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
 	assert.NotContains(t, err.Error(), "token=abc")
+
+	// A DSN pasted where host:port belongs is refused without repeating its password.
+	_, err = loadConfig(t, "bad_tcp")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `endpoint "postgres://db:5432/app" must be host:port`)
+	assert.NotContains(t, err.Error(), "s3cr3t-pw")
 }

@@ -3,6 +3,7 @@ package healthprobe // import "github.com/procode-ai/otelcol-procode/receiver/he
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -85,10 +86,29 @@ func (p *httpProber) start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return fmt.Errorf("probe %q: http client: %w", p.cfg.Name, err)
 	}
-	if !p.cfg.FollowRedirects {
+	switch {
+	case !p.cfg.FollowRedirects:
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	case len(p.cfg.ClientConfig.Headers) > 0 || p.cfg.ClientConfig.Auth.HasValue():
+		// The configured headers and the authenticator's are set on every request by
+		// the client's round trippers, redirects included, so Go's own stripping of
+		// credentials on a redirect to another host does not apply to them.
+		client.CheckRedirect = credentialsStayOnHost
 	}
 	p.client = client
+	return nil
+}
+
+// credentialsStayOnHost follows redirects on the probed host only (and never from
+// https to http); a redirect elsewhere fails the probe, saying where it pointed.
+func credentialsStayOnHost(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
+		return fmt.Errorf("redirect to %s://%s not followed: the probe's headers and credentials would go with it", req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,6 +257,45 @@ func TestHTTPRedirects(t *testing.T) {
 	assert.False(t, res.outcome.ok)
 	assert.Equal(t, metadata.AttributeErrorTypeUnexpectedStatus, res.outcome.errorType)
 	assert.Equal(t, "unexpected status 302 (expected 200)", res.message)
+}
+
+// TestHTTPRedirectKeepsHeadersOnHost: configured headers (an API key) are set on every
+// request the client makes, redirects included, so with headers a redirect to another
+// host fails the probe instead of being followed; one on the same host is followed.
+func TestHTTPRedirectKeepsHeadersOnHost(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	t.Cleanup(other.Close)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusFound)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/here", http.StatusFound) })
+	mux.HandleFunc("/here", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "sk-live-secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	away := httpProbe("away", srv.URL+"/away")
+	away.ClientConfig.Headers.Set("X-Api-Key", "sk-live-secret")
+	res := newTestRunner(t, away).execute(t.Context())
+	assert.False(t, res.outcome.ok)
+	assert.Contains(t, res.message, "redirect to "+other.URL+" not followed")
+	assert.NotContains(t, res.message, "sk-live-secret")
+	assert.Zero(t, elsewhere.Load(), "the other host got the request")
+
+	moved := httpProbe("moved", srv.URL+"/moved")
+	moved.ClientConfig.Headers.Set("X-Api-Key", "sk-live-secret")
+	res = newTestRunner(t, moved).execute(t.Context())
+	assert.True(t, res.outcome.ok, res.message)
+
+	plain := httpProbe("plain", srv.URL+"/away") // no headers: followed, as Go does
+	res = newTestRunner(t, plain).execute(t.Context())
+	assert.True(t, res.outcome.ok, res.message)
+	assert.EqualValues(t, 1, elsewhere.Load())
 }
 
 func TestHTTPHeadersMethodAndBody(t *testing.T) {
