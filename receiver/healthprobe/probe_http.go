@@ -142,8 +142,12 @@ func (p *httpProber) probe(ctx context.Context) outcome {
 	defer resp.Body.Close()
 
 	var content []byte
+	cut := false // the body is longer than max_body_bytes: the checks saw its start
 	if len(p.checks) > 0 {
-		content, err = io.ReadAll(io.LimitReader(resp.Body, p.cfg.MaxBodyBytes))
+		content, err = io.ReadAll(io.LimitReader(resp.Body, p.cfg.MaxBodyBytes+1))
+		if int64(len(content)) > p.cfg.MaxBodyBytes {
+			content, cut = content[:p.cfg.MaxBodyBytes], true
+		}
 	} else {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, p.cfg.MaxBodyBytes))
 	}
@@ -180,6 +184,9 @@ func (p *httpProber) probe(ctx context.Context) outcome {
 		}
 	}
 	if failedCheck != "" {
+		if cut {
+			reason += fmt.Sprintf(" in the body's first %d bytes (max_body_bytes)", p.cfg.MaxBodyBytes)
+		}
 		f := failed(metadata.AttributeErrorTypeBodyMismatch, fmt.Sprintf("HTTP %d, body check %q failed: %s", resp.StatusCode, failedCheck, reason))
 		f.http, f.details = obs, o.details
 		f.details["failed_body_check"] = failedCheck

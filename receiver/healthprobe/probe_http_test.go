@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,6 +109,22 @@ func TestHTTPBodyChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHTTPBodyCheckOnCutBody: a body longer than max_body_bytes is checked on its start,
+// and a failed check says so, so that "text not found" is not taken for a wrong body.
+func TestHTTPBodyCheckOnCutBody(t *testing.T) {
+	srv := statusServer(t, http.StatusOK, strings.Repeat("x", 100)+`"ready":true`)
+	p := httpProbe("long", srv.URL)
+	p.MaxBodyBytes = 100
+	p.BodyChecks = []BodyCheckConfig{{Name: "ready", Contains: `"ready":true`}}
+	res := newTestRunner(t, p).execute(t.Context())
+	assert.False(t, res.outcome.ok)
+	assert.Equal(t, `HTTP 200, body check "ready" failed: text not found in the body's first 100 bytes (max_body_bytes)`, res.message)
+
+	p.MaxBodyBytes = 112 // exactly the body
+	res = newTestRunner(t, p).execute(t.Context())
+	assert.True(t, res.outcome.ok, res.message)
 }
 
 func TestHTTPBodyChecksEachKeepTheirIdentity(t *testing.T) {
