@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/confmap"
+
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
 )
 
@@ -57,6 +59,14 @@ type PriceFile struct {
 }
 
 // Validate checks the configuration at startup; errors name the field and the value.
+// Unmarshal decodes the configuration, taking unquoted dates in prices
+// (start_date: 2026-01-01, which YAML reads as a timestamp) as the text they are.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	raw, _ := pricing.DatesAsText(conf.ToStringMap()).(map[string]any)
+	type fields Config // the same fields without this method: no recursion
+	return confmap.NewFromStringMap(raw).Unmarshal((*fields)(cfg))
+}
+
 func (cfg *Config) Validate() error {
 	var errs []error
 	if _, err := pricing.Models(cfg.Prices); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
@@ -64,6 +65,7 @@ func parseOwn(b []byte) ([]*Model, error) {
 	if err := yaml.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("llm_cost format: %w", err)
 	}
+	raw, _ = DatesAsText(raw).(map[string]any)
 	if raw == nil {
 		return nil, fmt.Errorf("llm_cost format: the file is empty; it needs a \"prices\" list")
 	}
@@ -77,4 +79,26 @@ func parseOwn(b []byte) ([]*Model, error) {
 		return nil, fmt.Errorf("llm_cost format: no \"prices\" list")
 	}
 	return Models(f.Prices)
+}
+
+// DatesAsText turns the timestamps a YAML decoder makes of unquoted dates
+// (start_date: 2026-01-01) back into the text they were written as, in every map and
+// list of v, so that they decode into the string fields that hold them.
+func DatesAsText(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		if x.Equal(x.Truncate(24*time.Hour)) && x.Location() == time.UTC {
+			return x.Format(time.DateOnly)
+		}
+		return x.Format(time.RFC3339Nano)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = DatesAsText(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = DatesAsText(e)
+		}
+	}
+	return v
 }

@@ -211,6 +211,18 @@ func TestEntryHistoryAndTiers(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+// TestUnquotedDatesInPriceFiles: YAML reads start_date: 2026-01-01 as a timestamp; it is
+// taken as the date it says (it once failed the whole file, one error per entry).
+func TestUnquotedDatesInPriceFiles(t *testing.T) {
+	models, err := ParseFile([]byte("prices:\n  - id: m\n    input_mtok: 1\n  - id: m\n    input_mtok: 2\n    start_date: 2026-01-01\n"), FormatAuto)
+	require.NoError(t, err)
+	require.Len(t, models, 1)
+	require.Len(t, models[0].Periods, 2)
+	assert.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(), models[0].Periods[1].StartDate)
+	assert.Equal(t, "2026-01-01", DatesAsText(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	assert.Equal(t, "2026-01-01T10:30:00Z", DatesAsText(time.Date(2026, 1, 1, 10, 30, 0, 0, time.UTC)))
+}
+
 func TestParseLiteLLM(t *testing.T) {
 	b := readFile(t, "testdata/litellm_sample.json")
 	models, err := ParseFile(b, FormatAuto)
