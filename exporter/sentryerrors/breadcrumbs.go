@@ -1,6 +1,9 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"cmp"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -186,6 +189,40 @@ func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *breadcrumb {
 	return b
 }
 
+// timed is something that happened at a time (Unix nanoseconds), for timelines.
+type timed[T any] struct {
+	at  int64
+	ref T
+}
+
+// sortByTime orders a timeline oldest first, keeping the given order of equal times.
+func sortByTime[T any](tl []timed[T]) {
+	slices.SortStableFunc(tl, func(a, b timed[T]) int { return cmp.Compare(a.at, b.at) })
+}
+
+// upTo is the number of entries of a sorted timeline at or before at.
+func upTo[T any](tl []timed[T], at int64) int {
+	return sort.Search(len(tl), func(i int) bool { return tl[i].at > at })
+}
+
+// latestUpTo calls add with the latest k entries of a sorted timeline at or before at
+// that skip does not leave out, oldest first.
+func latestUpTo[T any](tl []timed[T], at int64, k int, skip func(T) bool, add func(T)) {
+	end := upTo(tl, at)
+	start, n := end, 0
+	for start > 0 && n < k {
+		start--
+		if !skip(tl[start].ref) {
+			n++
+		}
+	}
+	for i := start; i < end; i++ {
+		if !skip(tl[i].ref) {
+			add(tl[i].ref)
+		}
+	}
+}
+
 // finishBreadcrumbs orders breadcrumbs oldest first and keeps the most recent max.
 func finishBreadcrumbs(bc []*breadcrumb, max int) []*breadcrumb {
 	if len(bc) == 0 || max == 0 {
@@ -196,6 +233,14 @@ func finishBreadcrumbs(bc []*breadcrumb, max int) []*breadcrumb {
 		bc = bc[len(bc)-max:]
 	}
 	return bc
+}
+
+// unixNanos is t in Unix nanoseconds for a timeline; the zero time is before all others.
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 func logTime(lr plog.LogRecord) time.Time {

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -200,4 +203,90 @@ func setStack(td ptrace.Traces, text string) {
 			}
 		}
 	}
+}
+
+// stormTrace is one trace of n spans (end times 1..n ms apart), every other one failed.
+func stormTrace(n int) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	setResource(rs.Resource(), "python")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	for i := 0; i < n; i++ {
+		s := spans.AppendEmpty()
+		s.SetTraceID(traceID)
+		s.SetSpanID(pcommon.SpanID{byte(i >> 8), byte(i), 1})
+		s.SetName(fmt.Sprintf("call %d", i))
+		s.SetStartTimestamp(ts(i))
+		s.SetEndTimestamp(ts(i + 1))
+		s.Attributes().PutStr("http.request.method", "GET")
+		if i%2 == 0 {
+			s.Status().SetCode(ptrace.StatusCodeError)
+		}
+	}
+	return td
+}
+
+// TestErrorStormInOneTrace: every error of a large trace gets the latest
+// max_breadcrumbs spans that ended before it, and the work per error does not grow
+// with the trace. Each error used to build a breadcrumb for every earlier span of the
+// trace before keeping 50: 4,000 spans, half of them errors, took 7.5 s. Allocations
+// per event stand in for the work, which a timing would measure less reliably.
+func TestErrorStormInOneTrace(t *testing.T) {
+	m := testMapper(t, nil)
+	perEvent := func(n int) (mapResult, float64) {
+		td := stormTrace(n)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		res := m.mapTraces(td)
+		runtime.ReadMemStats(&m1)
+		return res, float64(m1.Mallocs-m0.Mallocs) / float64(len(res.events))
+	}
+	res, small := perEvent(200)
+	require.Len(t, res.events, 100)
+	_, large := perEvent(4000)
+	t.Logf("allocations per event: %.0f in a trace of 200 spans, %.0f in one of 4,000", small, large)
+	assert.Less(t, large, 1.5*small, "the work per error grows with the trace")
+
+	for _, me := range res.events {
+		i := 0
+		_, err := fmt.Sscanf(me.ctx.trace.description, "call %d", &i)
+		require.NoError(t, err)
+		bc := me.ctx.breadcrumbs
+		require.Len(t, bc, min(i, 50), "span %d", i)
+		for j, b := range bc { // the spans that ended just before, oldest first
+			assert.Equal(t, fmt.Sprintf("call %d", i-len(bc)+j), b.Message)
+		}
+	}
+}
+
+// TestErrorLogStormInOneTrace: the same for error logs of one trace.
+func TestErrorLogStormInOneTrace(t *testing.T) {
+	m := testMapper(t, nil)
+	perEvent := func(n int) (mapResult, float64) {
+		ld := plog.NewLogs()
+		rl := ld.ResourceLogs().AppendEmpty()
+		setResource(rl.Resource(), "python")
+		lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
+		for i := 0; i < n; i++ {
+			lr := lrs.AppendEmpty()
+			lr.SetTimestamp(ts(i))
+			lr.SetTraceID(traceID)
+			lr.SetSeverityNumber(plog.SeverityNumberError)
+			lr.Body().SetStr(fmt.Sprintf("failure %d", i))
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		res := m.mapLogs(ld)
+		runtime.ReadMemStats(&m1)
+		return res, float64(m1.Mallocs-m0.Mallocs) / float64(len(res.events))
+	}
+	res, small := perEvent(100)
+	require.Len(t, res.events, 100)
+	_, large := perEvent(2000)
+	t.Logf("allocations per event: %.0f with 100 records in the trace, %.0f with 2,000", small, large)
+	assert.Less(t, large, 1.5*small, "the work per error grows with the trace")
+	last := res.events[99].ctx.breadcrumbs
+	require.Len(t, last, 50)
+	assert.Equal(t, "failure 49", last[0].Message)
+	assert.Equal(t, "failure 98", last[49].Message)
 }

@@ -58,10 +58,12 @@ func (m *mapper) mapLogs(ld plog.Logs) mapResult {
 	if len(errs) == 0 {
 		return res
 	}
-	// Earlier records of the same trace become breadcrumbs.
-	var byTrace map[pcommon.TraceID][]plog.LogRecord
+	// Earlier records of the same trace become breadcrumbs: each trace's records in time
+	// order, so that each error finds its latest ones by a binary search (see
+	// traceTimeline).
+	var byTrace map[pcommon.TraceID][]timed[plog.LogRecord]
 	if len(errTraces) > 0 && m.cfg.MaxBreadcrumbs > 0 {
-		byTrace = make(map[pcommon.TraceID][]plog.LogRecord, len(errTraces))
+		byTrace = make(map[pcommon.TraceID][]timed[plog.LogRecord], len(errTraces))
 		for i := 0; i < rls.Len(); i++ {
 			sls := rls.At(i).ScopeLogs()
 			for j := 0; j < sls.Len(); j++ {
@@ -69,10 +71,13 @@ func (m *mapper) mapLogs(ld plog.Logs) mapResult {
 				for k := 0; k < lrs.Len(); k++ {
 					lr := lrs.At(k)
 					if _, ok := errTraces[lr.TraceID()]; ok {
-						byTrace[lr.TraceID()] = append(byTrace[lr.TraceID()], lr)
+						byTrace[lr.TraceID()] = append(byTrace[lr.TraceID()], timed[plog.LogRecord]{at: unixNanos(logTime(lr)), ref: lr})
 					}
 				}
 			}
+		}
+		for _, tl := range byTrace {
+			sortByTime(tl)
 		}
 	}
 	for _, ref := range errs {
@@ -81,7 +86,7 @@ func (m *mapper) mapLogs(ld plog.Logs) mapResult {
 	return res
 }
 
-func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogRecord, res *mapResult) {
+func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.LogRecord], res *mapResult) {
 	lr, ri := ref.lr, ref.res
 	a := lr.Attributes()
 	tid, sid := lr.TraceID(), lr.SpanID()
@@ -158,16 +163,12 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]plog.LogReco
 	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
 	cx.otel = m.otelContext(a, ri.attrs, &c)
 	cx.otel.scope = truncate(ref.scope.Name(), 256)
-	cx.otel.severityText = lr.SeverityText()
-	cx.otel.eventName = lr.EventName()
+	cx.otel.severityText = truncate(lr.SeverityText(), 64)
+	cx.otel.eventName = truncate(lr.EventName(), 256)
 
 	var bc []*breadcrumb
-	for _, other := range byTrace[tid] {
-		if other == lr || logTime(other).After(ts) {
-			continue
-		}
-		bc = append(bc, m.logBreadcrumb(other, &c))
-	}
+	latestUpTo(byTrace[tid], unixNanos(ts), m.cfg.MaxBreadcrumbs, func(o plog.LogRecord) bool { return o == lr },
+		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(o, &c)) })
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
 	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})

@@ -83,8 +83,50 @@ type spanRef struct {
 // traceIndex holds the spans of the traces that have errors, for breadcrumbs and for
 // the context of ancestor spans.
 type traceIndex struct {
-	byTrace map[pcommon.TraceID][]spanRef
-	bySpan  map[pcommon.SpanID]spanRef
+	byTrace   map[pcommon.TraceID][]spanRef
+	bySpan    map[pcommon.SpanID]spanRef
+	timelines map[pcommon.TraceID]traceTimeline
+}
+
+// traceTimeline is a trace's spans in the order they ended, built once per batch for
+// its errors: each error then finds its breadcrumbs and its LLM call by a binary search
+// instead of a pass over the whole trace (which made an error storm in one trace cost
+// the square of its size: 4,000 spans, half of them errors, took 7.5 s).
+type traceTimeline struct {
+	ended []timed[spanRef] // spans that ended (end time set), by end time
+	llm   []timed[spanRef] // LLM calls (not tool executions), by end time
+}
+
+func (ti *traceIndex) timeline(tid pcommon.TraceID) traceTimeline {
+	if tl, ok := ti.timelines[tid]; ok {
+		return tl
+	}
+	refs := ti.byTrace[tid]
+	both := make([]timed[spanRef], 0, 2*len(refs)) // one array for the two timelines
+	tl := traceTimeline{ended: both[:0:len(refs)], llm: both[len(refs):len(refs)]}
+	for _, r := range refs {
+		end := int64(r.span.EndTimestamp())
+		if end != 0 {
+			tl.ended = append(tl.ended, timed[spanRef]{at: end, ref: r})
+		}
+		if isLLMCall(r.span.Attributes()) {
+			tl.llm = append(tl.llm, timed[spanRef]{at: end, ref: r})
+		}
+	}
+	sortByTime(tl.ended)
+	sortByTime(tl.llm)
+	if ti.timelines == nil {
+		ti.timelines = make(map[pcommon.TraceID]traceTimeline, len(ti.byTrace))
+	}
+	ti.timelines[tid] = tl
+	return tl
+}
+
+// isLLMCall reports whether attrs describe an LLM call: a model or provider, and not a
+// tool execution.
+func isLLMCall(attrs pcommon.Map) bool {
+	return str(attrs, "gen_ai.request.model", "gen_ai.provider.name", "gen_ai.system") != "" &&
+		str(attrs, "gen_ai.operation.name") != "execute_tool"
 }
 
 func (ti *traceIndex) parent(s ptrace.Span) (spanRef, bool) {
@@ -186,6 +228,20 @@ func (m *mapper) spanEvents(ref spanRef, ti *traceIndex, res *mapResult) {
 	s := ref.span
 	evs := s.Events()
 	found := false
+	// The span's events in time order, once for all its exceptions (see traceTimeline).
+	var events []timed[int]
+	var few [8]timed[int]
+	if n := evs.Len(); m.cfg.MaxBreadcrumbs > 0 && n > 0 {
+		events = few[:0]
+		if n > len(few) {
+			events = make([]timed[int], 0, n)
+		}
+		events = events[:n]
+		for i := range events {
+			events[i] = timed[int]{at: int64(evs.At(i).Timestamp()), ref: i}
+		}
+		sortByTime(events)
+	}
 	for i := 0; i < evs.Len(); i++ {
 		e := evs.At(i)
 		if e.Name() != "exception" {
@@ -203,7 +259,7 @@ func (m *mapper) spanEvents(ref spanRef, ti *traceIndex, res *mapResult) {
 		if e.Timestamp() == 0 {
 			ts = s.EndTimestamp().AsTime()
 		}
-		m.spanEvent(ref, ti, i, in, ts, res)
+		m.spanEvent(ref, ti, events, i, in, ts, res)
 	}
 	if !found && s.Status().Code() == ptrace.StatusCodeError {
 		in := exceptionInput{
@@ -214,11 +270,11 @@ func (m *mapper) spanEvents(ref spanRef, ti *traceIndex, res *mapResult) {
 		if in.message == "" && in.typ == "" {
 			in.message = s.Name() + " failed"
 		}
-		m.spanEvent(ref, ti, -1, in, s.EndTimestamp().AsTime(), res)
+		m.spanEvent(ref, ti, events, -1, in, s.EndTimestamp().AsTime(), res)
 	}
 }
 
-func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in exceptionInput, ts time.Time, res *mapResult) {
+func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eventIndex int, in exceptionInput, ts time.Time, res *mapResult) {
 	s, ri := ref.span, ref.res
 	tid, sid := s.TraceID(), s.SpanID()
 	var idx [4]byte
@@ -289,17 +345,16 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	}
 	if llm == nil {
 		// The error came after an LLM call of the same trace: that call is the context.
+		// The one that ended last at or before the error; of equal end times, the first
+		// in the batch.
 		var last *spanRef
-		for i, r := range ti.byTrace[tid] {
-			if r.span.SpanID() == sid || r.span.EndTimestamp().AsTime().After(ts) {
-				continue
+		calls := ti.timeline(tid).llm
+		for i := upTo(calls, ts.UnixNano()) - 1; i >= 0; i-- {
+			if last != nil && calls[i].at < int64(last.span.EndTimestamp()) {
+				break
 			}
-			if str(r.span.Attributes(), "gen_ai.request.model", "gen_ai.provider.name", "gen_ai.system") == "" ||
-				str(r.span.Attributes(), "gen_ai.operation.name") == "execute_tool" {
-				continue
-			}
-			if last == nil || r.span.EndTimestamp() > last.span.EndTimestamp() {
-				last = &ti.byTrace[tid][i]
+			if calls[i].ref.span.SpanID() != sid {
+				last = &calls[i].ref
 			}
 		}
 		if last != nil {
@@ -324,20 +379,13 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, eventIndex int, in excep
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
 	var bc []*breadcrumb
 	if m.cfg.MaxBreadcrumbs > 0 {
+		// Only the latest max_breadcrumbs of each kind can be among the latest of all.
+		k, at := m.cfg.MaxBreadcrumbs, ts.UnixNano()
 		evs := s.Events()
-		for i := 0; i < evs.Len(); i++ {
-			e := evs.At(i)
-			if i == eventIndex || e.Timestamp().AsTime().After(ts) {
-				continue
-			}
-			bc = append(bc, m.eventBreadcrumb(e, &c))
-		}
-		for _, r := range ti.byTrace[tid] {
-			if r.span.SpanID() == sid || r.span.EndTimestamp() == 0 || r.span.EndTimestamp().AsTime().After(ts) {
-				continue
-			}
-			bc = append(bc, m.spanBreadcrumb(r.span, &c))
-		}
+		latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
+			func(i int) { bc = append(bc, m.eventBreadcrumb(evs.At(i), &c)) })
+		latestUpTo(ti.timeline(tid).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
+			func(r spanRef) { bc = append(bc, m.spanBreadcrumb(r.span, &c)) })
 	}
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
