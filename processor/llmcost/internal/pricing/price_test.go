@@ -317,3 +317,24 @@ func TestParseFileRejectsUnusableEntries(t *testing.T) {
 	c := ps.Cost(Usage{Input: 1 << 40, Output: 1 << 40, CacheRead: 1 << 38, CacheWrite: 1 << 38, CacheWrite1h: 1 << 37, Reasoning: 1 << 39})
 	assert.False(t, math.IsInf(c.Total, 0) || math.IsNaN(c.Total), "%v", c.Total)
 }
+
+// TestLongPriceHistory: with many dated periods (the binary search path), the price in
+// force is the latest period started at or before the time, and the first before all.
+func TestLongPriceHistory(t *testing.T) {
+	var entries []Entry
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 40; i++ {
+		in := float64(i + 1)
+		entries = append(entries, Entry{ID: "m", StartDate: start.AddDate(0, i, 0).Format(time.DateOnly), Rates: Rates{InputMTok: &in}})
+	}
+	models, err := Models(entries)
+	require.NoError(t, err)
+	m := models[0]
+	require.NoError(t, m.compile())
+	assert.InDelta(t, 1, m.PricesAt(start.AddDate(-1, 0, 0).UnixNano()).Input.Base, 0, "before the first date: the first price")
+	for i := 0; i < 40; i++ {
+		at := start.AddDate(0, i, 0)
+		assert.InDelta(t, float64(i+1), m.PricesAt(at.UnixNano()).Input.Base, 0, at)
+		assert.InDelta(t, float64(i+1), m.PricesAt(at.AddDate(0, 0, 20).UnixNano()).Input.Base, 0, at)
+	}
+}

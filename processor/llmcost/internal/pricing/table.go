@@ -5,6 +5,7 @@ import (
 	_ "embed" // the generated price table
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -58,7 +59,13 @@ type Model struct {
 
 // PricesAt returns the prices in force at unixNano (a span's start time).
 func (m *Model) PricesAt(unixNano int64) *PriceSet {
-	for i := len(m.Periods) - 1; i > 0; i-- {
+	last := len(m.Periods) - 1
+	if last >= 8 {
+		// A long price history (a user's file can hold thousands of dates): the
+		// periods that start later cannot apply, so start from the last that does not.
+		last = sort.Search(len(m.Periods), func(i int) bool { return m.Periods[i].StartDate > unixNano }) - 1
+	}
+	for i := last; i > 0; i-- {
 		if m.Periods[i].activeAt(unixNano) {
 			return &m.Periods[i].Prices
 		}
