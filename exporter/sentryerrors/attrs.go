@@ -14,6 +14,7 @@ import (
 // attributes cannot make an event Sentry rejects as too large.
 const (
 	maxAttrs       = 64
+	maxKeyLen      = 256
 	maxValueLen    = 1024
 	maxMessageLen  = 8192
 	maxCollection  = 32
@@ -121,6 +122,10 @@ func (m *mapper) attrMap(attrs pcommon.Map, depth, limit int, c *scrubCounts) ma
 			out["_truncated"] = true
 			break
 		}
+		if len(k) > maxKeyLen {
+			continue // see appendAttrs
+		}
+		k = m.scrub.text(k, c)
 		if !m.cfg.IncludeGenAIContent && isGenAIContentKey(k) {
 			c[ruleGenAIContent]++
 			continue
@@ -165,11 +170,15 @@ func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c 
 			buf = append(buf, `,"_truncated":true`...)
 			break
 		}
+		if len(k) > maxKeyLen {
+			// No attribute name is this long; cut, two could become one key.
+			continue
+		}
 		if n > 0 {
 			buf = append(buf, ',')
 		}
 		n++
-		buf = appendJSONString(buf, k)
+		buf = appendJSONString(buf, m.scrub.text(k, c))
 		buf = append(buf, ':')
 		if rule, deny := m.scrub.keyRule(k); deny {
 			c[rule]++

@@ -159,7 +159,7 @@ func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *breadcrumb
 		b.Type, b.Level, b.Category = "error", sentry.LevelError, "exception"
 		typ := str(e.Attributes(), "exception.type")
 		msg := str(e.Attributes(), "exception.message")
-		b.Message = m.scrub.text(truncate(typ+": "+msg, 512), c)
+		b.Message = m.scrub.text(truncate(truncate(typ, 256)+": "+truncate(msg, 512), 512), c)
 		return b
 	}
 	if d := m.attrMap(e.Attributes(), 1, 16, c); len(d) > 0 {
@@ -185,7 +185,7 @@ func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *breadcrumb {
 		b.Message = lr.EventName()
 		return b
 	}
-	b.Message = m.scrub.text(truncate(lr.Body().AsString(), 512), c)
+	b.Message = m.scrub.text(boundedText(lr.Body(), 512), c)
 	return b
 }
 
@@ -319,4 +319,56 @@ func hasAnyPrefix(s string, prefixes ...string) bool {
 
 func timestampBytes(ts pcommon.Timestamp) []byte {
 	return []byte(strconv.FormatUint(uint64(ts), 10))
+}
+
+// boundedText is v as text cut to about n bytes: a string as it is, a map or list as
+// JSON written only as far as n (AsString would write all of a large body first).
+func boundedText(v pcommon.Value, n int) string {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return truncate(v.Str(), n)
+	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
+		b := appendBounded(make([]byte, 0, n+16), v, n)
+		return truncate(string(b), n)
+	}
+	return truncate(v.AsString(), n)
+}
+
+// appendBounded appends v as JSON, stopping once b holds more than n bytes.
+func appendBounded(b []byte, v pcommon.Value, n int) []byte {
+	switch v.Type() {
+	case pcommon.ValueTypeMap:
+		b = append(b, '{')
+		i := 0
+		for k, e := range v.Map().All() {
+			if len(b) > n {
+				break
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			i++
+			b = appendJSONString(b, truncate(k, n))
+			b = append(b, ':')
+			b = appendBounded(b, e, n)
+		}
+		return append(b, '}')
+	case pcommon.ValueTypeSlice:
+		b = append(b, '[')
+		for i, e := range v.Slice().All() {
+			if len(b) > n {
+				break
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendBounded(b, e, n)
+		}
+		return append(b, ']')
+	case pcommon.ValueTypeStr:
+		return appendJSONString(b, truncate(v.Str(), n))
+	case pcommon.ValueTypeBytes:
+		return appendJSONString(b, "<"+strconv.Itoa(v.Bytes().Len())+" bytes>")
+	}
+	return append(b, v.AsString()...)
 }

@@ -169,7 +169,7 @@ func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *
 		Tags:        make(map[string]string, 8),
 	}
 	if ri.service != "" {
-		ev.Tags["service"] = tagValue(m.scrub.text(ri.service, c))
+		ev.Tags["service"] = tagValue(m.scrub.text(truncate(ri.service, 256), c))
 	}
 	return ev, &eventParts{runtime: ri.runtime, os: ri.os}
 }
@@ -209,7 +209,7 @@ func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput,
 			}
 		}
 		e := exception{
-			Type:   truncate(pe.Type, 256),
+			Type:   m.scrub.text(truncate(pe.Type, 256), c),
 			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
 			Module: truncate(pe.Module, 256),
 		}
@@ -330,7 +330,7 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
 	if method == "" {
 		return nil
 	}
-	r := &sentry.Request{Method: method}
+	r := &sentry.Request{Method: m.scrub.text(truncate(method, 32), c)}
 	if full := str(attrs, "url.full", "http.url"); full != "" {
 		r.URL = cleanURL(full)
 	} else {
@@ -412,7 +412,7 @@ func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
 	if m.cfg.SendDefaultPII {
 		u.Email = truncate(str(attrs, "user.email", "enduser.email"), 256)
 		u.Username = truncate(str(attrs, "user.name", "enduser.name"), 256)
-		u.IPAddress = str(attrs, "client.address", "http.client_ip")
+		u.IPAddress = truncate(str(attrs, "client.address", "http.client_ip"), 64)
 	}
 	return u
 }
@@ -516,10 +516,10 @@ func (m *mapper) setTags(ev *sentry.Event, cx *eventParts, errorType, route stri
 		ev.Tags["agent"] = tagValue(a.name)
 	}
 	if route != "" {
-		ev.Tags["route"] = tagValue(m.scrub.text(route, c))
+		ev.Tags["route"] = tagValue(m.scrub.text(truncate(route, 256), c))
 	}
 	if errorType != "" {
-		ev.Tags["error.type"] = tagValue(m.scrub.text(errorType, c))
+		ev.Tags["error.type"] = tagValue(m.scrub.text(truncate(errorType, 256), c))
 	}
 }
 

@@ -290,3 +290,102 @@ func TestErrorLogStormInOneTrace(t *testing.T) {
 	assert.Equal(t, "failure 49", last[0].Message)
 	assert.Equal(t, "failure 98", last[49].Message)
 }
+
+// TestLogEventIDsDifferByAttributes: two error logs alike but for their stack trace or
+// an attribute are two events with two ids (one id made Sentry drop the second as a
+// duplicate); the same record mapped again keeps its id.
+func TestLogEventIDsDifferByAttributes(t *testing.T) {
+	m := testMapper(t, nil)
+	ld := errorLog(t, "java", "IllegalStateException", "order failed", "java_causes.txt")
+	lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	second := lrs.AppendEmpty()
+	lrs.At(1).CopyTo(second)
+	second.Attributes().PutStr("exception.stacktrace", "java.lang.IllegalStateException: order failed\n\tat a.B.c(B.java:1)\n")
+	third := lrs.AppendEmpty()
+	lrs.At(1).CopyTo(third)
+	third.Attributes().PutStr("order.id", "1235")
+	res := m.mapLogs(ld)
+	require.Len(t, res.events, 3)
+	ids := map[string]bool{}
+	for _, e := range res.events {
+		ids[string(e.event.EventID)] = true
+	}
+	assert.Len(t, ids, 3)
+	again := m.mapLogs(ld)
+	assert.Equal(t, res.events[2].event.EventID, again.events[2].event.EventID)
+}
+
+// TestUntrustedFieldsAreBoundedAndScrubbed: every text an app controls is bounded and
+// scrubbed, names included (scope, severity text, exception type, attribute keys,
+// request method); a 2 MiB method or client address once made an event no trimming
+// could bring under 1 MB.
+func TestUntrustedFieldsAreBoundedAndScrubbed(t *testing.T) {
+	m := testMapper(t, func(c *Config) { c.SendDefaultPII = true })
+	ld := errorLog(t, "python", "ValueError password=SECRET1", "x", "python_tool_call.txt")
+	sl := ld.ResourceLogs().At(0).ScopeLogs().At(0)
+	sl.Scope().SetName("lib password=SECRET2")
+	lr := sl.LogRecords().At(1)
+	lr.SetSeverityText("ERR password=SECRET3")
+	lr.Attributes().PutStr("note password=SECRET4", "x")
+	lr.Attributes().PutStr(strings.Repeat("k", 1<<20), "long key")
+	lr.Attributes().PutStr("client.address", strings.Repeat("9", 2<<20))
+	td := agentTrace(t, "python", "ValueError", "x", "python_tool_call.txt")
+	root := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	root.Attributes().PutStr("http.request.method", "GET password=SECRET5"+strings.Repeat("M", 2<<20))
+	for _, me := range append(m.mapLogs(ld).events, m.mapTraces(td).events...) {
+		out, steps, err := encodeEvent(me.event, me.ctx)
+		require.NoError(t, err)
+		assert.Zero(t, steps, "bounded before encoding, not trimmed after")
+		assert.Less(t, len(out), 64<<10)
+		for i := 1; i <= 5; i++ {
+			assert.NotContains(t, string(out), fmt.Sprintf("SECRET%d", i))
+		}
+		assert.NotContains(t, string(out), "kkkkkkkk")
+	}
+}
+
+// TestLargeLogBodiesInBreadcrumbs: a breadcrumb of a log record with a large map body is
+// written only as far as its 512 bytes (each breadcrumb used to serialise the whole body
+// first: 200 such errors in one trace took 15 s and 3.9 GiB), and an exception event's
+// type and message are cut before they are joined.
+func TestLargeLogBodiesInBreadcrumbs(t *testing.T) {
+	m := testMapper(t, nil)
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	setResource(rl.Resource(), "python")
+	lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
+	for i := 0; i < 60; i++ {
+		lr := lrs.AppendEmpty()
+		lr.SetTimestamp(ts(i))
+		lr.SetTraceID(traceID)
+		lr.SetSeverityNumber(plog.SeverityNumberError)
+		body := lr.Body().SetEmptyMap()
+		for j := 0; j < 2000; j++ {
+			body.PutStr(fmt.Sprintf("field_%04d", j), strings.Repeat("v", 20))
+		}
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	res := m.mapLogs(ld)
+	runtime.ReadMemStats(&m1)
+	require.Len(t, res.events, 60)
+	perEvent := (m1.TotalAlloc - m0.TotalAlloc) / 60
+	t.Logf("%d KiB allocated per event", perEvent>>10)
+	// Each event still renders its own body once (its message, up to 8 KiB); its 50
+	// breadcrumbs add 512 bytes each, not a whole body each.
+	assert.Less(t, perEvent, uint64(1<<20))
+	crumb := res.events[59].ctx.breadcrumbs[0].Message
+	assert.LessOrEqual(t, len(crumb), 512)
+	assert.True(t, strings.HasPrefix(crumb, `{"field_0000":"vvvv`), crumb)
+
+	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrubCounts))
+	assert.LessOrEqual(t, len(b.Message), 512)
+}
+
+func exceptionEvent(typ, msg string) ptrace.SpanEvent {
+	e := ptrace.NewSpanEvent()
+	e.SetName("exception")
+	e.Attributes().PutStr("exception.type", typ)
+	e.Attributes().PutStr("exception.message", msg)
+	return e
+}

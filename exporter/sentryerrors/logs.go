@@ -1,6 +1,8 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
@@ -97,10 +99,12 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 		stacktrace: str(a, "exception.stacktrace"),
 		mechanism:  "opentelemetry.log",
 	}
-	// A log record has no event index: its content identifies it.
+	// A log record has no event index: its content identifies it, attributes included
+	// (two records alike but for their stack trace or attributes are two errors, and one
+	// id would make Sentry drop the second as a duplicate).
 	id := eventID([]byte("log"), tid[:], sid[:], timestampBytes(lr.Timestamp()), timestampBytes(lr.ObservedTimestamp()),
 		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
-		[]byte(ri.service), []byte(ref.scope.Name()))
+		[]byte(ri.service), []byte(ref.scope.Name()), attrsDigest(a))
 
 	route, ok := m.admit(res, id, in.typ, ri.service)
 	if !ok {
@@ -118,7 +122,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	if sev == plog.SeverityNumberUnspecified {
 		ev.Level = sentry.LevelError // only exception.* attributes brought it here
 	}
-	ev.Logger = truncate(ref.scope.Name(), 256)
+	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
 
 	_, genAIEvent := genAIContentEvents[lr.EventName()]
 	showBody := body != "" && body != in.message && !(genAIEvent && !m.cfg.IncludeGenAIContent)
@@ -142,7 +146,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	} else if len(cx.exceptions) == 0 {
 		ev.Message = m.scrub.text(truncate(lr.EventName(), 256), &c)
 		if ev.Message == "" {
-			ev.Message = truncate(lr.SeverityText(), 64) + " log record"
+			ev.Message = m.scrub.text(truncate(lr.SeverityText(), 64), &c) + " log record"
 		}
 	}
 
@@ -162,9 +166,9 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	}
 	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
 	cx.otel = m.otelContext(a, ri.attrs, &c)
-	cx.otel.scope = truncate(ref.scope.Name(), 256)
-	cx.otel.severityText = truncate(lr.SeverityText(), 64)
-	cx.otel.eventName = truncate(lr.EventName(), 256)
+	cx.otel.scope = ev.Logger
+	cx.otel.severityText = m.scrub.text(truncate(lr.SeverityText(), 64), &c)
+	cx.otel.eventName = m.scrub.text(truncate(lr.EventName(), 256), &c)
 
 	var bc []*breadcrumb
 	latestUpTo(byTrace[tid], unixNanos(ts), m.cfg.MaxBreadcrumbs, func(o plog.LogRecord) bool { return o == lr },
@@ -172,4 +176,20 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
 	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+}
+
+// attrsDigest is a digest of a record's attributes, keys and values, in their order.
+func attrsDigest(a pcommon.Map) []byte {
+	h := sha256.New()
+	var n [8]byte
+	for k, v := range a.All() {
+		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
+		h.Write(n[:])
+		h.Write([]byte(k))
+		s := v.AsString()
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return h.Sum(nil)
 }

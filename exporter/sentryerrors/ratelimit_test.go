@@ -1,11 +1,16 @@
 package sentryerrors
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 func TestThrottleDelay(t *testing.T) {
@@ -68,4 +73,48 @@ func FuzzThrottleDelay(f *testing.F) {
 			t.Fatalf("retryAfter = %v, %v", d, ok)
 		}
 	})
+}
+
+func TestFingerprintLimiter(t *testing.T) {
+	l := newFingerprintLimiter(FingerprintLimitConfig{MaxEvents: 2, Window: time.Minute})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	assert.True(t, l.allow("x", t0))
+	assert.True(t, l.allow("x", t0.Add(time.Second)))
+	assert.False(t, l.allow("x", t0.Add(2*time.Second)), "the third in one window")
+	assert.True(t, l.allow("y", t0.Add(2*time.Second)), "another group has its own count")
+	assert.True(t, l.allow("x", t0.Add(time.Minute)), "a new window")
+
+	// A storm of new groups neither grows the limiter past maxGroups nor resets the
+	// group it is holding back (clearing every group once let 50 events of a group
+	// limited to 10 through).
+	now := t0.Add(time.Minute + time.Second)
+	assert.True(t, l.allow("x", now))
+	assert.False(t, l.allow("x", now))
+	for i := 0; i < 3*maxGroups; i++ {
+		require.True(t, l.allow(fmt.Sprintf("junk-%d", i), now))
+		if i%1000 == 0 {
+			require.False(t, l.allow("x", now), "after %d new groups", i)
+		}
+	}
+	assert.False(t, l.allow("x", now))
+	assert.LessOrEqual(t, len(l.groups), maxGroups)
+	assert.Len(t, l.order, maxGroups)
+	assert.Nil(t, newFingerprintLimiter(FingerprintLimitConfig{}), "no limit configured")
+}
+
+// TestFingerprintLimitThroughTheExporter: the second event of a group past its limit is
+// not sent and is counted as fingerprint_limit.
+func TestFingerprintLimitThroughTheExporter(t *testing.T) {
+	srv := harness.NewSentryServer(t)
+	te := startTraces(t, srv.DSN(), func(c *Config) { c.FingerprintLimit = FingerprintLimitConfig{MaxEvents: 1, Window: time.Hour} })
+	for i := 0; i < 3; i++ {
+		td := toolErrorTrace(t)
+		// another span id each time: another event of the same group
+		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(4).SetSpanID([8]byte{9, 9, 9, 9, 9, 9, 9, byte(i)})
+		require.NoError(t, te.traces.ConsumeTraces(context.Background(), td))
+	}
+	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_dropped", "reason", "fingerprint_limit") == 2 },
+		"fingerprint_limit drops not counted")
+	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 }, "the first event is not sent")
+	assert.Len(t, srv.Attempts(), 1)
 }

@@ -55,8 +55,10 @@ var denyWords = [][]string{
 var (
 	bearerPattern = regexp.MustCompile(`(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9\-._~+/]{6,}=*`)
 	cardPattern   = regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`)
-	// scheme://user:password@host
-	urlCredPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)([^/\s@]+)(@)`)
+	// scheme://user:password@host; the password runs to the last @ before the path
+	urlCredPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)([^/\s]+)(@)`)
+	// scheme://token@host: a user name alone, filtered when it looks generated
+	urlUserPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)([^/\s:@]+)(@)`)
 )
 
 // scrubber removes secrets from keys and values. It is safe for concurrent use.
@@ -77,6 +79,9 @@ type keyVerdict struct {
 // maxCachedKeys bounds the key cache; names beyond it are checked every time.
 const maxCachedKeys = 4096
 
+// maxCachedKeyLen is the longest key the cache takes.
+const maxCachedKeyLen = 64
+
 func newScrubber(cfg ScrubConfig) *scrubber {
 	s := &scrubber{}
 	for _, k := range cfg.ExtraKeys {
@@ -95,8 +100,11 @@ func (s *scrubber) keyRule(key string) (scrubRule, bool) {
 		return kv.rule, kv.deny
 	}
 	rule, deny := s.checkKey(key)
-	if s.keysSize.Load() < maxCachedKeys {
-		if _, loaded := s.keys.LoadOrStore(key, keyVerdict{rule: rule, deny: deny}); !loaded {
+	// Keys are attribute and header names, and the words before '=' in text: only
+	// name-sized ones are cached, each its own copy (a cut of a long text would keep
+	// all of it alive).
+	if len(key) <= maxCachedKeyLen && s.keysSize.Load() < maxCachedKeys {
+		if _, loaded := s.keys.LoadOrStore(strings.Clone(key), keyVerdict{rule: rule, deny: deny}); !loaded {
 			s.keysSize.Add(1)
 		}
 	}
@@ -124,6 +132,33 @@ func isDenyKey(key string) bool {
 	words := splitWords(key, buf[:0])
 	for _, dw := range denyWords {
 		if containsSeq(words, dw) {
+			return true
+		}
+	}
+	for _, w := range words {
+		if deniedWord(w) {
+			return true
+		}
+	}
+	// The words run together, for names whose capitals do not split them ("XApiKey").
+	var joined [64]byte
+	j := joined[:0]
+	for _, w := range words {
+		j = append(j, w...)
+	}
+	return deniedWord(string(j))
+}
+
+// denySuffixes also deny a word that ends in them, so that keys written as one word
+// match ("clientsecret", "accesstoken", "xapikey", "dbpassword"), and the plural and
+// numbered forms of all but token ("secrets", "cookies", "password2"): "tokens" and
+// "token_count" stay, the names of token counts ("secretary" stays too).
+var denySuffixes = []string{"password", "passwd", "secret", "cookie", "apikey", "token"}
+
+func deniedWord(w string) bool {
+	base := strings.TrimRight(w, "0123456789")
+	for _, s := range denySuffixes {
+		if strings.HasSuffix(base, s) || s != "token" && strings.HasSuffix(base, s+"s") {
 			return true
 		}
 	}
@@ -237,6 +272,9 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 	}
 	if hasURL && strings.IndexByte(str, '@') >= 0 {
 		str = replaceCount(urlCredPattern, str, func(m []string) (string, bool) { return m[1] + filtered + m[3], true }, ruleURLCredentials, c)
+		str = replaceCount(urlUserPattern, str, func(m []string) (string, bool) {
+			return m[1] + filtered + m[3], looksLikeCredential(m[2])
+		}, ruleURLCredentials, c)
 	}
 	if hasSep && (containsFoldAny(str, denyFragments) || s.hasExtraKey(str)) {
 		str = s.pairs(str, c)
@@ -317,6 +355,9 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 		}
 		if k > 0 && (str[k-1] == '"' || str[k-1] == '\'') {
 			k--
+			if k > 0 && str[k-1] == '\\' { // JSON inside a string: {\"password\":\"x\"}
+				k--
+			}
 		}
 		keyEnd := k
 		for k > 0 && isKeyByte(str[k-1]) {
@@ -337,18 +378,29 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 			continue
 		}
 		var valStart, valEnd int
-		if q := str[v]; q == '"' || q == '\'' {
-			end := strings.IndexByte(str[v+1:], q)
+		escaped := str[v] == '\\' && v+1 < len(str) && str[v+1] == '"'
+		if escaped {
+			v++
+		}
+		switch key := str[k:keyEnd]; {
+		case str[v] == '"' || str[v] == '\'':
+			end := closingQuote(str[v+1:], str[v], escaped)
 			if end < 0 {
 				continue
 			}
 			valStart, valEnd = v+1, v+1+end // the quotes stay
-		} else {
+		case strings.EqualFold(key, "cookie") || strings.EqualFold(key, "set-cookie"):
+			// A cookie header holds several pairs: all of them, to the end of the line.
+			valStart, valEnd = v, v+strings.IndexByte(str[v:]+"\n", '\n')
+		default:
 			valStart = v
 			valEnd = v
 			for valEnd < len(str) && !isValueEnd(str[valEnd]) {
 				valEnd++
 			}
+		}
+		if escaped && valEnd > valStart && str[valEnd-1] == '\\' {
+			valEnd-- // the backslash of the closing \" stays
 		}
 		val := str[valStart:valEnd]
 		if val == "" || val == filtered || strings.EqualFold(val, "bearer") || strings.EqualFold(val, "basic") {
@@ -368,6 +420,25 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 	}
 	b = append(b, str[last:]...)
 	return string(b)
+}
+
+// closingQuote is the index in s of the quote q that closes a quoted value: one not
+// escaped by a backslash, or, for a value inside a JSON string (escaped), the quote of
+// the next \" that is not itself escaped (\\\").
+func closingQuote(s string, q byte, escaped bool) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] != q {
+			continue
+		}
+		bs := 0
+		for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+			bs++
+		}
+		if escaped && bs%2 == 1 && (bs == 1 || bs%4 == 1) || !escaped && bs%2 == 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 func isKeyByte(c byte) bool {

@@ -178,6 +178,17 @@ func TestScrubText(t *testing.T) {
 		{"order 1234567890123 not a card", "order 1234567890123 not a card"},
 		{"redis://:pa55@cache:6379/0", "redis://:[Filtered]@cache:6379/0"},
 		{"plain text", "plain text"},
+		// What a review found past the scrubber.
+		{`msg={\"password\":\"hunter2\",\"user\":\"ann\"}`, `msg={\"password\":\"[Filtered]\",\"user\":\"ann\"}`},
+		{`{"password":"ab\"hunter2"}`, `{"password":"[Filtered]"}`},
+		{`{\"password\":\"ab\\\"hunter2\"}`, `{\"password\":\"[Filtered]\"}`},
+		{"accesstoken=abc123 authtoken=def456", "accesstoken=[Filtered] authtoken=[Filtered]"},
+		{"clientsecret=s1 secrets=s2 password1=s3 XApiKey=s4", "clientsecret=[Filtered] secrets=[Filtered] password1=[Filtered] XApiKey=[Filtered]"},
+		{"Cookie: lang=en; connect.sid=s%3Aabc123\nnext", "Cookie: [Filtered]\nnext"},
+		{"clone https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@github.com/o/r", "clone https://[Filtered]@github.com/o/r"},
+		{"ssh://git@github.com/o/r", "ssh://git@github.com/o/r"},
+		{"redis://default:p@ss@cache:6379", "redis://default:[Filtered]@cache:6379"},
+		{"secretary_count=3 max_tokens=10 token_usage ok", "secretary_count=3 max_tokens=10 token_usage ok"},
 	}
 	for _, tt := range tests {
 		var c scrubCounts
@@ -190,7 +201,11 @@ func TestDenyKeys(t *testing.T) {
 		"refresh_token", "api_key", "apiKey", "X-Api-Key", "private_key", "http.request.header.authorization", "token"} {
 		assert.True(t, isDenyKey(k), k)
 	}
-	for _, k := range []string{"gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "author", "keyboard", "http.route", "secretary_count"} {
+	for _, k := range []string{"clientSecret", "accesstoken", "xapikey", "dbpassword", "secrets", "cookies", "password2"} {
+		assert.True(t, isDenyKey(k), k)
+	}
+	for _, k := range []string{"gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "author", "keyboard", "http.route", "secretary_count",
+		"llm.usage.total_tokens", "gen_ai.request.max_tokens", "cookiecutter.version", "passwordless"} {
 		assert.False(t, isDenyKey(k), k)
 	}
 }

@@ -2,6 +2,7 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +58,8 @@ type fingerprintLimiter struct {
 	window time.Duration
 	mu     sync.Mutex
 	groups map[string]*window
+	order  []string // the groups, oldest first from head: a ring once maxGroups are held
+	head   int
 }
 
 type window struct {
@@ -64,7 +67,8 @@ type window struct {
 	count int
 }
 
-// maxGroups bounds the limiter's memory; stale groups are swept when it is reached.
+// maxGroups bounds the limiter's memory: past it, a new group takes the place of the
+// oldest one (see evict).
 const maxGroups = 10000
 
 func newFingerprintLimiter(cfg FingerprintLimitConfig) *fingerprintLimiter {
@@ -82,23 +86,39 @@ func (l *fingerprintLimiter) allow(group string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, ok := l.groups[group]
-	if !ok || now.Sub(w.start) >= l.window {
-		if !ok && len(l.groups) >= maxGroups {
-			for k, g := range l.groups {
-				if now.Sub(g.start) >= l.window {
-					delete(l.groups, k)
-				}
-			}
-			if len(l.groups) >= maxGroups {
-				clear(l.groups) // a storm of distinct groups: start over rather than grow
-			}
-		}
+	switch {
+	case !ok:
 		w = &window{start: now}
+		group = strings.Clone(group)
+		if len(l.order) < maxGroups {
+			l.order = append(l.order, group)
+		} else {
+			l.order[l.evict(now)] = group
+		}
 		l.groups[group] = w
+	case now.Sub(w.start) >= l.window:
+		*w = window{start: now}
 	}
 	if w.count >= l.max {
 		return false
 	}
 	w.count++
 	return true
+}
+
+// evict frees the ring slot of the oldest group and returns it. A group held back in
+// its current window is passed over (moved to the newest end) a few times first, so
+// that a storm of new groups does not reset the count of the one being limited.
+// Constant work per call: no sweep of every group while events wait.
+func (l *fingerprintLimiter) evict(now time.Time) int {
+	for tries := 0; ; tries++ {
+		i := l.head
+		l.head = (l.head + 1) % len(l.order)
+		w := l.groups[l.order[i]]
+		if tries < 8 && w.count >= l.max && now.Sub(w.start) < l.window {
+			continue // the ring turned by one: it is now the newest
+		}
+		delete(l.groups, l.order[i])
+		return i
+	}
 }

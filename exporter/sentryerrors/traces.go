@@ -293,7 +293,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	var c scrubCounts
 	ev, cx := m.newEvent(ri, id, ts, &c)
 	ev.Level = sentry.LevelError
-	ev.Logger = truncate(ref.scope.Name(), 256)
+	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
 	parsedType, panicked := m.exceptions(cx, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
@@ -374,7 +374,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	m.setTags(ev, cx, errorType, route2, &c)
 	cx.otel = m.otelContext(attrs, ri.attrs, &c)
 	cx.otel.kind = strings.ToLower(strings.TrimPrefix(s.Kind().String(), "Span"))
-	cx.otel.scope = truncate(ref.scope.Name(), 256)
+	cx.otel.scope = ev.Logger
 
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
 	var bc []*breadcrumb
