@@ -221,3 +221,19 @@ func TestCostSeriesByAgentIsBounded(t *testing.T) {
 	total := lookup(md, "llm.cost.usd", map[string]any{})
 	assert.InDelta(t, 500*0.01, total.sum, 1e-9, "every span's cost is counted, in its own series or the overflow")
 }
+
+// TestImplausibleCostNotCounted: a span that claims more than 1000 USD for one call
+// (with llm_cost.status set by the client, so that llm_cost left it alone) adds nothing
+// to llm.cost.usd; its request is still counted.
+func TestImplausibleCostNotCounted(t *testing.T) {
+	c, _ := newTestConnector(t)
+	b := newBatch("svc")
+	b.span(ptrace.SpanKindClient, pcommon.SpanID{}, time.Second, false, llmAttrs("priced", "openai", "gpt-4o", 1e15, 10, 10, nil))
+	b.span(ptrace.SpanKindClient, pcommon.SpanID{}, time.Second, false, llmAttrs("priced", "openai", "gpt-4o", 0.25, 10, 10, nil))
+	require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	cost := lookup(md, "llm.cost.usd", map[string]any{})
+	assert.InDelta(t, 0.25, cost.sum, 1e-12)
+	reqs := lookup(md, "llm.requests", map[string]any{})
+	assert.InDelta(t, 2, reqs.sum, 0)
+}

@@ -139,6 +139,9 @@ func (f *spanFields) scanGenAI(k string, v pcommon.Value) {
 		f.tool = v.Str()
 	case "usage.cost":
 		f.cost, f.hasCost = number(v)
+		if f.cost > maxCallCost {
+			f.cost, f.hasCost = 0, false
+		}
 	case "usage.input_tokens":
 		f.setTokens(tokInput, v)
 	case "usage.output_tokens":
@@ -151,6 +154,11 @@ func (f *spanFields) scanGenAI(k string, v pcommon.Value) {
 		f.setTokens(tokReasoning, v)
 	}
 }
+
+// maxCallCost bounds the cost of one call in USD, as llm_cost does (it marks a higher
+// one invalid): a span that reaches here with more (its llm_cost.status set by a client,
+// say) adds nothing to the cost totals.
+const maxCallCost = 1000
 
 // maxTokens bounds a plausible token count of one call (llm_cost marks larger ones
 // invalid); a span that claims more is not counted, so no total can overflow.

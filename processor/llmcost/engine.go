@@ -183,6 +183,11 @@ func (e *engine) process(rec *record, attrs pcommon.Map, name string, startNanos
 		startNanos = time.Now().UnixNano()
 	}
 	c := res.model.PricesAt(startNanos).Cost(usage)
+	if c.Total > maxCallCost {
+		writeProvenance(attrs, statusInvalid, res, version)
+		attrs.PutStr(attrError, "the usage prices at over 1000 USD for one call: not plausible token counts")
+		return idxInvalid
+	}
 	if hasProvided && costKey == kCostGenAI {
 		// The app's own figure was zero for a call that used tokens (or provided costs
 		// are switched off): keep it beside ours instead of losing it.

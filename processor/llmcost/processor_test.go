@@ -247,3 +247,29 @@ func TestStartTimeZeroUsesNow(t *testing.T) {
 	c, _ := a.Get(attrCost)
 	assert.InDelta(t, mtok(1000, 2.5), c.Double(), 1e-12)
 }
+
+// TestImplausibleCostsAreInvalid: one call is never priced, nor its own cost kept, above
+// 1000 USD: a client claiming 1e15 USD or 1e11 tokens would otherwise add that to
+// every cost total and alert.
+func TestImplausibleCostsAreInvalid(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	spoofed := chatAttrs("gpt-4o", 10, 10)
+	spoofed["gen_ai.usage.cost"] = "5e14"
+	a := firstSpanAttrs(process(t, cfg, oneSpan("chat", sept2025, spoofed)))
+	status, _ := a.Get(attrStatus)
+	reason, _ := a.Get(attrError)
+	assert.Equal(t, statusInvalid, status.Str())
+	assert.Contains(t, reason.Str(), "over 1000 USD for one call")
+
+	a = firstSpanAttrs(process(t, cfg, oneSpan("chat", sept2025, chatAttrs("gpt-4o", 100_000_000_000, 10))))
+	status, _ = a.Get(attrStatus)
+	reason, _ = a.Get(attrError)
+	assert.Equal(t, statusInvalid, status.Str())
+	assert.Contains(t, reason.Str(), "prices at over 1000 USD")
+	_, hasCost := a.Get(attrCost)
+	assert.False(t, hasCost)
+
+	a = firstSpanAttrs(process(t, cfg, oneSpan("chat", sept2025, chatAttrs("gpt-4o", 2_000_000, 100_000))))
+	status, _ = a.Get(attrStatus)
+	assert.Equal(t, statusPriced, status.Str(), "a very large but possible call is priced")
+}

@@ -286,6 +286,11 @@ func canonical(c tokenCounts) (pricing.Usage, usageError) {
 
 // providedCost reads the first cost the app sent. ok is false when there is none;
 // bad is set when the value is not an amount.
+// maxCallCost bounds the cost of one LLM call, in USD: far above any real call (a
+// whole context window of the dearest model costs tens of dollars), far below what a
+// client claiming absurd usage or cost would add to every cost total and alert.
+const maxCallCost = 1000
+
 func providedCost(f *fields) (k key, cost float64, ok bool, bad usageError) {
 	for _, k = range [...]key{kCostGenAI, kCostOI, kCostOperation, kCostAmount, kCostTotal} {
 		if !f.has(k) {
@@ -307,6 +312,9 @@ func providedCost(f *fields) (k key, cost float64, ok bool, bad usageError) {
 		}
 		if math.IsNaN(cost) || math.IsInf(cost, 0) || cost < 0 {
 			return k, 0, true, badValue(k, "not a valid amount", v)
+		}
+		if cost > maxCallCost {
+			return k, 0, true, badValue(k, "over 1000 USD for one call, not a plausible amount", v)
 		}
 		return k, cost, true, ""
 	}
