@@ -134,6 +134,46 @@ func TestSpanBecomesSpanMetrics(t *testing.T) {
 	c.Stop(30 * time.Second)
 }
 
+// TestSpanMetricsSeriesAreBounded: span metrics keep at most
+// SPANMETRICS_MAX_SERIES_PER_SERVICE label sets per service (plus one overflow series),
+// whatever the span names: unbounded names once grew /metrics without limit and held
+// memory that memory_limiter then refused all data for.
+func TestSpanMetricsSeriesAreBounded(t *testing.T) {
+	c := harness.Start(t, harness.Options{Env: map[string]string{"SPANMETRICS_MAX_SERVICES": "3", "SPANMETRICS_MAX_SERIES_PER_SERVICE": "5"}})
+	for s := 0; s < 8; s++ {
+		tp := harness.TracerProvider(t, c, fmt.Sprintf("svc-%d", s))
+		for n := 0; n < 20; n++ {
+			_, span := tp.Tracer("e2e").Start(context.Background(), fmt.Sprintf("GET /items/%d", n))
+			span.End()
+		}
+		require.NoError(t, tp.ForceFlush(context.Background()))
+	}
+	harness.Eventually(t, 30*time.Second, func() string {
+		fams, err := harness.Scrape(c.MetricsURL())
+		if err != nil {
+			return err.Error()
+		}
+		if _, ok := fams.Sum("traces_span_metrics_calls_total", map[string]string{"otel_metric_overflow": "true"}); !ok {
+			return "no overflow series yet:\n" + fams.Series("traces_span_metrics_calls_total")
+		}
+		return ""
+	})
+	fams := harness.MustScrape(t, c.MetricsURL())
+	perService := map[string]int{}
+	for _, m := range fams["traces_span_metrics_calls_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "job" {
+				perService[l.GetValue()]++
+			}
+		}
+	}
+	require.NotEmpty(t, perService)
+	for svc, n := range perService {
+		assert.LessOrEqual(t, n, 5+1, "%s: 20 span names", svc)
+	}
+	c.Stop(30 * time.Second)
+}
+
 func TestMetricsAndLogsAccepted(t *testing.T) {
 	c := harness.Start(t, harness.Options{})
 
