@@ -305,10 +305,22 @@ func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string
 	}
 }
 
+// maxDuration bounds a span's plausible duration: one whose start is missing or that
+// lasted longer has no duration (noDuration), rather than a 56-year call in a histogram.
+const maxDuration = 24 * time.Hour
+
+// noDuration is the duration of a span whose times cannot be right; observe skips it.
+const noDuration = -1
+
 func durationSeconds(span ptrace.Span) float64 {
 	start, end := span.StartTimestamp(), span.EndTimestamp()
-	if end <= start {
+	switch {
+	case start == 0 || end == 0:
+		return noDuration
+	case end <= start:
 		return 0
+	case end-start > pcommon.Timestamp(maxDuration):
+		return noDuration
 	}
 	return float64(end-start) / 1e9
 }

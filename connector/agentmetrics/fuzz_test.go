@@ -237,3 +237,22 @@ func TestImplausibleCostNotCounted(t *testing.T) {
 	reqs := lookup(md, "llm.requests", map[string]any{})
 	assert.InDelta(t, 2, reqs.sum, 0)
 }
+
+// TestImplausibleDurationsNotObserved: a span without a start time, or one lasting more
+// than a day, is counted but has no duration (it once went into the histograms as a
+// 56-year call).
+func TestImplausibleDurationsNotObserved(t *testing.T) {
+	c, _ := newTestConnector(t)
+	b := newBatch("svc")
+	b.span(ptrace.SpanKindServer, pcommon.SpanID{}, 2*time.Second, false, map[string]any{"http.request.method": "GET", "http.route": "/a"})
+	noStart := b.span(ptrace.SpanKindServer, pcommon.SpanID{}, time.Second, false, map[string]any{"http.request.method": "GET", "http.route": "/a"})
+	noStart.SetStartTimestamp(0)
+	b.span(ptrace.SpanKindServer, pcommon.SpanID{}, 48*time.Hour, false, map[string]any{"http.request.method": "GET", "http.route": "/a"})
+	require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	reqs := lookup(md, "http.server.requests", map[string]any{"http.route": "/a"})
+	dur := lookup(md, "http.server.request.duration", map[string]any{"http.route": "/a"})
+	assert.InDelta(t, 3, reqs.sum, 0, "every request is counted")
+	assert.EqualValues(t, 1, dur.count, "only the plausible span has a duration")
+	assert.InDelta(t, 2, dur.hist.Sum(), 1e-9)
+}

@@ -86,6 +86,9 @@ func (m *metricState) newSeries(now pcommon.Timestamp) *series {
 }
 
 func (s *series) observe(bounds []float64, v float64) {
+	if v == noDuration {
+		return
+	}
 	s.count++
 	s.sum += v
 	// Bucket i holds values in (bounds[i-1], bounds[i]]; the last one (bounds[n-1], +Inf).
