@@ -63,8 +63,12 @@ type PriceFile struct {
 // (start_date: 2026-01-01, which YAML reads as a timestamp) as the text they are.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	raw, _ := pricing.DatesAsText(conf.ToStringMap()).(map[string]any)
-	type fields Config // the same fields without this method: no recursion
-	return confmap.NewFromStringMap(raw).Unmarshal((*fields)(cfg))
+	// Into conf itself: the Conf confmap hands to Unmarshal decodes cfg without calling
+	// this method again, which a new Conf would do.
+	if err := conf.Merge(confmap.NewFromStringMap(raw)); err != nil {
+		return err
+	}
+	return conf.Unmarshal(cfg)
 }
 
 func (cfg *Config) Validate() error {
