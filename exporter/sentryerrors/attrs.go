@@ -125,17 +125,18 @@ func (m *mapper) attrMap(attrs pcommon.Map, depth, limit int, c *scrubCounts) ma
 		if len(k) > maxKeyLen {
 			continue // see appendAttrs
 		}
-		k = m.scrub.text(k, c)
 		if !m.cfg.IncludeGenAIContent && isGenAIContentKey(k) {
 			c[ruleGenAIContent]++
 			continue
 		}
-		if rule, deny := m.scrub.keyRule(k); deny {
-			c[rule]++
-			out[k] = filtered
+		kv := m.scrub.verdict(k)
+		name := m.scrub.keyName(k, kv, c)
+		if kv.deny {
+			c[kv.rule]++
+			out[name] = filtered
 			continue
 		}
-		out[k] = m.value(v, depth, c)
+		out[name] = m.value(v, depth, c)
 	}
 	return out
 }
@@ -178,10 +179,11 @@ func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c 
 			buf = append(buf, ',')
 		}
 		n++
-		buf = appendJSONString(buf, m.scrub.text(k, c))
+		kv := m.scrub.verdict(k)
+		buf = appendJSONString(buf, m.scrub.keyName(k, kv, c))
 		buf = append(buf, ':')
-		if rule, deny := m.scrub.keyRule(k); deny {
-			c[rule]++
+		if kv.deny {
+			c[kv.rule]++
 			buf = appendJSONString(buf, filtered)
 			continue
 		}

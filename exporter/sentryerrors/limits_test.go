@@ -389,3 +389,40 @@ func exceptionEvent(typ, msg string) ptrace.SpanEvent {
 	e.Attributes().PutStr("exception.message", msg)
 	return e
 }
+
+// TestTimelineMatchesScan: the two ways an error finds its breadcrumbs and its LLM call
+// (a scan of a small trace, a time-ordered timeline of a large one) give the same event,
+// on the agent trace of every language and on a trace with equal end times.
+func TestTimelineMatchesScan(t *testing.T) {
+	m := testMapper(t, nil)
+	traces := map[string]ptrace.Traces{"storm": stormTrace(60)}
+	for _, f := range [][3]string{{"python", "ToolExecutionError", "python_tool_call.txt"}, {"java", "X", "java_causes.txt"},
+		{"go", "panic", "go_panic.txt"}, {"nodejs", "TypeError", "node_error.txt"}} {
+		td := agentTrace(t, f[0], f[1], "failed", f[2])
+		spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+		tool := spans.At(4)
+		for i := 0; i < 3; i++ { // more events, some at equal times
+			e := tool.Events().AppendEmpty()
+			e.SetName("progress")
+			e.SetTimestamp(ts(1260 + 10*(i/2)))
+		}
+		for i := 0; i < 3; i++ { // a second LLM call ending with the first, and later ones
+			llm := spans.AppendEmpty()
+			spans.At(2).CopyTo(llm)
+			llm.SetSpanID([8]byte{7, 7, byte(i)})
+			llm.SetEndTimestamp(ts(1220 + 1000*min(i, 1))) // the last two end together
+		}
+		traces[f[0]] = td
+	}
+	defer func(n int) { linearScanMax = n }(linearScanMax)
+	for name, td := range traces {
+		linearScanMax = 1 << 30
+		scanned := m.mapTraces(td)
+		linearScanMax = 0
+		ordered := m.mapTraces(td)
+		require.Equal(t, len(scanned.events), len(ordered.events), name)
+		for i := range scanned.events {
+			assert.Equal(t, string(eventJSON(t, scanned.events[i])), string(eventJSON(t, ordered.events[i])), "%s event %d", name, i)
+		}
+	}
+}

@@ -72,8 +72,9 @@ type scrubber struct {
 }
 
 type keyVerdict struct {
-	rule scrubRule
-	deny bool
+	rule  scrubRule
+	deny  bool
+	plain bool // text scrubbing leaves the key as it is
 }
 
 // maxCachedKeys bounds the key cache; names beyond it are checked every time.
@@ -95,20 +96,37 @@ func newScrubber(cfg ScrubConfig) *scrubber {
 
 // keyRule reports whether values under key must be filtered, and by which rule.
 func (s *scrubber) keyRule(key string) (scrubRule, bool) {
+	v := s.verdict(key)
+	return v.rule, v.deny
+}
+
+// verdict is what the scrubber makes of a key, cached.
+func (s *scrubber) verdict(key string) keyVerdict {
 	if v, ok := s.keys.Load(key); ok {
-		kv := v.(keyVerdict)
-		return kv.rule, kv.deny
+		return v.(keyVerdict)
 	}
-	rule, deny := s.checkKey(key)
+	var v keyVerdict
+	v.rule, v.deny = s.checkKey(key)
+	var none scrubCounts
+	v.plain = s.text(key, &none) == key
 	// Keys are attribute and header names, and the words before '=' in text: only
 	// name-sized ones are cached, each its own copy (a cut of a long text would keep
 	// all of it alive).
 	if len(key) <= maxCachedKeyLen && s.keysSize.Load() < maxCachedKeys {
-		if _, loaded := s.keys.LoadOrStore(strings.Clone(key), keyVerdict{rule: rule, deny: deny}); !loaded {
+		if _, loaded := s.keys.LoadOrStore(strings.Clone(key), v); !loaded {
 			s.keysSize.Add(1)
 		}
 	}
-	return rule, deny
+	return v
+}
+
+// keyName is a key as an event shows it: scrubbed like any text, since a name can hold
+// a secret too ("note password=x"); most names are plain, which their verdict says.
+func (s *scrubber) keyName(key string, v keyVerdict, c *scrubCounts) string {
+	if v.plain {
+		return key
+	}
+	return s.text(key, c)
 }
 
 func (s *scrubber) checkKey(key string) (scrubRule, bool) {

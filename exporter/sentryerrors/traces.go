@@ -88,6 +88,12 @@ type traceIndex struct {
 	timelines map[pcommon.TraceID]traceTimeline
 }
 
+// linearScanMax is the most spans of a trace (or events of a span) that each error
+// scans in turn; larger ones are put in time order once (see traceTimeline). A few
+// dozen cost less scanned than sorted. A variable for tests, which set it to 0 to hold
+// both ways to the same result.
+var linearScanMax = 32
+
 // traceTimeline is a trace's spans in the order they ended, built once per batch for
 // its errors: each error then finds its breadcrumbs and its LLM call by a binary search
 // instead of a pass over the whole trace (which made an error storm in one trace cost
@@ -228,15 +234,11 @@ func (m *mapper) spanEvents(ref spanRef, ti *traceIndex, res *mapResult) {
 	s := ref.span
 	evs := s.Events()
 	found := false
-	// The span's events in time order, once for all its exceptions (see traceTimeline).
+	// A span with many events: its events in time order, once for all its exceptions
+	// (see traceTimeline).
 	var events []timed[int]
-	var few [8]timed[int]
-	if n := evs.Len(); m.cfg.MaxBreadcrumbs > 0 && n > 0 {
-		events = few[:0]
-		if n > len(few) {
-			events = make([]timed[int], 0, n)
-		}
-		events = events[:n]
+	if n := evs.Len(); m.cfg.MaxBreadcrumbs > 0 && n > linearScanMax {
+		events = make([]timed[int], n)
 		for i := range events {
 			events[i] = timed[int]{at: int64(evs.At(i).Timestamp()), ref: i}
 		}
@@ -348,13 +350,24 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		// The one that ended last at or before the error; of equal end times, the first
 		// in the batch.
 		var last *spanRef
-		calls := ti.timeline(tid).llm
-		for i := upTo(calls, ts.UnixNano()) - 1; i >= 0; i-- {
-			if last != nil && calls[i].at < int64(last.span.EndTimestamp()) {
-				break
+		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
+			for i, r := range refs {
+				if r.span.SpanID() == sid || r.span.EndTimestamp().AsTime().After(ts) || !isLLMCall(r.span.Attributes()) {
+					continue
+				}
+				if last == nil || r.span.EndTimestamp() > last.span.EndTimestamp() {
+					last = &refs[i]
+				}
 			}
-			if calls[i].ref.span.SpanID() != sid {
-				last = &calls[i].ref
+		} else {
+			calls := ti.timeline(tid).llm
+			for i := upTo(calls, ts.UnixNano()) - 1; i >= 0; i-- {
+				if last != nil && calls[i].at < int64(last.span.EndTimestamp()) {
+					break
+				}
+				if calls[i].ref.span.SpanID() != sid {
+					last = &calls[i].ref
+				}
 			}
 		}
 		if last != nil {
@@ -382,10 +395,26 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		// Only the latest max_breadcrumbs of each kind can be among the latest of all.
 		k, at := m.cfg.MaxBreadcrumbs, ts.UnixNano()
 		evs := s.Events()
-		latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
-			func(i int) { bc = append(bc, m.eventBreadcrumb(evs.At(i), &c)) })
-		latestUpTo(ti.timeline(tid).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
-			func(r spanRef) { bc = append(bc, m.spanBreadcrumb(r.span, &c)) })
+		if events == nil {
+			for i := 0; i < evs.Len(); i++ {
+				if e := evs.At(i); i != eventIndex && !e.Timestamp().AsTime().After(ts) {
+					bc = append(bc, m.eventBreadcrumb(e, &c))
+				}
+			}
+		} else {
+			latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
+				func(i int) { bc = append(bc, m.eventBreadcrumb(evs.At(i), &c)) })
+		}
+		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
+			for _, r := range refs {
+				if end := r.span.EndTimestamp(); r.span.SpanID() != sid && end != 0 && !end.AsTime().After(ts) {
+					bc = append(bc, m.spanBreadcrumb(r.span, &c))
+				}
+			}
+		} else {
+			latestUpTo(ti.timeline(tid).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
+				func(r spanRef) { bc = append(bc, m.spanBreadcrumb(r.span, &c)) })
+		}
 	}
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
