@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/internal/redirect"
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
 
@@ -238,16 +239,14 @@ func (e *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	})
 }
 
-// sameOrigin follows a redirect only to the DSN's own host and never from https to
-// http: the X-Sentry-Auth header, which carries the DSN's key, goes along with every
-// redirect (Go strips only its own sensitive headers), and so does the event.
+// sameOrigin follows a redirect only on the DSN's own host (redirect.SameHost): the
+// X-Sentry-Auth header, which carries the DSN's key, would go along, and the event too.
 func sameOrigin(req *http.Request, via []*http.Request) error {
-	first := via[0].URL
-	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
+	if !redirect.SameHost(req, via) {
 		return http.ErrUseLastResponse
 	}
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+	if len(via) >= redirect.MaxHops {
+		return fmt.Errorf("stopped after %d redirects", redirect.MaxHops)
 	}
 	return nil
 }

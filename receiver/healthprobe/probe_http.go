@@ -3,7 +3,6 @@ package healthprobe // import "github.com/procode-ai/otelcol-procode/receiver/he
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 
+	"github.com/procode-ai/otelcol-procode/internal/redirect"
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
 )
 
@@ -102,12 +102,11 @@ func (p *httpProber) start(ctx context.Context, host component.Host) error {
 // credentialsStayOnHost follows redirects on the probed host only (and never from
 // https to http); a redirect elsewhere fails the probe, saying where it pointed.
 func credentialsStayOnHost(req *http.Request, via []*http.Request) error {
-	first := via[0].URL
-	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
+	if !redirect.SameHost(req, via) {
 		return fmt.Errorf("redirect to %s://%s not followed: the probe's headers and credentials would go with it", req.URL.Scheme, req.URL.Host)
 	}
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+	if len(via) >= redirect.MaxHops {
+		return fmt.Errorf("stopped after %d redirects", redirect.MaxHops)
 	}
 	return nil
 }
