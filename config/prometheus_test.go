@@ -243,9 +243,14 @@ func TestAlertmanagerNamesExistingAlerts(t *testing.T) {
 		for _, name := range append(append([]string{}, sources...), targets...) {
 			assert.Contains(t, rules, name, "alertmanager.yml inhibits on %s, which alerts.yaml does not define", name)
 		}
+		// An inhibition without equal silences its targets everywhere: one agent of a
+		// DaemonSet down hid every warning of every collector. Each rule names what its
+		// source and targets share: the service, or else the collector instance.
 		if len(sources) == 1 && sources[0] == serviceDownName {
 			assert.Equal(t, []string{serviceLabel}, ir.Equal)
 			serviceDownTargets = targets
+		} else {
+			assert.Contains(t, ir.Equal, "instance", "the inhibition by %v must be limited to the same instance", sources)
 		}
 	}
 	for _, name := range serviceAlerts {
