@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/procode-ai/otelcol-procode/internal/llmbounds"
 )
 
 // Attribute names the connector reads.
@@ -155,14 +157,12 @@ func (f *spanFields) scanGenAI(k string, v pcommon.Value) {
 	}
 }
 
-// maxCallCost bounds the cost of one call in USD, as llm_cost does (it marks a higher
-// one invalid): a span that reaches here with more (its llm_cost.status set by a client,
-// say) adds nothing to the cost totals.
-const maxCallCost = 1000
-
-// maxTokens bounds a plausible token count of one call (llm_cost marks larger ones
-// invalid); a span that claims more is not counted, so no total can overflow.
-const maxTokens = 1 << 40
+// A span that claims more than llmbounds allows (its llm_cost.status set by a client,
+// say) adds nothing to the totals.
+const (
+	maxCallCost = llmbounds.MaxCallCostUSD
+	maxTokens   = llmbounds.MaxTokens
+)
 
 func (f *spanFields) setTokens(i int, v pcommon.Value) {
 	n, ok := integer(v)

@@ -52,7 +52,10 @@ func (cx *eventParts) trim(step int) bool {
 		cx.boundStacks(50)
 	case 4:
 		if n := len(cx.exceptions); n > 2 {
-			cx.exceptions = []exception{cx.exceptions[0], cx.exceptions[n-1]}
+			root, raised := cx.exceptions[0], cx.exceptions[n-1]
+			// Renumbered, so that the root cause names the raised exception as its parent.
+			root.Mechanism.ExceptionID, root.Mechanism.ParentID = 1, 0
+			cx.exceptions = []exception{root, raised}
 		}
 		cx.threads, cx.breadcrumbs = nil, nil
 		cx.boundStacks(10)

@@ -235,11 +235,7 @@ func TestErrorStormInOneTrace(t *testing.T) {
 	m := testMapper(t, nil)
 	perEvent := func(n int) (mapResult, float64) {
 		td := stormTrace(n)
-		var m0, m1 runtime.MemStats
-		runtime.ReadMemStats(&m0)
-		res := m.mapTraces(td)
-		runtime.ReadMemStats(&m1)
-		return res, float64(m1.Mallocs-m0.Mallocs) / float64(len(res.events))
+		return mallocsPerEvent(func() mapResult { return m.mapTraces(td) })
 	}
 	res, small := perEvent(200)
 	require.Len(t, res.events, 100)
@@ -274,11 +270,7 @@ func TestErrorLogStormInOneTrace(t *testing.T) {
 			lr.SetSeverityNumber(plog.SeverityNumberError)
 			lr.Body().SetStr(fmt.Sprintf("failure %d", i))
 		}
-		var m0, m1 runtime.MemStats
-		runtime.ReadMemStats(&m0)
-		res := m.mapLogs(ld)
-		runtime.ReadMemStats(&m1)
-		return res, float64(m1.Mallocs-m0.Mallocs) / float64(len(res.events))
+		return mallocsPerEvent(func() mapResult { return m.mapLogs(ld) })
 	}
 	res, small := perEvent(100)
 	require.Len(t, res.events, 100)
@@ -425,4 +417,30 @@ func TestTimelineMatchesScan(t *testing.T) {
 			assert.Equal(t, string(eventJSON(t, scanned.events[i])), string(eventJSON(t, ordered.events[i])), "%s event %d", name, i)
 		}
 	}
+}
+
+// mallocsPerEvent maps once and returns the result and the allocations per event it
+// made: the work per event, counted rather than timed.
+func mallocsPerEvent(mapIt func() mapResult) (mapResult, float64) {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	res := mapIt()
+	runtime.ReadMemStats(&m1)
+	return res, float64(m1.Mallocs-m0.Mallocs) / float64(len(res.events))
+}
+
+// TestTrimKeepsTheChainLinked: the last trimming step keeps the root cause and the
+// raised exception, renumbered so that the root cause names the raised one as parent
+// (its old parent was among those left out).
+func TestTrimKeepsTheChainLinked(t *testing.T) {
+	cx := &eventParts{exceptions: []exception{
+		{Type: "Root", Mechanism: mechanism{Type: "chained", Source: "cause", ExceptionID: 2, ParentID: 1, HasParent: true}},
+		{Type: "Middle", Mechanism: mechanism{Type: "chained", Source: "cause", ExceptionID: 1, ParentID: 0, HasParent: true}},
+		{Type: "Raised", Mechanism: mechanism{Type: "opentelemetry", ExceptionID: 0}},
+	}}
+	require.True(t, cx.trim(4))
+	require.Len(t, cx.exceptions, 2)
+	assert.Equal(t, mechanism{Type: "chained", Source: "cause", ExceptionID: 1, ParentID: 0, HasParent: true}, cx.exceptions[0].Mechanism)
+	assert.Equal(t, mechanism{Type: "opentelemetry", ExceptionID: 0}, cx.exceptions[1].Mechanism)
+	assert.False(t, cx.trim(5))
 }

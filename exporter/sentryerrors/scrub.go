@@ -409,7 +409,10 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 			valStart, valEnd = v+1, v+1+end // the quotes stay
 		case strings.EqualFold(key, "cookie") || strings.EqualFold(key, "set-cookie"):
 			// A cookie header holds several pairs: all of them, to the end of the line.
-			valStart, valEnd = v, v+strings.IndexByte(str[v:]+"\n", '\n')
+			valStart, valEnd = v, len(str)
+			if nl := strings.IndexByte(str[v:], '\n'); nl >= 0 {
+				valEnd = v + nl
+			}
 		default:
 			valStart = v
 			valEnd = v
@@ -452,7 +455,7 @@ func closingQuote(s string, q byte, escaped bool) int {
 		for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
 			bs++
 		}
-		if escaped && bs%2 == 1 && (bs == 1 || bs%4 == 1) || !escaped && bs%2 == 0 {
+		if escaped && bs%4 == 1 || !escaped && bs%2 == 0 {
 			return i
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/procode-ai/otelcol-procode/internal/llmbounds"
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
 )
 
@@ -137,9 +138,7 @@ func badValue(k key, reason string, v pcommon.Value) usageError {
 	return usageError(capText(keyNames[k]+": "+reason+" ("+strconv.Quote(s)+")", maxErrorLen))
 }
 
-// maxTokens bounds a plausible token count; larger values are reported as invalid
-// rather than turned into an absurd cost.
-const maxTokens = 1 << 40
+const maxTokens = llmbounds.MaxTokens
 
 // tokenValue reads a token count that may arrive as an int, an integral double or a
 // numeric string.
@@ -286,10 +285,7 @@ func canonical(c tokenCounts) (pricing.Usage, usageError) {
 
 // providedCost reads the first cost the app sent. ok is false when there is none;
 // bad is set when the value is not an amount.
-// maxCallCost bounds the cost of one LLM call, in USD: far above any real call (a
-// whole context window of the dearest model costs tens of dollars), far below what a
-// client claiming absurd usage or cost would add to every cost total and alert.
-const maxCallCost = 1000
+const maxCallCost = llmbounds.MaxCallCostUSD
 
 func providedCost(f *fields) (k key, cost float64, ok bool, bad usageError) {
 	for _, k = range [...]key{kCostGenAI, kCostOI, kCostOperation, kCostAmount, kCostTotal} {
