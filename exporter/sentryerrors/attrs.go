@@ -1,7 +1,6 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
-	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -141,15 +140,14 @@ func (m *mapper) attrMap(attrs pcommon.Map, depth, limit int, c *scrubCounts) ma
 	return out
 }
 
-// attrsJSON encodes attributes as a JSON object, the way attrMap converts them, but
-// straight to bytes: an event's otel context holds every attribute of the span and its
+// appendAttrsObject appends attributes as a JSON object (nothing when there are none),
+// the way attrMap converts them, but straight to bytes: an event's otel context holds every attribute of the span and its
 // resource, and encoding/json's reflective map encoding of them would cost more than the
 // rest of the event.
-func (m *mapper) attrsJSON(attrs pcommon.Map, limit int, c *scrubCounts) json.RawMessage {
+func (m *mapper) appendAttrsObject(buf []byte, attrs pcommon.Map, limit int, c *scrubCounts) []byte {
 	if attrs.Len() == 0 {
-		return nil
+		return buf
 	}
-	buf := make([]byte, 0, 64*min(attrs.Len(), limit))
 	return m.appendAttrs(buf, attrs, 1, limit, c)
 }
 

@@ -32,12 +32,14 @@ func BenchmarkMapAndEncode(b *testing.B) {
 			size := 0
 			for i := 0; i < b.N; i++ {
 				res := m.mapTraces(td)
-				for _, e := range res.events {
+				for j := range res.events {
+					e := &res.events[j]
 					out, _, err := encodeEvent(e.event, e.ctx)
 					if err != nil {
 						b.Fatal(err)
 					}
 					size = len(out)
+					e.release() // as deliver does
 				}
 			}
 			cpu := processCPU() - cpu0

@@ -59,9 +59,9 @@ func (b *breadcrumb) hasData() bool { return b.nFields > 0 || len(b.attrs) > 0 }
 
 // spanBreadcrumb describes a span of the same trace that ended before the error: an
 // LLM call, a tool call, an HTTP or database call, or any other operation.
-func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrubCounts) *breadcrumb {
+func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts) *breadcrumb {
 	attrs := span.Attributes()
-	b := &breadcrumb{
+	*b = breadcrumb{
 		Type:      "default",
 		Category:  "span",
 		Message:   m.scrub.text(truncate(span.Name(), 256), c),
@@ -142,8 +142,8 @@ func putData(b *breadcrumb, k, v string, m *mapper, c *scrubCounts) {
 }
 
 // eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
-func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
-	b := &breadcrumb{
+func (m *mapper) eventBreadcrumb(b *breadcrumb, e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
+	*b = breadcrumb{
 		Type:      "default",
 		Category:  "span.event",
 		Message:   m.scrub.text(truncate(e.Name(), 256), c),
@@ -169,8 +169,8 @@ func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrubCounts) *breadcrumb
 }
 
 // logBreadcrumb describes an earlier log record of the same trace.
-func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrubCounts) *breadcrumb {
-	b := &breadcrumb{
+func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrubCounts) *breadcrumb {
+	*b = breadcrumb{
 		Type:      "default",
 		Category:  "log",
 		Timestamp: logTime(lr).UTC(),
@@ -228,7 +228,7 @@ func finishBreadcrumbs(bc []*breadcrumb, max int) []*breadcrumb {
 	if len(bc) == 0 || max == 0 {
 		return nil
 	}
-	sort.SliceStable(bc, func(i, j int) bool { return bc[i].Timestamp.Before(bc[j].Timestamp) })
+	slices.SortStableFunc(bc, func(a, b *breadcrumb) int { return a.Timestamp.Compare(b.Timestamp) })
 	if len(bc) > max {
 		bc = bc[len(bc)-max:]
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"hash/fnv"
 	"net/url"
 	"strings"
@@ -124,13 +125,24 @@ type resourceInfo struct {
 	release     string
 	environment string
 	serverName  string
-	runtime     *runtimeContext
-	os          *osContext
+	runtime     *runtimeContext // rt, or nil
+	os          *osContext      // osc, or nil
+	rt          runtimeContext
+	osc         osContext
+	filled      bool // by resourceInto
 }
 
 func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
+	ri := &resourceInfo{}
+	m.resourceInto(ri, res)
+	return ri
+}
+
+// resourceInto fills ri from a resource.
+func (m *mapper) resourceInto(ri *resourceInfo, res pcommon.Resource) {
 	a := res.Attributes()
-	ri := &resourceInfo{
+	*ri = resourceInfo{
+		filled:     true,
 		attrs:      a,
 		service:    str(a, "service.name"),
 		lang:       str(a, "telemetry.sdk.language"),
@@ -146,32 +158,42 @@ func (m *mapper) resource(res pcommon.Resource) *resourceInfo {
 		ri.environment = m.cfg.EnvironmentOverride
 	}
 	if name, version := str(a, "process.runtime.name"), str(a, "process.runtime.version"); name != "" || version != "" {
-		ri.runtime = &runtimeContext{name: truncate(name, 256), version: truncate(version, 256),
+		ri.rt = runtimeContext{name: truncate(name, 256), version: truncate(version, 256),
 			rawDescription: truncate(str(a, "process.runtime.description"), maxValueLen)}
+		ri.runtime = &ri.rt
 	}
 	if name := str(a, "os.name", "os.type"); name != "" {
-		ri.os = &osContext{name: truncate(name, 256), version: truncate(str(a, "os.version"), 256),
+		ri.osc = osContext{name: truncate(name, 256), version: truncate(str(a, "os.version"), 256),
 			build: truncate(str(a, "os.build_id"), 256), rawDescription: truncate(str(a, "os.description"), maxValueLen)}
+		ri.os = &ri.osc
 	}
-	return ri
 }
 
-// newEvent fills what every event of a resource has.
-func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) (*sentry.Event, *eventParts) {
-	ev := &sentry.Event{
-		EventID:     id,
-		Timestamp:   ts.UTC(),
-		Platform:    ri.platform,
-		Release:     m.scrub.text(ri.release, c),
-		Environment: m.scrub.text(ri.environment, c),
-		ServerName:  m.scrub.text(ri.serverName, c),
-		Sdk:         m.sdk,
-		Tags:        make(map[string]string, 8),
-	}
+// newEvent fills what every event of a resource has, in a pooled buffer that the
+// event's mappedEvent releases once it is encoded.
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) *eventBuf {
+	b := getEventBuf()
+	ev := &b.ev
+	ev.EventID = id
+	ev.Timestamp = ts.UTC()
+	ev.Platform = ri.platform
+	ev.Release = m.scrub.text(ri.release, c)
+	ev.Environment = m.scrub.text(ri.environment, c)
+	ev.ServerName = m.scrub.text(ri.serverName, c)
+	ev.Sdk = m.sdk
 	if ri.service != "" {
 		ev.Tags["service"] = tagValue(m.scrub.text(truncate(ri.service, 256), c))
 	}
-	return ev, &eventParts{runtime: ri.runtime, os: ri.os}
+	// Copies: the resource's information is the batch's, the event outlives the mapping.
+	if ri.runtime != nil {
+		b.runtime = *ri.runtime
+		b.parts.runtime = &b.runtime
+	}
+	if ri.os != nil {
+		b.os = *ri.os
+		b.parts.os = &b.os
+	}
+	return b
 }
 
 // exceptionInput is what OTel says about one exception.
@@ -182,10 +204,12 @@ type exceptionInput struct {
 
 // exceptions builds the event's exception list, the root cause first and the raised
 // exception last, and the goroutine threads of a Go dump.
-func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
-	ps := m.stacks.parse(ri.lang, in.stacktrace)
+func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
+	cx := &b.parts
+	ps := m.stacks.parseInto(&b.parse, ri.lang, in.stacktrace)
 	if len(ps.Exceptions) == 0 {
-		ps.Exceptions = []parsedException{{}}
+		ps.Exceptions = append(b.parse.exceptionList(1), parsedException{})
+		b.parse.excs = ps.Exceptions
 	}
 	main := &ps.Exceptions[len(ps.Exceptions)-1]
 	// The attributes are what the SDK knew; the text fills what they lack.
@@ -198,7 +222,12 @@ func (m *mapper) exceptions(cx *eventParts, ri *resourceInfo, in exceptionInput,
 	if main.Type == "" && main.Value == "" {
 		main.Type = "Error"
 	}
-	out := make([]exception, len(ps.Exceptions))
+	out := b.excs[:0]
+	if cap(out) < len(ps.Exceptions) {
+		out = make([]exception, 0, len(ps.Exceptions))
+	}
+	out = out[:len(ps.Exceptions)]
+	b.excs = out
 	last := len(ps.Exceptions) - 1
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
@@ -325,12 +354,13 @@ func cleanURL(raw string) string {
 }
 
 // request builds the event's HTTP request from a server or client span's attributes.
-func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
+func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry.Request {
 	method := str(attrs, "http.request.method", "http.method")
 	if method == "" {
 		return nil
 	}
-	r := &sentry.Request{Method: m.scrub.text(truncate(method, 32), c)}
+	r := &b.req
+	r.Method = m.scrub.text(truncate(method, 32), c)
 	if full := str(attrs, "url.full", "http.url"); full != "" {
 		r.URL = cleanURL(full)
 	} else {
@@ -364,7 +394,10 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts) *sentry.Request {
 			continue
 		}
 		if r.Headers == nil {
-			r.Headers = make(map[string]string, 4)
+			if b.headers == nil {
+				b.headers = make(map[string]string, 4)
+			}
+			r.Headers = b.headers
 		}
 		if rule, deny := m.scrub.keyRule(name); deny {
 			c[rule]++
@@ -418,7 +451,7 @@ func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
 }
 
 // llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
-func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) *llmContext {
+func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *llmContext {
 	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
 	model := str(attrs, "gen_ai.request.model")
 	responseModel := str(attrs, "gen_ai.response.model")
@@ -435,7 +468,8 @@ func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) *llmContext {
 		f, ok := num(attrs, keys...)
 		return optNum{v: f, ok: ok}
 	}
-	l := &llmContext{
+	l := &b.llm
+	*l = llmContext{
 		provider:            clean(provider),
 		model:               clean(model),
 		responseModel:       clean(responseModel),
@@ -464,7 +498,7 @@ func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts) *llmContext {
 }
 
 // agentContext is the agent context at attrs, nil when attrs name no agent.
-func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) *agentContext {
+func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *agentContext {
 	name := str(attrs, "gen_ai.agent.name")
 	id := str(attrs, "gen_ai.agent.id")
 	if name == "" && id == "" {
@@ -476,22 +510,23 @@ func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts) *agentContext {
 		}
 		return m.scrub.text(truncate(v, 256), c)
 	}
-	return &agentContext{
+	b.agent = agentContext{
 		name:           clean(name),
 		id:             clean(id),
 		description:    clean(str(attrs, "gen_ai.agent.description")),
 		conversationID: clean(str(attrs, "gen_ai.conversation.id")),
 	}
+	return &b.agent
 }
 
 // toolFields adds the tool call the error happened in to an agent context.
-func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts) *agentContext {
+func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts, b *eventBuf) *agentContext {
 	tool := str(attrs, "gen_ai.tool.name")
 	if tool == "" {
 		return ctx
 	}
 	if ctx == nil {
-		ctx = &agentContext{}
+		ctx = &b.agent
 	}
 	ctx.tool = m.scrub.text(truncate(tool, 256), c)
 	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
@@ -523,6 +558,21 @@ func (m *mapper) setTags(ev *sentry.Event, cx *eventParts, errorType, route stri
 	}
 }
 
-func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrubCounts) *otelContext {
-	return &otelContext{attributes: m.attrsJSON(attrs, maxAttrs, c), resource: m.attrsJSON(res, maxAttrs, c)}
+func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrubCounts, b *eventBuf) *otelContext {
+	o := &b.otel
+	// Both objects in the buffer's bytes; a resource object that makes it grow leaves the
+	// attributes object where it was written.
+	start := len(b.json)
+	b.json = m.appendAttrsObject(b.json, attrs, maxAttrs, c)
+	o.attributes = json.RawMessage(b.json[start:len(b.json):len(b.json)])
+	start = len(b.json)
+	b.json = m.appendAttrsObject(b.json, res, maxAttrs, c)
+	o.resource = json.RawMessage(b.json[start:len(b.json):len(b.json)])
+	if len(o.attributes) == 0 {
+		o.attributes = nil
+	}
+	if len(o.resource) == 0 {
+		o.resource = nil
+	}
+	return o
 }

@@ -99,34 +99,41 @@ func (w *jsonWriter) raw(b byte) { w.buf = append(w.buf, b) }
 // k is always one of this package's field names (Sentry's protocol keys: plain ASCII
 // letters, digits, '_' and '.'), so it is written without escaping; keys that come from
 // telemetry go through str. TestFieldNamesNeedNoEscaping holds the encoder to that.
-func (w *jsonWriter) key(k string) {
-	if n := len(w.buf); n > 0 && w.buf[n-1] != '{' {
-		w.buf = append(w.buf, ',')
-	}
-	w.buf = append(w.buf, '"')
-	w.buf = append(w.buf, k...)
-	w.buf = append(w.buf, '"', ':')
-}
+func (w *jsonWriter) key(k string) { w.buf = appendKey(w.buf, k) }
 
 func (w *jsonWriter) str(s string) { w.buf = appendJSONString(w.buf, s) }
 
-func (w *jsonWriter) optStr(k, v string) {
-	if v != "" {
-		w.key(k)
-		w.str(v)
+func (w *jsonWriter) optStr(k, v string) { w.buf = appendOptStr(w.buf, k, v) }
+
+func (w *jsonWriter) optInt(k string, v int) { w.buf = appendOptInt(w.buf, k, v) }
+
+func (w *jsonWriter) bool(k string, v bool) { w.buf = strconv.AppendBool(appendKey(w.buf, k), v) }
+
+// The append functions below build in a local slice and the writer's methods store it
+// once: a store to w.buf is a pointer write that runs the garbage collector's write
+// barrier while it marks, and a frame written store by store ran it a dozen times.
+
+func appendKey(b []byte, k string) []byte {
+	if n := len(b); n > 0 && b[n-1] != '{' {
+		b = append(b, ',')
 	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"', ':')
 }
 
-func (w *jsonWriter) optInt(k string, v int) {
-	if v != 0 {
-		w.key(k)
-		w.buf = strconv.AppendInt(w.buf, int64(v), 10)
+func appendOptStr(b []byte, k, v string) []byte {
+	if v == "" {
+		return b
 	}
+	return appendJSONString(appendKey(b, k), v)
 }
 
-func (w *jsonWriter) bool(k string, v bool) {
-	w.key(k)
-	w.buf = strconv.AppendBool(w.buf, v)
+func appendOptInt(b []byte, k string, v int) []byte {
+	if v == 0 {
+		return b
+	}
+	return strconv.AppendInt(appendKey(b, k), int64(v), 10)
 }
 
 func (w *jsonWriter) time(t time.Time) {
@@ -207,7 +214,7 @@ func (w *jsonWriter) value(v any) {
 	case float64:
 		w.buf = appendJSONFloat(w.buf, x)
 	case json.RawMessage:
-		w.buf = append(w.buf, x...) // written by attrsJSON: valid and compact
+		w.buf = append(w.buf, x...) // written by appendAttrsObject: valid and compact
 	case map[string]any:
 		w.anyMap(x)
 	case []any:
@@ -291,10 +298,10 @@ func (w *jsonWriter) request(r *sentry.Request) {
 }
 
 func (w *jsonWriter) breadcrumb(b *breadcrumb) {
-	w.raw('{')
-	w.optStr("type", b.Type)
-	w.optStr("category", b.Category)
-	w.optStr("message", b.Message)
+	buf := append(w.buf, '{')
+	buf = appendOptStr(buf, "type", b.Type)
+	buf = appendOptStr(buf, "category", b.Category)
+	w.buf = appendOptStr(buf, "message", b.Message)
 	if b.hasData() {
 		w.key("data")
 		w.crumbData(b)
@@ -324,27 +331,27 @@ func (w *jsonWriter) crumbData(b *breadcrumb) {
 		}
 		fs[j] = f
 	}
-	w.raw('{')
+	buf := append(w.buf, '{')
 	for i, f := range fs {
 		if i > 0 {
-			w.buf = append(w.buf, ',')
+			buf = append(buf, ',')
 		}
-		w.str(f.key)
-		w.buf = append(w.buf, ':')
+		buf = appendJSONString(buf, f.key)
+		buf = append(buf, ':')
 		switch f.kind {
 		case crumbText:
-			w.str(f.text)
+			buf = appendJSONString(buf, f.text)
 		case crumbCount:
 			if f.num == math.Trunc(f.num) && math.Abs(f.num) < 1<<53 {
-				w.buf = strconv.AppendInt(w.buf, int64(f.num), 10)
+				buf = strconv.AppendInt(buf, int64(f.num), 10)
 			} else {
-				w.buf = appendJSONFloat(w.buf, f.num)
+				buf = appendJSONFloat(buf, f.num)
 			}
 		default:
-			w.buf = appendJSONFloat(w.buf, f.num)
+			buf = appendJSONFloat(buf, f.num)
 		}
 	}
-	w.buf = append(w.buf, '}')
+	w.buf = append(buf, '}')
 }
 
 func (w *jsonWriter) stacktrace(st *stacktrace) {
@@ -375,16 +382,16 @@ func (w *jsonWriter) stacktrace(st *stacktrace) {
 }
 
 func (w *jsonWriter) frame(f *frame) {
-	w.raw('{')
-	w.optStr("function", f.Function)
-	w.optStr("module", f.Module)
-	w.optStr("filename", f.Filename)
-	w.optStr("abs_path", f.AbsPath)
-	w.optInt("lineno", f.Lineno)
-	w.optInt("colno", f.Colno)
-	w.optStr("context_line", f.ContextLine)
-	w.bool("in_app", f.InApp)
-	w.buf = append(w.buf, '}')
+	b := append(w.buf, '{')
+	b = appendOptStr(b, "function", f.Function)
+	b = appendOptStr(b, "module", f.Module)
+	b = appendOptStr(b, "filename", f.Filename)
+	b = appendOptStr(b, "abs_path", f.AbsPath)
+	b = appendOptInt(b, "lineno", f.Lineno)
+	b = appendOptInt(b, "colno", f.Colno)
+	b = appendOptStr(b, "context_line", f.ContextLine)
+	b = strconv.AppendBool(appendKey(b, "in_app"), f.InApp)
+	w.buf = append(b, '}')
 }
 
 func (w *jsonWriter) exception(e *exception) {

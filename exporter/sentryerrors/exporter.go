@@ -154,24 +154,28 @@ func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.
 	}
 	var errs []error
 	now := time.Now()
-	for _, me := range res.events {
+	for i := range res.events {
+		me := &res.events[i]
 		if !c.limiter.allow(groupKey(me.event, me.ctx), now) {
 			s.tel.dropped(ctx, dropFingerprintLimit, 1)
+			me.release()
 			continue
 		}
 		payload, trimmed, err := encodeEvent(me.event, me.ctx)
+		eventID := string(me.event.EventID)
+		me.release() // payload is a copy: the event's storage can serve the next one
 		if err != nil {
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
 			s.tel.dropped(ctx, dropPermanentError, 1)
-			errs = append(errs, fmt.Errorf("encode event %s: %w", me.event.EventID, err))
+			errs = append(errs, fmt.Errorf("encode event %s: %w", eventID, err))
 			continue
 		}
 		if trimmed > 0 {
 			c.logger.Debug("error event trimmed to fit Sentry's event size limit",
-				zap.String("event_id", string(me.event.EventID)), zap.Int("steps", trimmed), zap.Int("bytes", len(payload)))
+				zap.String("event_id", eventID), zap.Int("steps", trimmed), zap.Int("bytes", len(payload)))
 		}
 		s.tel.scrubbed(ctx, &me.scrubs)
-		req := &eventsRequest{events: []encodedEvent{{route: me.route, eventID: string(me.event.EventID), payload: payload}}}
+		req := &eventsRequest{events: []encodedEvent{{route: me.route, eventID: eventID, payload: payload}}}
 		if err := offer(context.WithValue(ctx, eventKey{}, req)); err != nil {
 			errs = append(errs, err)
 		}

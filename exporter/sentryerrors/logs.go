@@ -116,7 +116,8 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	if ts.IsZero() {
 		ts = time.Now()
 	}
-	ev, cx := m.newEvent(ri, id, ts, &c)
+	buf := m.newEvent(ri, id, ts, &c)
+	ev, cx := &buf.ev, &buf.parts
 	sev := severityOf(lr)
 	ev.Level = levelOf(sev)
 	if sev == plog.SeverityNumberUnspecified {
@@ -132,9 +133,10 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	mainType := in.typ
 	if in.typ != "" || in.message != "" || in.stacktrace != "" {
 		var panicked bool
-		mainType, panicked = m.exceptions(cx, ri, in, &c)
+		mainType, panicked = m.exceptions(buf, ri, in, &c)
 		if ignored(m.cfg.IgnoreExceptions, mainType) {
 			res.drops[dropFiltered]++
+			buf.release()
 			return
 		}
 		if panicked {
@@ -151,31 +153,33 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	}
 
 	if !tid.IsEmpty() {
-		cx.trace = &traceContext{traceID: tid.String()}
+		cx.trace = &buf.trace
+		cx.trace.traceID = tid.String()
 		if !sid.IsEmpty() {
 			cx.trace.spanID = sid.String()
 		}
 	}
-	cx.llm = m.llmContext(a, &c)
-	cx.agent = m.toolFields(m.agentContext(a, &c), a, &c)
-	ev.Request = m.request(a, &c)
+	cx.llm = m.llmContext(a, &c, buf)
+	cx.agent = m.toolFields(m.agentContext(a, &c, buf), a, &c, buf)
+	ev.Request = m.request(a, &c, buf)
 	ev.User = m.user(a, &c)
 	errorType := str(a, "error.type")
 	if errorType == "" {
 		errorType = mainType
 	}
 	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
-	cx.otel = m.otelContext(a, ri.attrs, &c)
+	cx.otel = m.otelContext(a, ri.attrs, &c, buf)
 	cx.otel.scope = ev.Logger
 	cx.otel.severityText = m.scrub.text(truncate(lr.SeverityText(), 64), &c)
 	cx.otel.eventName = m.scrub.text(truncate(lr.EventName(), 256), &c)
 
-	var bc []*breadcrumb
+	bc := buf.crumbP[:0]
 	latestUpTo(byTrace[tid], unixNanos(ts), m.cfg.MaxBreadcrumbs, func(o plog.LogRecord) bool { return o == lr },
-		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(o, &c)) })
+		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(buf.crumb(), o, &c)) })
+	buf.crumbP = bc
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c, buf: buf})
 }
 
 // attrsDigest is a digest of a record's attributes, keys and values, in their order.

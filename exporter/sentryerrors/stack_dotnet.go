@@ -15,14 +15,14 @@ var dotnetLibraryPrefixes = []string{"System.", "Microsoft.", "Newtonsoft.", "la
 //	   at MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 42
 //	   --- End of inner exception stack trace ---
 //	   at MyApp.HomeController.Index() in /src/MyApp/HomeController.cs:line 17
-func (p *stackParser) parseDotNet(text string) parsedStack {
+func (p *stackParser) parseDotNet(sc *parseScratch, text string) parsedStack {
 	type section struct {
 		header exceptionHeader
 		frames []frame
 	}
 	sections := make([]section, 0, strings.Count(text, "---> ")+1) // outermost first
 	target := -1                                                   // the section frames currently belong to
-	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
+	for _, line := range sc.split(text) {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case trimmed == "":
@@ -45,7 +45,7 @@ func (p *stackParser) parseDotNet(text string) parsedStack {
 			last.header.more = append(last.header.more, trimmed)
 		}
 	}
-	ps := parsedStack{Exceptions: make([]parsedException, 0, len(sections))}
+	ps := parsedStack{Exceptions: sc.exceptionList(len(sections))}
 	for i := len(sections) - 1; i >= 0; i-- {
 		s := &sections[i]
 		typ, val := s.header.typeValue()

@@ -16,7 +16,7 @@ import (
 //		/app/main.go:12
 //	main.main()
 //		/app/main.go:8 +0x1d
-func (p *stackParser) parseGo(text string) parsedStack {
+func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
 	var ps parsedStack
 	var panicMsg string
 	type goroutine struct {
@@ -27,14 +27,14 @@ func (p *stackParser) parseGo(text string) parsedStack {
 	var cur *goroutine
 	// One backing array for every goroutine's frames, each of which has a location line
 	// starting with a tab; a goroutine's frames are the run it appended.
-	pool := make([]frame, 0, strings.Count(text, "\n\t"))
+	pool := sc.framePool(strings.Count(text, "\n\t"))
 	start := 0
 	closeCur := func() {
 		if cur != nil {
 			cur.frames = pool[start:len(pool):len(pool)]
 		}
 	}
-	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
+	lines := sc.split(text)
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		switch {
@@ -67,6 +67,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 		}
 	}
 	closeCur()
+	sc.frames = pool // what release clears
 	if len(gs) == 0 {
 		return ps
 	}
@@ -87,7 +88,7 @@ func (p *stackParser) parseGo(text string) parsedStack {
 		reverseFrames(g.frames)
 	}
 	frames, _ := boundFrames(gs[0].frames)
-	ps.Exceptions = []parsedException{{Type: typ, Value: val, Frames: frames}}
+	ps.Exceptions = append(sc.exceptionList(1), parsedException{Type: typ, Value: val, Frames: frames})
 	if len(gs) > 1 {
 		// The failing goroutine's thread shares the exception's frames: both are only read.
 		for i, g := range gs {

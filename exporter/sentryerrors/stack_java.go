@@ -20,7 +20,7 @@ var jdkPrefixes = []string{
 //	Caused by: java.io.IOException: Connection reset
 //		at java.base/sun.nio.ch.SocketDispatcher.read0(Native Method)
 //		... 2 more
-func (p *stackParser) parseJava(text string) parsedStack {
+func (p *stackParser) parseJava(sc *parseScratch, text string) parsedStack {
 	type section struct {
 		header exceptionHeader
 		frames []frame // innermost first, as printed
@@ -42,9 +42,9 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		cur = &sections[len(sections)-1]
 	}
 	suppressedIndent := -1
-	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
+	lines := sc.split(text)
 	// One backing array for every section's frames, "... N more" copies included.
-	pool := make([]frame, 0, javaFrameCount(lines))
+	pool := sc.framePool(javaFrameCount(lines))
 	copied := 0
 	add := func(fs ...frame) {
 		if len(pool)+len(fs) <= cap(pool) && (len(cur.frames) == 0 || &cur.frames[len(cur.frames)-1] == &pool[len(pool)-1]) {
@@ -91,7 +91,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 			cur.header.more = append(cur.header.more, trimmed) // a multi-line message
 		}
 	}
-	ps := parsedStack{Exceptions: make([]parsedException, 0, len(sections))}
+	ps := parsedStack{Exceptions: sc.exceptionList(len(sections))}
 	// Printed outermost first; Sentry wants the root cause first.
 	for i := len(sections) - 1; i >= 0; i-- {
 		s := &sections[i]
@@ -104,6 +104,7 @@ func (p *stackParser) parseJava(text string) parsedStack {
 		}
 		ps.Exceptions = append(ps.Exceptions, e)
 	}
+	sc.frames = pool // what release clears
 	return ps
 }
 

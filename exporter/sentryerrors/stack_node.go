@@ -10,10 +10,11 @@ import (
 //	    at getUser (/app/src/users.js:10:15)
 //	    at async Promise.all (index 0)
 //	    at /app/src/index.js:5:3
-func (p *stackParser) parseNode(text string) parsedStack {
+func (p *stackParser) parseNode(sc *parseScratch, text string) parsedStack {
 	var header []string
-	var frames []frame
-	for _, line := range splitLines(text, make([]string, 0, strings.Count(text, "\n")+1)) {
+	lines := sc.split(text)
+	frames := sc.framePool(len(lines)) // a frame per line at most
+	for _, line := range lines {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "at ") {
 			if f, ok := p.nodeFrame(trimmed[3:]); ok {
@@ -32,8 +33,9 @@ func (p *stackParser) parseNode(text string) parsedStack {
 			e.Value = strings.TrimSpace(e.Value + "\n" + strings.Join(header[1:], "\n"))
 		}
 	}
+	sc.frames = frames // what release clears
 	e.Frames, _ = boundFrames(reverseFrames(frames))
-	return parsedStack{Exceptions: []parsedException{e}}
+	return parsedStack{Exceptions: append(sc.exceptionList(1), e)}
 }
 
 // nodeFrame parses "fn (path:line:col)", "path:line:col" or "async fn (index 0)".

@@ -11,11 +11,11 @@ import (
 //	  File "/app/agent/tools.py", line 42, in run_tool
 //	    result = tool.execute(args)
 //	httpx.ConnectError: [Errno 111] Connection refused
-func (p *stackParser) parsePython(text string) parsedStack {
-	ps := parsedStack{Exceptions: make([]parsedException, 0, strings.Count(text, "Traceback (most recent call last):"))}
-	lines := splitLines(text, make([]string, 0, strings.Count(text, "\n")+1))
+func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
+	ps := parsedStack{Exceptions: sc.exceptionList(strings.Count(text, "Traceback (most recent call last):"))}
+	lines := sc.split(text)
 	// One backing array for the frames of every exception of the chain.
-	pool := make([]frame, 0, strings.Count(text, "File \""))
+	pool := sc.framePool(strings.Count(text, "File \""))
 	var cur parsedException
 	open := false // cur is an exception being read
 	inTrace := false
@@ -87,6 +87,7 @@ func (p *stackParser) parsePython(text string) parsedStack {
 	for i := range ps.Exceptions {
 		ps.Exceptions[i].Frames, _ = boundFrames(ps.Exceptions[i].Frames)
 	}
+	sc.frames = pool // what release clears
 	return ps
 }
 

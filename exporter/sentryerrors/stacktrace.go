@@ -147,6 +147,11 @@ type stackParser struct {
 }
 
 func (p *stackParser) parse(sdkLang, text string) parsedStack {
+	return p.parseInto(&parseScratch{}, sdkLang, text)
+}
+
+// parseInto parses in sc's space: the frames and exceptions it returns live there.
+func (p *stackParser) parseInto(sc *parseScratch, sdkLang, text string) parsedStack {
 	if text == "" {
 		return parsedStack{}
 	}
@@ -158,11 +163,11 @@ func (p *stackParser) parse(sdkLang, text string) parsedStack {
 	}
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lang := languageFromSDK(sdkLang)
-	if ps, ok := p.parseAs(lang, text); ok {
+	if ps, ok := p.parseAs(sc, lang, text); ok {
 		return ps.bounded()
 	}
 	if detected := detectLanguage(text); detected != lang {
-		if ps, ok := p.parseAs(detected, text); ok {
+		if ps, ok := p.parseAs(sc, detected, text); ok {
 			return ps.bounded()
 		}
 	}
@@ -183,19 +188,24 @@ func (ps parsedStack) bounded() parsedStack {
 	return ps
 }
 
-func (p *stackParser) parseAs(lang stackLanguage, text string) (parsedStack, bool) {
+func (p *stackParser) parseAs(sc *parseScratch, lang stackLanguage, text string) (parsedStack, bool) {
 	var ps parsedStack
+	defer func() { // what release clears
+		if ps.Exceptions != nil {
+			sc.excs = ps.Exceptions
+		}
+	}()
 	switch lang {
 	case langPython:
-		ps = p.parsePython(text)
+		ps = p.parsePython(sc, text)
 	case langJava:
-		ps = p.parseJava(text)
+		ps = p.parseJava(sc, text)
 	case langGo:
-		ps = p.parseGo(text)
+		ps = p.parseGo(sc, text)
 	case langNode:
-		ps = p.parseNode(text)
+		ps = p.parseNode(sc, text)
 	case langDotNet:
-		ps = p.parseDotNet(text)
+		ps = p.parseDotNet(sc, text)
 	default:
 		return ps, false
 	}
@@ -267,6 +277,34 @@ func atoi(s string) int {
 		}
 	}
 	return n
+}
+
+// lines splits text into sc's lines.
+func (sc *parseScratch) split(text string) []string {
+	clear(sc.lines) // a second parse of the text (another language) may use fewer
+	if n := strings.Count(text, "\n") + 1; cap(sc.lines) < n {
+		sc.lines = make([]string, 0, n)
+	}
+	sc.lines = splitLines(text, sc.lines[:0])
+	return sc.lines
+}
+
+// framePool is sc's frames emptied, with room for n.
+func (sc *parseScratch) framePool(n int) []frame {
+	clear(sc.frames)
+	if cap(sc.frames) < n {
+		sc.frames = make([]frame, 0, n)
+	}
+	return sc.frames[:0]
+}
+
+// exceptionList is sc's exceptions emptied, with room for n.
+func (sc *parseScratch) exceptionList(n int) []parsedException {
+	clear(sc.excs)
+	if cap(sc.excs) < n {
+		sc.excs = make([]parsedException, 0, n)
+	}
+	return sc.excs[:0]
 }
 
 // splitLines appends the lines of text (split at newlines) to out.

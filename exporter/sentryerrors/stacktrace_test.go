@@ -93,15 +93,15 @@ func FuzzParse(f *testing.F) {
 		f.Add(readStack(f, name))
 	}
 	p := &stackParser{exclude: []string{"com.acme.", "/app/vendor/"}}
-	parsers := map[string]func(string) parsedStack{
+	parsers := map[string]func(*parseScratch, string) parsedStack{
 		"python": p.parsePython, "java": p.parseJava, "go": p.parseGo, "nodejs": p.parseNode, "dotnet": p.parseDotNet,
-		"detected": func(s string) parsedStack { return p.parse("", s) },
+		"detected": func(sc *parseScratch, s string) parsedStack { return p.parseInto(sc, "", s) },
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		s = strings.ReplaceAll(s, "\r\n", "\n") // as parse does before any parser runs
 		for name, parse := range parsers {
 			var ps parsedStack
-			if err := allocbudget.Check(len(s), 1024, 64<<10, func() { ps = parse(s) }); err != nil {
+			if err := allocbudget.Check(len(s), 1024, 64<<10, func() { ps = parse(&parseScratch{}, s) }); err != nil {
 				t.Fatalf("%s parser: %v", name, err)
 			}
 			if name == "detected" && (len(ps.Exceptions) > maxExceptions || len(ps.Threads) > maxThreads) {

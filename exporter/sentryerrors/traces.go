@@ -40,6 +40,16 @@ type mappedEvent struct {
 	event  *sentry.Event
 	ctx    *eventParts
 	scrubs scrubCounts
+	buf    *eventBuf // event and ctx live here; see release
+}
+
+// release gives the event's storage back for the next event once it is encoded (or
+// dropped); event and ctx must not be used after.
+func (me *mappedEvent) release() {
+	if me.buf != nil {
+		me.buf.release()
+		me.buf, me.event, me.ctx = nil, nil, nil
+	}
 }
 
 // mapResult is what one batch yields.
@@ -164,8 +174,7 @@ func isErrorSpan(s ptrace.Span) bool {
 // pass over its spans and no allocation.
 func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 	var res mapResult
-	var errTraces map[pcommon.TraceID]struct{}
-	var errSpans []spanRef
+	var bs *batchScratch // taken at the first error
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
@@ -176,21 +185,22 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 				if !isErrorSpan(s) {
 					continue
 				}
-				if errTraces == nil {
-					errTraces = make(map[pcommon.TraceID]struct{}, 4)
+				if bs == nil {
+					bs = getBatchScratch()
 				}
-				errTraces[s.TraceID()] = struct{}{}
-				errSpans = append(errSpans, spanRef{span: s, scope: sss.At(j).Scope()})
+				bs.errTraces[s.TraceID()] = struct{}{}
+				bs.errSpans = append(bs.errSpans, spanRef{span: s, scope: sss.At(j).Scope()})
 			}
 		}
 	}
-	if len(errSpans) == 0 {
+	if bs == nil {
 		return res
 	}
+	defer bs.release()
+	errTraces, errSpans, ti := bs.errTraces, bs.errSpans, &bs.index
 
 	// Second pass, only for the traces with errors: index their spans.
-	ti := &traceIndex{byTrace: make(map[pcommon.TraceID][]spanRef, len(errTraces)), bySpan: map[pcommon.SpanID]spanRef{}}
-	resInfo := make(map[int]*resourceInfo, rss.Len())
+	resInfo := bs.resources(rss.Len())
 	errIdx := 0
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
@@ -201,15 +211,14 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 				if _, ok := errTraces[s.TraceID()]; !ok {
 					continue
 				}
-				ri := resInfo[i]
-				if ri == nil {
-					ri = m.resource(rss.At(i).Resource())
-					resInfo[i] = ri
+				ri := &resInfo[i]
+				if !ri.filled {
+					m.resourceInto(ri, rss.At(i).Resource())
 				}
 				ref := spanRef{span: s, res: ri, scope: sss.At(j).Scope()}
 				refs := ti.byTrace[s.TraceID()]
 				if refs == nil {
-					refs = make([]spanRef, 0, 16) // most agent traces fit
+					refs = bs.refList()
 				}
 				ti.byTrace[s.TraceID()] = append(refs, ref)
 				ti.bySpan[s.SpanID()] = ref
@@ -293,12 +302,14 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	}
 
 	var c scrubCounts
-	ev, cx := m.newEvent(ri, id, ts, &c)
+	buf := m.newEvent(ri, id, ts, &c)
+	ev, cx := &buf.ev, &buf.parts
 	ev.Level = sentry.LevelError
 	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
-	parsedType, panicked := m.exceptions(cx, ri, in, &c)
+	parsedType, panicked := m.exceptions(buf, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
+		buf.release()
 		return
 	}
 	if panicked {
@@ -307,14 +318,16 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 
 	attrs := s.Attributes()
 	// Context comes from the span, else from its nearest ancestor in the batch that has it.
-	chain := []spanRef{ref}
+	var chainArr [8]spanRef // most agent traces are shallower
+	chain := append(chainArr[:0], ref)
 	for p, ok := ti.parent(s); ok && len(chain) < 64; p, ok = ti.parent(p.span) {
 		chain = append(chain, p)
 	}
 	root := chain[len(chain)-1]
 	ev.Transaction = m.scrub.text(truncate(root.span.Name(), 256), &c)
 
-	cx.trace = &traceContext{op: spanOp(s), status: spanStatus(s)}
+	cx.trace = &buf.trace
+	cx.trace.op, cx.trace.status = spanOp(s), spanStatus(s)
 	cx.trace.traceID, cx.trace.spanID, cx.trace.parentSpanID = hexIDs(tid, sid, s.ParentSpanID())
 	if s.Name() != "" {
 		cx.trace.description = m.scrub.text(truncate(s.Name(), 256), &c)
@@ -328,15 +341,15 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	for i, r := range chain {
 		a := r.span.Attributes()
 		if llm == nil {
-			if llm = m.llmContext(a, &c); llm != nil && i > 0 {
+			if llm = m.llmContext(a, &c, buf); llm != nil && i > 0 {
 				llm.spanID = r.span.SpanID().String()
 			}
 		}
 		if agent == nil {
-			agent = m.agentContext(a, &c)
+			agent = m.agentContext(a, &c, buf)
 		}
 		if req == nil {
-			req = m.request(a, &c)
+			req = m.request(a, &c, buf)
 		}
 		if user.ID == "" {
 			user = m.user(a, &c)
@@ -371,13 +384,13 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 			}
 		}
 		if last != nil {
-			if llm = m.llmContext(last.span.Attributes(), &c); llm != nil {
+			if llm = m.llmContext(last.span.Attributes(), &c, buf); llm != nil {
 				llm.spanID = last.span.SpanID().String()
 			}
 		}
 	}
 	cx.llm = llm
-	cx.agent = m.toolFields(agent, attrs, &c)
+	cx.agent = m.toolFields(agent, attrs, &c, buf)
 	ev.Request = req
 	ev.User = user
 	errorType := str(attrs, "error.type")
@@ -385,12 +398,12 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		errorType = parsedType
 	}
 	m.setTags(ev, cx, errorType, route2, &c)
-	cx.otel = m.otelContext(attrs, ri.attrs, &c)
-	cx.otel.kind = strings.ToLower(strings.TrimPrefix(s.Kind().String(), "Span"))
+	cx.otel = m.otelContext(attrs, ri.attrs, &c, buf)
+	cx.otel.kind = kindName(s.Kind())
 	cx.otel.scope = ev.Logger
 
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
-	var bc []*breadcrumb
+	bc := buf.crumbP[:0]
 	if m.cfg.MaxBreadcrumbs > 0 {
 		// Only the latest max_breadcrumbs of each kind can be among the latest of all.
 		k, at := m.cfg.MaxBreadcrumbs, ts.UnixNano()
@@ -398,34 +411,38 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		if events == nil {
 			for i := 0; i < evs.Len(); i++ {
 				if e := evs.At(i); i != eventIndex && !e.Timestamp().AsTime().After(ts) {
-					bc = append(bc, m.eventBreadcrumb(e, &c))
+					bc = append(bc, m.eventBreadcrumb(buf.crumb(), e, &c))
 				}
 			}
 		} else {
 			latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
-				func(i int) { bc = append(bc, m.eventBreadcrumb(evs.At(i), &c)) })
+				func(i int) { bc = append(bc, m.eventBreadcrumb(buf.crumb(), evs.At(i), &c)) })
 		}
 		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
 			for _, r := range refs {
 				if end := r.span.EndTimestamp(); r.span.SpanID() != sid && end != 0 && !end.AsTime().After(ts) {
-					bc = append(bc, m.spanBreadcrumb(r.span, &c))
+					bc = append(bc, m.spanBreadcrumb(buf.crumb(), r.span, &c))
 				}
 			}
 		} else {
 			latestUpTo(ti.timeline(tid).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
-				func(r spanRef) { bc = append(bc, m.spanBreadcrumb(r.span, &c)) })
+				func(r spanRef) { bc = append(bc, m.spanBreadcrumb(buf.crumb(), r.span, &c)) })
 		}
 	}
+	buf.crumbP = bc
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
 
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c, buf: buf})
 }
 
 // spanOp names the span's operation the way Sentry's performance views do.
 func spanOp(s ptrace.Span) string {
 	a := s.Attributes()
 	if op := str(a, "gen_ai.operation.name"); op != "" {
+		if known, ok := genAIOps[op]; ok {
+			return known
+		}
 		return "gen_ai." + op
 	}
 	if str(a, "http.request.method", "http.method") != "" {
@@ -454,6 +471,35 @@ func spanOp(s ptrace.Span) string {
 		return "queue.process"
 	}
 	return "default"
+}
+
+// genAIOps are the sentry ops of the GenAI operations the semantic conventions name,
+// written once rather than joined for each event.
+var genAIOps = func() map[string]string {
+	ops := map[string]string{}
+	for _, op := range []string{"chat", "create_agent", "embeddings", "execute_tool", "generate_content", "invoke_agent", "text_completion"} {
+		ops[op] = "gen_ai." + op
+	}
+	return ops
+}()
+
+// kindName is the span kind as the otel context writes it.
+func kindName(k ptrace.SpanKind) string {
+	switch k {
+	case ptrace.SpanKindInternal:
+		return "internal"
+	case ptrace.SpanKindServer:
+		return "server"
+	case ptrace.SpanKindClient:
+		return "client"
+	case ptrace.SpanKindProducer:
+		return "producer"
+	case ptrace.SpanKindConsumer:
+		return "consumer"
+	case ptrace.SpanKindUnspecified:
+		return "unspecified"
+	}
+	return strings.ToLower(strings.TrimPrefix(k.String(), "Span"))
 }
 
 // spanStatus maps the span status to Sentry's span status, using the HTTP or gRPC code
