@@ -24,40 +24,49 @@ const (
 func str(attrs pcommon.Map, keys ...string) string {
 	for _, k := range keys {
 		if v, ok := attrs.Get(k); ok {
-			switch v.Type() {
-			case pcommon.ValueTypeStr:
-				if s := v.Str(); s != "" {
-					return s
-				}
-			case pcommon.ValueTypeEmpty:
-			default:
-				if s := v.AsString(); s != "" {
-					return s
-				}
+			if s := valueText(v); s != "" {
+				return s
 			}
 		}
 	}
 	return ""
 }
 
+// valueText is an attribute value as text ("" for an empty value).
+func valueText(v pcommon.Value) string {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return v.Str()
+	case pcommon.ValueTypeEmpty:
+		return ""
+	}
+	return v.AsString()
+}
+
 // num returns the first of keys that attrs holds as a number (or numeric text).
 func num(attrs pcommon.Map, keys ...string) (float64, bool) {
 	for _, k := range keys {
-		v, ok := attrs.Get(k)
-		if !ok {
-			continue
+		if v, ok := attrs.Get(k); ok {
+			if f, ok := valueNum(v); ok {
+				return f, true
+			}
 		}
-		switch v.Type() {
-		case pcommon.ValueTypeInt:
-			return float64(v.Int()), true
-		case pcommon.ValueTypeDouble:
-			if f := v.Double(); !math.IsNaN(f) && !math.IsInf(f, 0) {
-				return f, true
-			}
-		case pcommon.ValueTypeStr:
-			if f, err := strconv.ParseFloat(v.Str(), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-				return f, true
-			}
+	}
+	return 0, false
+}
+
+// valueNum is an attribute value as a finite number, if it is one (or numeric text).
+func valueNum(v pcommon.Value) (float64, bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		return float64(v.Int()), true
+	case pcommon.ValueTypeDouble:
+		if f := v.Double(); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f, true
+		}
+	case pcommon.ValueTypeStr:
+		if f, err := strconv.ParseFloat(v.Str(), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f, true
 		}
 	}
 	return 0, false
@@ -71,77 +80,8 @@ func jsonNumber(f float64) any {
 	return f
 }
 
-// value converts an attribute value to event JSON, scrubbing text and the values of
-// denied keys, and bounding size and depth.
-func (m *mapper) value(v pcommon.Value, depth int, c *scrubCounts) any {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return m.scrub.text(truncate(v.Str(), maxValueLen), c)
-	case pcommon.ValueTypeInt:
-		return v.Int()
-	case pcommon.ValueTypeDouble:
-		f := v.Double()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return strconv.FormatFloat(f, 'g', -1, 64) // JSON has no NaN or Inf
-		}
-		return f
-	case pcommon.ValueTypeBool:
-		return v.Bool()
-	case pcommon.ValueTypeBytes:
-		return "<" + strconv.Itoa(v.Bytes().Len()) + " bytes>"
-	case pcommon.ValueTypeSlice:
-		if depth >= maxNestedDepth {
-			return "[…]"
-		}
-		s := v.Slice()
-		n := min(s.Len(), maxCollection)
-		out := make([]any, 0, n)
-		for i := 0; i < n; i++ {
-			out = append(out, m.value(s.At(i), depth+1, c))
-		}
-		return out
-	case pcommon.ValueTypeMap:
-		if depth >= maxNestedDepth {
-			return "{…}"
-		}
-		return m.attrMap(v.Map(), depth+1, maxCollection, c)
-	}
-	return nil
-}
-
-// attrMap converts attributes to event JSON: denied keys become [Filtered], GenAI
-// content is left out unless configured, at most limit keys are kept.
-func (m *mapper) attrMap(attrs pcommon.Map, depth, limit int, c *scrubCounts) map[string]any {
-	if attrs.Len() == 0 {
-		return nil
-	}
-	out := make(map[string]any, min(attrs.Len(), limit))
-	for k, v := range attrs.All() {
-		if len(out) >= limit {
-			out["_truncated"] = true
-			break
-		}
-		if len(k) > maxKeyLen {
-			continue // see appendAttrs
-		}
-		if !m.cfg.IncludeGenAIContent && isGenAIContentKey(k) {
-			c[ruleGenAIContent]++
-			continue
-		}
-		kv := m.scrub.verdict(k)
-		name := m.scrub.keyName(k, kv, c)
-		if kv.deny {
-			c[kv.rule]++
-			out[name] = filtered
-			continue
-		}
-		out[name] = m.value(v, depth, c)
-	}
-	return out
-}
-
 // appendAttrsObject appends attributes as a JSON object (nothing when there are none),
-// the way attrMap converts them, but straight to bytes: an event's otel context holds every attribute of the span and its
+// straight to bytes: an event's otel context holds every attribute of the span and its
 // resource, and encoding/json's reflective map encoding of them would cost more than the
 // rest of the event.
 func (m *mapper) appendAttrsObject(buf []byte, attrs pcommon.Map, limit int, c *scrubCounts) []byte {

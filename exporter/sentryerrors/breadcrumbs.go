@@ -2,6 +2,7 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"slices"
 	"sort"
@@ -24,7 +25,7 @@ type breadcrumb struct {
 	Timestamp               time.Time
 	fields                  [maxCrumbFields]crumbField
 	nFields                 int
-	attrs                   map[string]any
+	attrs                   json.RawMessage // a span event's attributes, as a JSON object
 }
 
 // maxCrumbFields is the most data fields a span's breadcrumb gets (an LLM call with a
@@ -142,7 +143,8 @@ func putData(b *breadcrumb, k, v string, m *mapper, c *scrubCounts) {
 }
 
 // eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
-func (m *mapper) eventBreadcrumb(b *breadcrumb, e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
+func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
+	b := buf.crumb()
 	*b = breadcrumb{
 		Type:      "default",
 		Category:  "span.event",
@@ -162,8 +164,15 @@ func (m *mapper) eventBreadcrumb(b *breadcrumb, e ptrace.SpanEvent, c *scrubCoun
 		b.Message = m.scrub.text(truncate(truncate(typ, 256)+": "+truncate(msg, 512), 512), c)
 		return b
 	}
-	if d := m.attrMap(e.Attributes(), 1, 16, c); len(d) > 0 {
-		b.attrs = d
+	if a := e.Attributes(); a.Len() > 0 {
+		// At most 16 attributes, written in the event's buffer like the otel context's.
+		start := len(buf.json)
+		buf.json = m.appendAttrs(buf.json, a, 1, 16, c)
+		if obj := buf.json[start:]; len(obj) > len("{}") {
+			b.attrs = json.RawMessage(obj[:len(obj):len(obj)])
+		} else {
+			buf.json = buf.json[:start] // every attribute left out
+		}
 	}
 	return b
 }

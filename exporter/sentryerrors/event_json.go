@@ -317,7 +317,7 @@ func (w *jsonWriter) breadcrumb(b *breadcrumb) {
 // crumbData writes a breadcrumb's data object, keys in order as for a map.
 func (w *jsonWriter) crumbData(b *breadcrumb) {
 	if b.nFields == 0 {
-		w.anyMap(b.attrs)
+		w.buf = append(w.buf, b.attrs...) // written by appendAttrs: valid and compact
 		return
 	}
 	var order [maxCrumbFields]*crumbField

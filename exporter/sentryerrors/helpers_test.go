@@ -1,11 +1,13 @@
 package sentryerrors
 
 import (
-	sentry "github.com/getsentry/sentry-go"
+	"encoding/json"
 	"net"
 	"net/http"
 	"testing"
 	"time"
+
+	sentry "github.com/getsentry/sentry-go"
 
 	"go.opentelemetry.io/collector/component/componenttest"
 
@@ -56,8 +58,10 @@ func (cx *eventParts) sentryEvent(ev *sentry.Event) sentry.Event {
 		sb := &sentry.Breadcrumb{Type: b.Type, Category: b.Category, Message: b.Message, Level: b.Level, Timestamp: b.Timestamp}
 		if b.hasData() {
 			sb.Data = map[string]any{}
-			for k, v := range b.attrs {
-				sb.Data[k] = v
+			if len(b.attrs) > 0 {
+				if err := json.Unmarshal(b.attrs, &sb.Data); err != nil {
+					panic(err)
+				}
 			}
 			for _, f := range b.fields[:b.nFields] {
 				switch f.kind {

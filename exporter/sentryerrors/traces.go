@@ -411,12 +411,12 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		if events == nil {
 			for i := 0; i < evs.Len(); i++ {
 				if e := evs.At(i); i != eventIndex && !e.Timestamp().AsTime().After(ts) {
-					bc = append(bc, m.eventBreadcrumb(buf.crumb(), e, &c))
+					bc = append(bc, m.eventBreadcrumb(buf, e, &c))
 				}
 			}
 		} else {
 			latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
-				func(i int) { bc = append(bc, m.eventBreadcrumb(buf.crumb(), evs.At(i), &c)) })
+				func(i int) { bc = append(bc, m.eventBreadcrumb(buf, evs.At(i), &c)) })
 		}
 		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
 			for _, r := range refs {
