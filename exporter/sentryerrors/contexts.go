@@ -24,6 +24,28 @@ type eventParts struct {
 	runtime     *runtimeContext
 	os          *osContext
 	otel        *otelContext
+	// The event's tags, kept here rather than in sentry.Event's map: a handful of fixed
+	// keys, written in key order. tagSet marks those set (a value may be empty).
+	tags   [numTags]string
+	tagSet uint8
+}
+
+// The tags an event can have, in key order.
+const (
+	tagAgent = iota
+	tagErrorType
+	tagLLMModel
+	tagLLMProvider
+	tagRoute
+	tagService
+	numTags
+)
+
+var tagKeys = [numTags]string{"agent", "error.type", "llm.model", "llm.provider", "route", "service"}
+
+func (cx *eventParts) setTag(i int, v string) {
+	cx.tags[i] = v
+	cx.tagSet |= 1 << i
 }
 
 // trim makes the event smaller for maxEventBytes, step 1 to 4, each keeping less than

@@ -200,7 +200,7 @@ func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *
 	ev.ServerName = m.scrub.text(ri.serverName, c)
 	ev.Sdk = m.sdk
 	if ri.service != "" {
-		ev.Tags["service"] = tagValue(m.scrub.text(truncate(ri.service, 256), c))
+		b.parts.setTag(tagService, tagValue(m.scrub.text(truncate(ri.service, 256), c)))
 	}
 	// Copies: the resource's information is the batch's, the event outlives the mapping.
 	if ri.runtime != nil {
@@ -297,7 +297,7 @@ func boundFrameFields(f *frame) {
 // exception type and the innermost app frame, or the message when there is no frame.
 func groupKey(ev *sentry.Event, cx *eventParts) string {
 	h := fnv.New64a()
-	h.Write([]byte(ev.Tags["service"]))
+	h.Write([]byte(cx.tags[tagService]))
 	if len(ev.Fingerprint) > 0 && !(len(ev.Fingerprint) == 1 && ev.Fingerprint[0] == "{{ default }}") {
 		for _, f := range ev.Fingerprint {
 			h.Write([]byte{0})
@@ -661,25 +661,25 @@ func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts
 }
 
 // setTags adds the llm, agent, route and error.type tags.
-func (m *mapper) setTags(ev *sentry.Event, cx *eventParts, errorType, route string, c *scrubCounts) {
+func (m *mapper) setTags(cx *eventParts, errorType, route string, c *scrubCounts) {
 	if l := cx.llm; l != nil {
 		if l.provider != "" {
-			ev.Tags["llm.provider"] = tagValue(l.provider)
+			cx.setTag(tagLLMProvider, tagValue(l.provider))
 		}
 		if l.model != "" {
-			ev.Tags["llm.model"] = tagValue(l.model)
+			cx.setTag(tagLLMModel, tagValue(l.model))
 		} else if l.responseModel != "" {
-			ev.Tags["llm.model"] = tagValue(l.responseModel)
+			cx.setTag(tagLLMModel, tagValue(l.responseModel))
 		}
 	}
 	if a := cx.agent; a != nil && a.name != "" {
-		ev.Tags["agent"] = tagValue(a.name)
+		cx.setTag(tagAgent, tagValue(a.name))
 	}
 	if route != "" {
-		ev.Tags["route"] = tagValue(m.scrub.text(truncate(route, 256), c))
+		cx.setTag(tagRoute, tagValue(m.scrub.text(truncate(route, 256), c)))
 	}
 	if errorType != "" {
-		ev.Tags["error.type"] = tagValue(m.scrub.text(truncate(errorType, 256), c))
+		cx.setTag(tagErrorType, tagValue(m.scrub.text(truncate(errorType, 256), c)))
 	}
 }
 

@@ -48,6 +48,14 @@ func (cx *eventParts) sentryEvent(ev *sentry.Event) sentry.Event {
 	if !cx.noContexts() {
 		e.Contexts = cx.maps()
 	}
+	if cx.tagSet != 0 {
+		e.Tags = map[string]string{}
+		for i, k := range tagKeys {
+			if cx.tagSet&(1<<i) != 0 {
+				e.Tags[k] = cx.tags[i]
+			}
+		}
+	}
 	for _, x := range cx.exceptions {
 		e.Exception = append(e.Exception, sentry.Exception{
 			Type: x.Type, Value: x.Value, Module: x.Module,

@@ -167,7 +167,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	if errorType == "" {
 		errorType = mainType
 	}
-	m.setTags(ev, cx, errorType, str(a, "http.route"), &c)
+	m.setTags(cx, errorType, str(a, "http.route"), &c)
 	cx.otel = m.otelContext(a, ri.attrs, &c, buf)
 	cx.otel.scope = ev.Logger
 	cx.otel.severityText = m.scrub.text(truncate(lr.SeverityText(), 64), &c)

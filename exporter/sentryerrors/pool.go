@@ -49,7 +49,7 @@ const (
 
 var eventBufs = sync.Pool{New: newEventBuf}
 
-func newEventBuf() any { return &eventBuf{ev: sentry.Event{Tags: make(map[string]string, 8)}} }
+func newEventBuf() any { return &eventBuf{} }
 
 // pooling is false in tests that compare pooled storage with fresh storage.
 var pooling = true
@@ -74,9 +74,7 @@ func (b *eventBuf) crumb() *breadcrumb {
 // release clears what the event referred to (telemetry strings, which would otherwise
 // keep a whole batch in memory) and returns the buffer to the pool.
 func (b *eventBuf) release() {
-	tags := b.ev.Tags
-	clear(tags)
-	b.ev = sentry.Event{Tags: tags}
+	b.ev = sentry.Event{}
 	b.parts = eventParts{}
 	b.trace, b.llm, b.agent, b.otel = traceContext{}, llmContext{}, agentContext{}, otelContext{}
 	b.runtime, b.os = runtimeContext{}, osContext{}

@@ -100,7 +100,7 @@ func TestReleaseForgetsTheEvent(t *testing.T) {
 	res.events[0].release()
 	assert.Nil(t, res.events[0].event)
 
-	assert.Equal(t, sentry.Event{Tags: map[string]string{}}, b.ev)
+	assert.Equal(t, sentry.Event{}, b.ev)
 	assert.Equal(t, eventParts{}, b.parts)
 	assert.Equal(t, llmContext{}, b.llm)
 	assert.Equal(t, agentContext{}, b.agent)

@@ -397,7 +397,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	if errorType == "" {
 		errorType = parsedType
 	}
-	m.setTags(ev, cx, errorType, route2, &c)
+	m.setTags(cx, errorType, route2, &c)
 	cx.otel = m.otelContext(attrs, ri.attrs, &c, buf)
 	cx.otel.kind = kindName(s.Kind())
 	cx.otel.scope = ev.Logger
