@@ -539,7 +539,7 @@ const (
 	slotPricingVersion
 	slotFinishReasons
 	slotBreakdown // one per costParts, in its order
-	numLLMSlots = slotBreakdown + len(costParts)
+	numLLMSlots   = slotBreakdown + len(costParts)
 )
 
 func llmSlotOf(k string) int {
