@@ -63,7 +63,7 @@ var (
 
 // scrubber removes secrets from keys and values. It is safe for concurrent use.
 type scrubber struct {
-	extraKeys []string // lower case
+	extraKeys *foldSet // lower case; nil when none are configured
 	patterns  []*regexp.Regexp
 
 	// keys caches keyRule: attribute and header names repeat from span to span.
@@ -85,8 +85,14 @@ const maxCachedKeyLen = 64
 
 func newScrubber(cfg ScrubConfig) *scrubber {
 	s := &scrubber{}
+	var extra []string
 	for _, k := range cfg.ExtraKeys {
-		s.extraKeys = append(s.extraKeys, strings.ToLower(strings.TrimSpace(k)))
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		s.extraKeys = newFoldSet(extra)
 	}
 	for _, p := range cfg.ExtraPatterns {
 		s.patterns = append(s.patterns, regexp.MustCompile(p)) // validated in Config.Validate
@@ -133,9 +139,9 @@ func (s *scrubber) checkKey(key string) (scrubRule, bool) {
 	if isDenyKey(key) {
 		return ruleDenyKey, true
 	}
-	if len(s.extraKeys) > 0 {
+	if s.extraKeys != nil {
 		lk := strings.ToLower(key)
-		for _, k := range s.extraKeys {
+		for _, k := range s.extraKeys.words {
 			if strings.Contains(lk, k) {
 				return ruleCustomKey, true
 			}
@@ -244,33 +250,31 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 		return str
 	}
 	var hasSep, hasURL, digitRun13, hasSpace bool
-	run := 0
+	run := 0 // digits in a row, spaces and dashes between them allowed (grouped card numbers)
 	for i := 0; i < len(str); i++ {
-		switch b := str[i]; {
-		case b >= '0' && b <= '9':
+		cl := byteClass[str[i]]
+		switch {
+		case cl == 0: // most bytes
+			run = 0
+		case cl&clsDigit != 0:
 			run++
 			if run >= 13 {
 				digitRun13 = true
 			}
-		case b == ' ' || b == '-':
-			// card numbers are often grouped: keep the run going
-			if b == ' ' {
-				hasSpace = true
-			}
-		case b == '=' || b == ':':
-			hasSep = true
-			run = 0
-			if b == ':' && i+2 < len(str) && str[i+1] == '/' && str[i+2] == '/' {
-				hasURL = true
-			}
 		default:
-			if b == '\t' || b == '\n' {
-				hasSpace = true
+			hasSpace = hasSpace || cl&clsSpace != 0
+			if cl&clsKeepRun == 0 {
+				run = 0
 			}
-			run = 0
+			if cl&clsSep != 0 {
+				hasSep = true
+				if str[i] == ':' && i+2 < len(str) && str[i+1] == '/' && str[i+2] == '/' {
+					hasURL = true
+				}
+			}
 		}
 	}
-	if hasSpace && containsFoldAny(str, credentialSchemes) {
+	if hasSpace && credentialSchemes.in(str) {
 		str = replaceCount(bearerPattern, str, func(m []string) (string, bool) {
 			// "token" is also a plain English word: filter only what looks like a credential.
 			if strings.EqualFold(m[1], "token") && !looksLikeCredential(m[0][len(m[1])+len(m[2]):]) {
@@ -294,7 +298,7 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 			return m[1] + filtered + m[3], looksLikeCredential(m[2])
 		}, ruleURLCredentials, c)
 	}
-	if hasSep && (containsFoldAny(str, denyFragments) || s.hasExtraKey(str)) {
+	if hasSep && (denyFragments.in(str) || (s.extraKeys != nil && s.extraKeys.in(str))) {
 		str = s.pairs(str, c)
 	}
 	for _, p := range s.patterns {
@@ -306,21 +310,51 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 // credentialSchemes and denyFragments are cheap pre-checks: the regular expressions run
 // only on text that contains one of them.
 var (
-	credentialSchemes = []string{"bearer", "basic", "token"}
-	denyFragments     = []string{"auth", "cookie", "pass", "pwd", "secret", "token", "key", "credential", "dsn", "session"}
+	credentialSchemes = newFoldSet([]string{"bearer", "basic", "token"})
+	denyFragments     = newFoldSet([]string{"auth", "cookie", "pass", "pwd", "secret", "token", "key", "credential", "dsn", "session"})
 )
 
-// containsFoldAny reports whether s contains any of the lower-case ASCII words, ignoring case.
-func containsFoldAny(s string, words []string) bool {
-	var first [256]bool
+// The byte classes of text's pre-scan; 0 for every byte it passes over.
+const (
+	clsDigit   = 1 << iota
+	clsSpace   // ' ', '\t', '\n'
+	clsKeepRun // ' ' and '-' do not end a run of digits
+	clsSep     // '=' and ':'
+)
+
+var byteClass = func() (t [256]uint8) {
+	for b := '0'; b <= '9'; b++ {
+		t[b] = clsDigit
+	}
+	t[' '] = clsSpace | clsKeepRun
+	t['\t'], t['\n'] = clsSpace, clsSpace
+	t['-'] = clsKeepRun
+	t['='], t[':'] = clsSep, clsSep
+	return t
+}()
+
+// foldSet is a list of lower-case ASCII words to look for in text, ignoring case.
+type foldSet struct {
+	first [256]bool // the words' first bytes, both cases
+	words []string
+}
+
+func newFoldSet(words []string) *foldSet {
+	f := &foldSet{words: words}
 	for _, w := range words {
-		first[w[0]] = true
+		f.first[w[0]] = true
 		if w[0] >= 'a' && w[0] <= 'z' {
-			first[w[0]-'a'+'A'] = true
+			f.first[w[0]-'a'+'A'] = true
 		}
 	}
+	return f
+}
+
+// in reports whether s contains any of the words, ignoring case.
+func (f *foldSet) in(s string) bool {
+	words := f.words
 	for i := 0; i < len(s); i++ {
-		if !first[s[i]] {
+		if !f.first[s[i]] {
 			continue
 		}
 		c := lowerByte(s[i])
@@ -349,12 +383,6 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-func (s *scrubber) hasExtraKey(str string) bool {
-	if len(s.extraKeys) == 0 {
-		return false
-	}
-	return containsFoldAny(str, s.extraKeys)
-}
 
 // pairs filters the value of every key=value, key: value or "key": "value" pair whose
 // key is denied. A hand-written scanner: this runs on most texts, and a regular
