@@ -19,19 +19,28 @@ func newItem[I any](func(*sentry.Event) (*I, error)) *I { return new(I) }
 
 func alloc[T any](p **T) { *p = new(T) }
 
-// scratch buffers for encodeEvent: the payload is copied out at its exact size, so that
-// what the queue holds carries no spare capacity and no buffer grows per event.
-var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
-
 // maxEventBytes is Sentry's size limit for an event item (1 MB): Relay rejects a larger
 // event whole. An event that encodes larger is trimmed, step by step, until it fits.
 const maxEventBytes = 1_000_000
 
 // encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON),
-// and how many trimming steps (eventParts.trim) it took to fit maxEventBytes.
+// and how many trimming steps (eventParts.trim) it took to fit maxEventBytes, in a
+// buffer of its own.
 func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
-	bp := scratch.Get().(*[]byte)
-	buf, err := appendEventJSON((*bp)[:0], ev, cx)
+	pb, steps, err := encodePayload(ev, cx)
+	out := append([]byte(nil), pb.b...)
+	pb.release()
+	return out, steps, err
+}
+
+// encodePayload is encodeEvent in a pooled buffer, which the event's delivery gives
+// back (encodedEvent.release) once Sentry has the event or has refused it for good.
+// While a queue holds few events, each event's JSON is then written where an earlier
+// one's was, instead of in new memory that the garbage collector must reclaim: that
+// was most of what mapping and encoding allocated.
+func encodePayload(ev *sentry.Event, cx *eventParts) (*payloadBuf, int, error) {
+	pb := payloadBufs.Get().(*payloadBuf)
+	buf, err := appendEventJSON(pb.b[:0], ev, cx)
 	steps := 0
 	for err == nil && len(buf) > maxEventBytes && cx.trim(steps+1) {
 		steps++
@@ -40,13 +49,28 @@ func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
 	if err == nil && len(buf) > maxEventBytes {
 		err = fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), maxEventBytes)
 	}
-	out := make([]byte, len(buf))
-	copy(out, buf)
-	if cap(buf) <= 1<<20 {
-		*bp = buf[:0]
-		scratch.Put(bp)
+	pb.b = buf
+	return pb, steps, err
+}
+
+// payloadBuf holds one event's JSON. gen changes at each release, so that an
+// encodedEvent still pointing at a buffer that went on to another event can tell.
+type payloadBuf struct {
+	b   []byte
+	gen uint64
+}
+
+// maxPooledPayload bounds the buffers kept for reuse: larger events are rare.
+const maxPooledPayload = 64 << 10
+
+var payloadBufs = sync.Pool{New: func() any { return &payloadBuf{b: make([]byte, 0, 8<<10)} }}
+
+func (pb *payloadBuf) release() {
+	pb.gen++
+	if cap(pb.b) <= maxPooledPayload {
+		pb.b = pb.b[:0]
+		payloadBufs.Put(pb)
 	}
-	return out, steps, err
 }
 
 // encodeEnvelope wraps one event payload in an envelope: a header line (event_id,

@@ -161,10 +161,11 @@ func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.
 			me.release()
 			continue
 		}
-		payload, trimmed, err := encodeEvent(me.event, me.ctx)
+		pb, trimmed, err := encodePayload(me.event, me.ctx)
 		eventID := string(me.event.EventID)
-		me.release() // payload is a copy: the event's storage can serve the next one
+		me.release() // the payload is written: the event's storage can serve the next one
 		if err != nil {
+			pb.release()
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			errs = append(errs, fmt.Errorf("encode event %s: %w", eventID, err))
@@ -172,10 +173,10 @@ func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.
 		}
 		if trimmed > 0 {
 			c.logger.Debug("error event trimmed to fit Sentry's event size limit",
-				zap.String("event_id", eventID), zap.Int("steps", trimmed), zap.Int("bytes", len(payload)))
+				zap.String("event_id", eventID), zap.Int("steps", trimmed), zap.Int("bytes", len(pb.b)))
 		}
 		s.tel.scrubbed(ctx, &me.scrubs)
-		req := &eventsRequest{events: []encodedEvent{{route: me.route, eventID: eventID, payload: payload}}}
+		req := &eventsRequest{events: []encodedEvent{pooled(me.route, eventID, pb)}}
 		if err := offer(context.WithValue(ctx, eventKey{}, req)); err != nil {
 			errs = append(errs, err)
 		}
