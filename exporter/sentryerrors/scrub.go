@@ -383,7 +383,6 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-
 // pairs filters the value of every key=value, key: value or "key": "value" pair whose
 // key is denied. A hand-written scanner: this runs on most texts, and a regular
 // expression with submatches costs several times more.
