@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
@@ -155,6 +157,19 @@ func TestReleaseForgetsTheEvent(t *testing.T) {
 // once. A buffer given back too early (before a retry) would send another event's JSON
 // under this event's id.
 func TestPooledPayloadsDeliveredIntact(t *testing.T) {
+	t.Run("one event per request", func(t *testing.T) { testPayloadsIntact(t, nil) })
+	// Batched: requests of several events, each posted on its own; a failure part way
+	// through leaves the rest of the request (OnError) for the retry, the sent ones done.
+	t.Run("batched requests", func(t *testing.T) {
+		testPayloadsIntact(t, func(c *Config) {
+			q := c.QueueConfig.Get()
+			q.Batch = configoptional.Some(exporterhelper.BatchConfig{
+				FlushTimeout: 20 * time.Millisecond, Sizer: exporterhelper.RequestSizerTypeItems, MinSize: 7, MaxSize: 10})
+		})
+	})
+}
+
+func testPayloadsIntact(t *testing.T, mutate func(*Config)) {
 	srv := harness.NewSentryServer(t)
 	var answers []harness.SentryResponse
 	for i := 0; i < 30; i++ {
@@ -168,7 +183,7 @@ func TestPooledPayloadsDeliveredIntact(t *testing.T) {
 		}
 	}
 	srv.Respond(answers...)
-	te := startTraces(t, srv.DSN(), nil)
+	te := startTraces(t, srv.DSN(), mutate)
 
 	const n = 60
 	want := map[string]string{} // event_id: the exception message that event carries
