@@ -3,6 +3,7 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
@@ -50,6 +51,9 @@ func encodePayload(ev *sentry.Event, cx *eventParts) (*payloadBuf, int, error) {
 		err = fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), maxEventBytes)
 	}
 	pb.b = buf
+	if n := int64(len(buf)); n <= maxPooledPayload {
+		payloadHint.Store(max(1<<10, n+n/8))
+	}
 	return pb, steps, err
 }
 
@@ -63,7 +67,14 @@ type payloadBuf struct {
 // maxPooledPayload bounds the buffers kept for reuse: larger events are rare.
 const maxPooledPayload = 64 << 10
 
-var payloadBufs = sync.Pool{New: func() any { return &payloadBuf{b: make([]byte, 0, 8<<10)} }}
+var payloadBufs = sync.Pool{New: func() any { return &payloadBuf{b: make([]byte, 0, payloadHint.Load())} }}
+
+// payloadHint is the capacity a new buffer starts with: the size of a recent payload with
+// an eighth more. New buffers are needed when the queue holds many events (Sentry down),
+// and each then keeps its capacity until it is sent: not twice what its event needs.
+var payloadHint atomic.Int64
+
+func init() { payloadHint.Store(4 << 10) }
 
 func (pb *payloadBuf) release() {
 	pb.gen++
