@@ -116,8 +116,12 @@ type batchScratch struct {
 	spare     [][]spanRef // emptied trace lists, for the next traces
 }
 
-// maxPooledSpans bounds the index a pooled batchScratch keeps between batches.
-const maxPooledSpans = 4096
+// maxPooledSpans and maxPooledResources bound what a pooled batchScratch keeps between
+// batches.
+const (
+	maxPooledSpans     = 4096
+	maxPooledResources = 256
+)
 
 var batchScratches = sync.Pool{New: func() any {
 	return &batchScratch{
@@ -157,7 +161,7 @@ func (bs *batchScratch) release() {
 		return // one huge batch: let the collector have it all
 	}
 	for _, refs := range bs.index.byTrace {
-		if cap(refs) <= maxPooledSpans && len(bs.spare) < 64 {
+		if cap(refs) <= 64 && len(bs.spare) < 64 { // a few hundred KiB at most
 			clear(refs)
 			bs.spare = append(bs.spare, refs[:0])
 		}
@@ -166,10 +170,8 @@ func (bs *batchScratch) release() {
 	clear(bs.index.byTrace)
 	clear(bs.index.bySpan)
 	bs.index.timelines = nil
-	clear(bs.errSpans)
-	bs.errSpans = bs.errSpans[:0]
-	clear(bs.res)
-	bs.res = bs.res[:0]
+	bs.errSpans = reuse(bs.errSpans, maxPooledSpans)
+	bs.res = reuse(bs.res, maxPooledResources)
 	if pooling {
 		batchScratches.Put(bs)
 	}
