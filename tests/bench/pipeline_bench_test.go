@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -388,4 +391,124 @@ func raisePriority(b *testing.B) {
 		}
 	}
 	prioritized = true
+}
+
+// BenchmarkSentryErrors is sentry_errors alone in the built collector: every trace of
+// the load fails (loadgen -error-ratio 1), each error goes to a local Sentry test server
+// in its own envelope, at a fixed rate the collector keeps up with. Reported: error
+// events delivered per second, the collector's CPU per delivered event (receiving,
+// mapping, encoding and the HTTP request each), and the share of that CPU in the
+// exporter's mapping and encoding (from a CPU profile).
+func BenchmarkSentryErrors(b *testing.B) {
+	loadgenBin := buildLoadgen(b)
+	raisePriority(b)
+	for i := 0; i < b.N; i++ {
+		runSentryErrors(b, loadgenBin)
+	}
+}
+
+func runSentryErrors(b *testing.B, loadgenBin string) {
+	srv := newEnvelopeSink(b)
+	env := map[string]string{
+		"SENTRY_DSN":     srv.dsn,
+		"PPROF_ENDPOINT": fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b)),
+	}
+	if v := os.Getenv("BENCH_COLLECTOR_GOMAXPROCS"); v != "" {
+		env["GOMAXPROCS"] = v
+	}
+	c := harness.Start(b, harness.Options{Configs: []string{filepath.Join(harness.RepoRoot(), "bench/configs/sentry-errors.yaml")},
+		Env: env, Wrapper: pinned("1"), NoWait: true})
+	c.WaitLog("Everything is ready", time.Minute)
+	rate := envInt("BENCH_ERROR_SPAN_RATE", 10000)
+	send := func(seconds int) {
+		args := []string{"-endpoint", c.OTLPGRPCEndpoint(), "-rate", strconv.Itoa(rate), "-duration", fmt.Sprintf("%ds", seconds),
+			"-conns", "2", "-batch", strconv.Itoa(batchSpans), "-error-ratio", "1", "-quiet"}
+		argv := append(pinned("0"), loadgenBin)
+		cmd := exec.Command(argv[0], append(argv[1:], args...)...)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("loadgen: %v\n%s", err, msg)
+		}
+	}
+	delivered := func() int { return int(srv.events.Load()) }
+	send(warmSeconds)
+	time.Sleep(time.Second)
+
+	var prof *profile.Profile
+	var profErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(2 * time.Second)
+		prof, profErr = cpuProfile(env["PPROF_ENDPOINT"], runSeconds-4)
+	}()
+	before, cpuBefore := delivered(), cpuSeconds(b, c.Pid())
+	t0 := time.Now()
+	send(runSeconds)
+	// The queue drains within a second at this rate; wait for it, up to 10 s.
+	for last, deadline := -1, time.Now().Add(10*time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		n := delivered()
+		if n == last {
+			break
+		}
+		last = n
+	}
+	events := delivered() - before
+	cpu := cpuSeconds(b, c.Pid()) - cpuBefore
+	elapsed := time.Since(t0).Seconds()
+	wg.Wait()
+	if profErr != nil {
+		b.Fatalf("cpu profile: %v", profErr)
+	}
+	if events == 0 {
+		b.Fatal("no error event reached the Sentry test server")
+	}
+	if v := srv.violation.Load(); v != nil {
+		b.Fatalf("protocol violation: %v", *v)
+	}
+	b.ReportMetric(float64(events)/elapsed, "events/s")
+	b.ReportMetric(cpu/float64(events)*1e6, "cpu-µs/event")
+	b.ReportMetric(100*share(prof, []string{"exporter/sentryerrors.(*mapper)", "exporter/sentryerrors.encodePayload"}), "map-encode-cpu-%")
+	b.ReportMetric(0, "ns/op")
+	c.Stop(60 * time.Second)
+}
+
+// envelopeSink stands in for Sentry in BenchmarkSentryErrors: it answers 200 to envelope
+// posts and counts them, and checks the protocol (path, X-Sentry-Auth key, envelope and
+// item headers, event JSON; harness.ParseEnvelope) on every 50th, so that the benchmark's
+// own process spends little CPU beside the collector's.
+type envelopeSink struct {
+	dsn       string
+	events    atomic.Int64
+	violation atomic.Pointer[string]
+}
+
+func newEnvelopeSink(b *testing.B) *envelopeSink {
+	const key, project = "0123456789abcdef0123456789abcdef", "42"
+	s := &envelopeSink{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		n := s.events.Add(1)
+		bad := func(msg string) {
+			s.violation.CompareAndSwap(nil, &msg)
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		switch {
+		case err != nil:
+			bad("reading the body: " + err.Error())
+		case r.Method != http.MethodPost || r.URL.Path != "/api/"+project+"/envelope/":
+			bad(r.Method + " " + r.URL.Path)
+		case !strings.Contains(r.Header.Get("X-Sentry-Auth"), "sentry_key="+key):
+			bad("X-Sentry-Auth without the DSN's key")
+		case n%50 == 1:
+			if _, items, err := harness.ParseEnvelope(body); err != nil {
+				bad(err.Error())
+			} else if len(items) != 1 || items[0].Event == nil {
+				bad("an envelope without exactly one event item")
+			}
+		}
+	}))
+	b.Cleanup(srv.Close)
+	s.dsn = "http://" + key + "@" + strings.TrimPrefix(srv.URL, "http://") + "/" + project
+	return s
 }
