@@ -24,18 +24,10 @@ func alloc[T any](p **T) { *p = new(T) }
 // event whole. An event that encodes larger is trimmed, step by step, until it fits.
 const maxEventBytes = 1_000_000
 
-// encodeEvent returns the event JSON payload of ev with contexts cx (see appendEventJSON),
-// and how many trimming steps (eventParts.trim) it took to fit maxEventBytes, in a
-// buffer of its own.
-func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
-	pb, steps, err := encodePayload(ev, cx)
-	out := append([]byte(nil), pb.b...)
-	pb.release()
-	return out, steps, err
-}
-
-// encodePayload is encodeEvent in a pooled buffer, which the event's delivery gives
-// back (encodedEvent.release) once Sentry has the event or has refused it for good.
+// encodePayload returns the event JSON payload of ev with contexts cx (see
+// appendEventJSON), and how many trimming steps (eventParts.trim) it took to fit
+// maxEventBytes, in a pooled buffer, which the event's delivery gives back
+// (encodedEvent.release) once Sentry has the event or has refused it for good.
 // While a queue holds few events, each event's JSON is then written where an earlier
 // one's was, instead of in new memory that the garbage collector must reclaim: that
 // was most of what mapping and encoding allocated.
