@@ -482,144 +482,37 @@ func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *llm
 		}
 		return m.scrub.text(truncate(v, 256), c)
 	}
-	// The other fields in one pass over the attributes (an LLM span has a dozen or more,
-	// and a lookup per key, fallbacks included, scanned them some twenty times).
-	var p llmPick
-	for k, v := range attrs.All() {
-		if slot := llmSlotOf(k); slot >= 0 {
-			p.vals[slot], p.has = v, p.has|1<<slot
-		}
+	n := func(keys ...string) optNum {
+		f, ok := num(attrs, keys...)
+		return optNum{v: f, ok: ok}
 	}
 	l := &b.llm
 	*l = llmContext{
 		provider:            clean(provider),
 		model:               clean(model),
 		responseModel:       clean(responseModel),
-		operation:           clean(p.str(slotOperation)),
-		inputTokens:         p.num(slotInput, slotPromptTokens, slotLegacyPromptTokens),
-		outputTokens:        p.num(slotOutput, slotCompletionTokens, slotLegacyCompletionTokens),
-		totalTokens:         p.num(slotTotal, slotLegacyTotal),
-		cacheReadTokens:     p.num(slotCacheRead),
-		cacheCreationTokens: p.num(slotCacheCreation),
-		reasoningTokens:     p.num(slotReasoning),
-		cost:                p.num(slotCost),
-		costStatus:          clean(p.str(slotCostStatus)),
-		priceID:             clean(p.str(slotPriceID)),
-		pricingVersion:      clean(p.str(slotPricingVersion)),
+		operation:           clean(str(attrs, "gen_ai.operation.name")),
+		inputTokens:         n("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
+		outputTokens:        n("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
+		totalTokens:         n("gen_ai.usage.total_tokens", "llm.usage.total_tokens"),
+		cacheReadTokens:     n("gen_ai.usage.cache_read.input_tokens"),
+		cacheCreationTokens: n("gen_ai.usage.cache_creation.input_tokens"),
+		reasoningTokens:     n("gen_ai.usage.reasoning.output_tokens"),
+		cost:                n("gen_ai.usage.cost"),
+		costStatus:          clean(str(attrs, "llm_cost.status")),
+		priceID:             clean(str(attrs, "llm_cost.model")),
+		pricingVersion:      clean(str(attrs, "llm_cost.pricing_version")),
 	}
 	if !l.totalTokens.ok && (l.inputTokens.ok || l.outputTokens.ok) {
 		l.totalTokens = optNum{v: l.inputTokens.v + l.outputTokens.v, ok: true}
 	}
-	for i := range costParts {
-		l.breakdown[i] = p.num(slotBreakdown + i)
+	for i, p := range costParts {
+		l.breakdown[i] = n("llm_cost.breakdown." + p)
 	}
-	if p.has&(1<<slotFinishReasons) != 0 {
-		l.finishReasons = m.appendValue(nil, p.vals[slotFinishReasons], 1, c)
+	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
+		l.finishReasons = m.appendValue(nil, v, 1, c)
 	}
 	return l
-}
-
-// The attributes llmContext reads besides provider and model, by slot.
-const (
-	slotOperation = iota
-	slotInput
-	slotPromptTokens
-	slotLegacyPromptTokens
-	slotOutput
-	slotCompletionTokens
-	slotLegacyCompletionTokens
-	slotTotal
-	slotLegacyTotal
-	slotCacheRead
-	slotCacheCreation
-	slotReasoning
-	slotCost
-	slotCostStatus
-	slotPriceID
-	slotPricingVersion
-	slotFinishReasons
-	slotBreakdown // one per costParts, in its order
-	numLLMSlots   = slotBreakdown + len(costParts)
-)
-
-func llmSlotOf(k string) int {
-	switch k {
-	case "gen_ai.operation.name":
-		return slotOperation
-	case "gen_ai.usage.input_tokens":
-		return slotInput
-	case "gen_ai.usage.prompt_tokens":
-		return slotPromptTokens
-	case "llm.usage.prompt_tokens":
-		return slotLegacyPromptTokens
-	case "gen_ai.usage.output_tokens":
-		return slotOutput
-	case "gen_ai.usage.completion_tokens":
-		return slotCompletionTokens
-	case "llm.usage.completion_tokens":
-		return slotLegacyCompletionTokens
-	case "gen_ai.usage.total_tokens":
-		return slotTotal
-	case "llm.usage.total_tokens":
-		return slotLegacyTotal
-	case "gen_ai.usage.cache_read.input_tokens":
-		return slotCacheRead
-	case "gen_ai.usage.cache_creation.input_tokens":
-		return slotCacheCreation
-	case "gen_ai.usage.reasoning.output_tokens":
-		return slotReasoning
-	case "gen_ai.usage.cost":
-		return slotCost
-	case "llm_cost.status":
-		return slotCostStatus
-	case "llm_cost.model":
-		return slotPriceID
-	case "llm_cost.pricing_version":
-		return slotPricingVersion
-	case "gen_ai.response.finish_reasons":
-		return slotFinishReasons
-	case "llm_cost.breakdown.cache_read":
-		return slotBreakdown
-	case "llm_cost.breakdown.cache_write":
-		return slotBreakdown + 1
-	case "llm_cost.breakdown.input":
-		return slotBreakdown + 2
-	case "llm_cost.breakdown.output":
-		return slotBreakdown + 3
-	case "llm_cost.breakdown.reasoning":
-		return slotBreakdown + 4
-	}
-	return -1
-}
-
-// llmPick holds the values of the slots an attribute map has.
-type llmPick struct {
-	vals [numLLMSlots]pcommon.Value
-	has  uint32
-}
-
-// str is str's rule over slots: the first that holds a non-empty value, as text.
-func (p *llmPick) str(slots ...int) string {
-	for _, s := range slots {
-		if p.has&(1<<s) != 0 {
-			if v := valueText(p.vals[s]); v != "" {
-				return v
-			}
-		}
-	}
-	return ""
-}
-
-// num is num's rule over slots: the first that holds a number.
-func (p *llmPick) num(slots ...int) optNum {
-	for _, s := range slots {
-		if p.has&(1<<s) != 0 {
-			if f, ok := valueNum(p.vals[s]); ok {
-				return optNum{v: f, ok: true}
-			}
-		}
-	}
-	return optNum{}
 }
 
 // agentContext is the agent context at attrs, nil when attrs name no agent.
