@@ -17,6 +17,10 @@ const (
 	attrBreakCacheWr   = "llm_cost.breakdown.cache_write"
 	attrBreakReasoning = "llm_cost.breakdown.reasoning"
 	attrBreakRequest   = "llm_cost.breakdown.request"
+	attrNote           = "llm_cost.note"
+	attrDuplicateOf    = "llm_cost.duplicate_of"
+	attrServiceTier    = "llm_cost.service_tier"
+	attrCostMismatch   = "llm_cost.provided_cost_mismatch"
 )
 
 // Statuses written as llm_cost.status.
@@ -26,6 +30,8 @@ const (
 	statusUnpriced = "unpriced"
 	statusInvalid  = "invalid"
 	statusSkipped  = "skipped"
+	statusNoUsage  = "no_usage"
+	statusDup      = "duplicate"
 )
 
 // key identifies an attribute the processor reads. The scan records each one's value
@@ -57,6 +63,18 @@ const (
 	kReasoning
 	kReasoningOLIT
 	kReasoningDetails
+	kReasoningThinking // Pydantic AI's Anthropic detail
+	kReasoningThoughts // Pydantic AI's Google detail
+	kReasoningOLL      // OpenLLMetry
+	// Sentry's names.
+	kCacheReadSentry
+	kCacheWriteSentry
+	kReasoningSentry
+	// The Anthropic SDK's own spans: the 5-minute and 1-hour parts of the cache writes.
+	kAnthropicWrite5m
+	kAnthropicWrite1h
+	// Logfire (Python): the provider's usage object as JSON.
+	kUsageRaw
 	// OpenLLMetry / Traceloop.
 	kRequestType
 	kTraceloopKind
@@ -87,6 +105,19 @@ const (
 	kAICacheRead
 	kAICacheWrite
 	kAIOutReasoning
+	kAIProviderMetadata // JSON: the provider's usage and service tier
+	// Service tiers, response (the tier used) before request (the tier asked for).
+	kTierOpenAIResp
+	kTierOpenAIRespOld
+	kTierAnthropicResp
+	kTierOpenAIReq
+	kTierOpenAIReqOld
+	kTierAnthropicReq
+	kOIInvocationParams // OpenInference: the request's parameters as JSON
+	// What identifies a call and its source.
+	kResponseID
+	kSpanType // Logfire: pending_span marks the start of a span still running
+	kSDKName  // OpenLIT writes telemetry.sdk.name on every span
 	// Costs the app sent, in order of preference.
 	kCostGenAI
 	kCostOI
@@ -110,7 +141,14 @@ var keyNames = [numKeys]string{
 	kCacheWrite5m: "gen_ai.usage.cache_creation.ephemeral_5m_input_tokens",
 	kCacheWrite1h: "gen_ai.usage.cache_creation.ephemeral_1h_input_tokens",
 	kReasoning:    "gen_ai.usage.reasoning.output_tokens", kReasoningOLIT: "gen_ai.usage.reasoning_tokens",
-	kReasoningDetails: "gen_ai.usage.details.reasoning_tokens",
+	kReasoningDetails:  "gen_ai.usage.details.reasoning_tokens",
+	kReasoningThinking: "gen_ai.usage.details.thinking_tokens", kReasoningThoughts: "gen_ai.usage.details.thoughts_tokens",
+	kReasoningOLL:    "llm.usage.reasoning_tokens",
+	kCacheReadSentry: "gen_ai.usage.input_tokens.cached", kCacheWriteSentry: "gen_ai.usage.input_tokens.cache_write",
+	kReasoningSentry:  "gen_ai.usage.output_tokens.reasoning",
+	kAnthropicWrite5m: "anthropic.usage.cache_creation.ephemeral_5m_input_tokens",
+	kAnthropicWrite1h: "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
+	kUsageRaw:         "gen_ai.usage.raw",
 	kRequestType:      "llm.request.type", kTraceloopKind: "traceloop.span.kind",
 	kOIKind: "openinference.span.kind", kOIProvider: "llm.provider", kOISystem: "llm.system",
 	kOIModel: "llm.model_name", kOIEmbeddingModel: "embedding.model_name",
@@ -123,6 +161,12 @@ var keyNames = [numKeys]string{
 	kAICached: "ai.usage.cachedInputTokens", kAIReasoning: "ai.usage.reasoningTokens",
 	kAINoCache: "ai.usage.inputTokenDetails.noCacheTokens", kAICacheRead: "ai.usage.inputTokenDetails.cacheReadTokens",
 	kAICacheWrite: "ai.usage.inputTokenDetails.cacheWriteTokens", kAIOutReasoning: "ai.usage.outputTokenDetails.reasoningTokens",
+	kAIProviderMetadata: "ai.response.providerMetadata",
+	kTierOpenAIResp:     "openai.response.service_tier", kTierOpenAIRespOld: "gen_ai.openai.response.service_tier",
+	kTierAnthropicResp: "anthropic.response.service_tier", kTierOpenAIReq: "openai.request.service_tier",
+	kTierOpenAIReqOld: "gen_ai.openai.request.service_tier", kTierAnthropicReq: "anthropic.request.service_tier",
+	kOIInvocationParams: "llm.invocation_parameters",
+	kResponseID:         "gen_ai.response.id", kSpanType: "logfire.span_type", kSDKName: "telemetry.sdk.name",
 	kCostGenAI: "gen_ai.usage.cost", kCostOI: "llm.cost.total", kCostOperation: "operation.cost",
 	kCostAmount: "gen_ai.usage.cost.amount", kCostTotal: "gen_ai.usage.total_cost",
 	kStatus: attrStatus,
@@ -130,11 +174,13 @@ var keyNames = [numKeys]string{
 
 // fields are the attributes of one span or log record that the processor reads.
 type fields struct {
-	present uint64
+	present [2]uint64 // a bit per key
 	values  [numKeys]pcommon.Value
 }
 
-func (f *fields) has(k key) bool { return f.present&(1<<k) != 0 }
+func (f *fields) has(k key) bool { return f.present[k>>6]&(1<<(k&63)) != 0 }
+
+func (f *fields) none() bool { return f.present[0]|f.present[1] == 0 }
 
 func (f *fields) str(k key) string {
 	if !f.has(k) || f.values[k].Type() != pcommon.ValueTypeStr {
@@ -146,7 +192,7 @@ func (f *fields) str(k key) string {
 // scan records the attributes the processor reads in one pass. Keys that cannot be one
 // of them are rejected on their first byte, so most attributes cost one comparison.
 func (f *fields) scan(attrs pcommon.Map) {
-	f.present = 0
+	f.present = [2]uint64{}
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if len(k) < 6 {
 			return true
@@ -157,7 +203,7 @@ func (f *fields) scan(attrs pcommon.Map) {
 			return true
 		}
 		if id, ok := lookupKey(k); ok {
-			f.present |= 1 << id
+			f.present[id>>6] |= 1 << (id & 63)
 			f.values[id] = v
 		}
 		return true
@@ -212,6 +258,46 @@ func lookupKey(name string) (key, bool) {
 		return kReasoningOLIT, true
 	case "gen_ai.usage.details.reasoning_tokens":
 		return kReasoningDetails, true
+	case "gen_ai.usage.details.thinking_tokens":
+		return kReasoningThinking, true
+	case "gen_ai.usage.details.thoughts_tokens":
+		return kReasoningThoughts, true
+	case "llm.usage.reasoning_tokens":
+		return kReasoningOLL, true
+	case "gen_ai.usage.input_tokens.cached":
+		return kCacheReadSentry, true
+	case "gen_ai.usage.input_tokens.cache_write":
+		return kCacheWriteSentry, true
+	case "gen_ai.usage.output_tokens.reasoning":
+		return kReasoningSentry, true
+	case "anthropic.usage.cache_creation.ephemeral_5m_input_tokens":
+		return kAnthropicWrite5m, true
+	case "anthropic.usage.cache_creation.ephemeral_1h_input_tokens":
+		return kAnthropicWrite1h, true
+	case "gen_ai.usage.raw":
+		return kUsageRaw, true
+	case "ai.response.providerMetadata":
+		return kAIProviderMetadata, true
+	case "openai.response.service_tier":
+		return kTierOpenAIResp, true
+	case "gen_ai.openai.response.service_tier":
+		return kTierOpenAIRespOld, true
+	case "anthropic.response.service_tier":
+		return kTierAnthropicResp, true
+	case "openai.request.service_tier":
+		return kTierOpenAIReq, true
+	case "gen_ai.openai.request.service_tier":
+		return kTierOpenAIReqOld, true
+	case "anthropic.request.service_tier":
+		return kTierAnthropicReq, true
+	case "llm.invocation_parameters":
+		return kOIInvocationParams, true
+	case "gen_ai.response.id":
+		return kResponseID, true
+	case "logfire.span_type":
+		return kSpanType, true
+	case "telemetry.sdk.name":
+		return kSDKName, true
 	case "llm.request.type":
 		return kRequestType, true
 	case "traceloop.span.kind":

@@ -364,11 +364,11 @@ func BenchmarkSpanKinds(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			pool := newAttrPool(b, k.attrs)
 			var rec record
-			p.eng.process(&rec, pcommon.NewMap(), "chat", 0)
+			p.eng.process(&rec, pcommon.NewMap(), "chat", "test", 0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				p.eng.process(&rec, pool.get(b), "chat", 1_756_728_000_000_000_000)
+				p.eng.process(&rec, pool.get(b), "chat", "test", 1_756_728_000_000_000_000)
 			}
 		})
 	}

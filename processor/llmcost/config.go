@@ -29,10 +29,24 @@ type Config struct {
 	// gateway name) to a model name or price entry id to price them as.
 	Aliases map[string]string `mapstructure:"aliases"`
 
-	// UseProvidedCost keeps a cost the app already sent (status provided). When false,
-	// every call is priced from the table and the app's gen_ai.usage.cost, if any, is
-	// kept in llm_cost.provided_cost.
-	UseProvidedCost bool `mapstructure:"use_provided_cost"`
+	// ProvidedCost is what to do with a cost the app sent (gen_ai.usage.cost and the
+	// other conventions' names): "fallback" (the default, also when empty) prices every call the table can
+	// price and uses the app's figure only for calls it cannot (status provided);
+	// "prefer" keeps the app's figure whenever it sent one (apps that know negotiated
+	// prices); "ignore" never uses it. The app's figure is kept in
+	// llm_cost.provided_cost whenever it is not the cost.
+	ProvidedCost string `mapstructure:"provided_cost"`
+
+	// UseProvidedCost is the earlier form of provided_cost: true is "prefer", false
+	// "ignore". Deprecated: use provided_cost.
+	UseProvidedCost *bool `mapstructure:"use_provided_cost"`
+
+	// ServiceTiers override and extend the built-in service tier prices
+	// (servicetiers.yaml), per provider id of the price table and tier.
+	ServiceTiers ServiceTiers `mapstructure:"service_tiers"`
+
+	// Deduplication finds spans that describe one LLM call (dedup.go).
+	Deduplication DeduplicationConfig `mapstructure:"deduplication"`
 
 	// CacheSize bounds the number of distinct (provider, model) names whose resolution
 	// is cached.
@@ -44,6 +58,37 @@ type Config struct {
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// DeduplicationConfig bounds the memory of calls seen in earlier batches.
+type DeduplicationConfig struct {
+	// MaxCalls is how many calls of earlier batches are remembered to recognise a later
+	// span of the same call; 0 compares spans within a batch only.
+	MaxCalls int `mapstructure:"max_calls"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Values of provided_cost.
+const (
+	providedCostFallback = "fallback"
+	providedCostPrefer   = "prefer"
+	providedCostIgnore   = "ignore"
+)
+
+func (cfg *Config) providedMode() providedMode {
+	switch {
+	case cfg.ProvidedCost == providedCostPrefer:
+		return providedPrefer
+	case cfg.ProvidedCost == providedCostIgnore:
+		return providedIgnore
+	case cfg.ProvidedCost == "" && cfg.UseProvidedCost != nil && *cfg.UseProvidedCost:
+		return providedPrefer
+	case cfg.ProvidedCost == "" && cfg.UseProvidedCost != nil:
+		return providedIgnore
+	}
+	return providedFallback
 }
 
 // PriceFile is one file of price overrides.
@@ -100,6 +145,21 @@ func (cfg *Config) Validate() error {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(target) == "" {
 			errs = append(errs, fmt.Errorf("aliases: %q -> %q: neither the name nor the target may be empty", name, target))
 		}
+	}
+	switch cfg.ProvidedCost {
+	case "", providedCostFallback, providedCostPrefer, providedCostIgnore:
+	default:
+		errs = append(errs, fmt.Errorf("provided_cost %q is not one of %q, %q, %q", cfg.ProvidedCost,
+			providedCostFallback, providedCostPrefer, providedCostIgnore))
+	}
+	if cfg.ProvidedCost != "" && cfg.UseProvidedCost != nil {
+		errs = append(errs, errors.New("use_provided_cost is the earlier form of provided_cost: set only provided_cost"))
+	}
+	if err := cfg.ServiceTiers.validate("service_tiers"); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Deduplication.MaxCalls < 0 {
+		errs = append(errs, fmt.Errorf("deduplication::max_calls %d must not be negative (0 compares spans within a batch only)", cfg.Deduplication.MaxCalls))
 	}
 	if cfg.CacheSize < 1 {
 		errs = append(errs, fmt.Errorf("cache_size %d must be at least 1", cfg.CacheSize))

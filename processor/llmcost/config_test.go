@@ -41,13 +41,24 @@ func TestLoadConfig(t *testing.T) {
 					{Path: "/etc/otelcol/prices.yaml"},
 					{Path: "/etc/otelcol/model_prices_and_context_window.json", Format: "litellm"},
 				},
-				ReloadInterval:     time.Minute,
-				Aliases:            map[string]string{"my-gpt4o-deployment": "gpt-4o"},
-				UseProvidedCost:    false,
+				ReloadInterval: time.Minute,
+				Aliases:        map[string]string{"my-gpt4o-deployment": "gpt-4o"},
+				ProvidedCost:   "ignore",
+				ServiceTiers: ServiceTiers{
+					"openai": {"flex": {Multiplier: 0.45}},
+					"acme":   {"priority": {Models: map[string]TierModelPrice{"acme-llm-large": {InputMtok: ptr(3), OutputMtok: ptr(12)}}}},
+				},
+				Deduplication:      DeduplicationConfig{MaxCalls: 1000},
 				CacheSize:          500,
 				UnpricedModelLimit: 50,
 			},
 		},
+		{id: component.NewIDWithName(metadata.Type, "legacy_provided"), want: func() *Config {
+			cfg := createDefaultConfig().(*Config)
+			cfg.UseProvidedCost = new(bool)
+			*cfg.UseProvidedCost = true
+			return cfg
+		}()},
 		{id: component.NewIDWithName(metadata.Type, "typo"), wantErr: "price_file"},
 		{id: component.NewIDWithName(metadata.Type, "bad_price"), wantErr: `prices[0] "x": input_mtok -1 must be a finite number >= 0`},
 		{id: component.NewIDWithName(metadata.Type, "no_price"), wantErr: `prices[0] "x": needs input_mtok or output_mtok`},
@@ -58,6 +69,12 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_rule"), wantErr: `prices[0] "x": match: regex "("`},
 		{id: component.NewIDWithName(metadata.Type, "bad_date"), wantErr: `start_date "01/02/2026" must be a date, YYYY-MM-DD`},
 		{id: component.NewIDWithName(metadata.Type, "empty_alias"), wantErr: `aliases: "my-deployment" -> ""`},
+		{id: component.NewIDWithName(metadata.Type, "bad_provided"), wantErr: `provided_cost "always" is not one of "fallback", "prefer", "ignore"`},
+		{id: component.NewIDWithName(metadata.Type, "both_provided"), wantErr: "use_provided_cost is the earlier form of provided_cost: set only provided_cost"},
+		{id: component.NewIDWithName(metadata.Type, "bad_tier"), wantErr: `service_tiers[openai][turbo]: tier "turbo" is not one of flex, priority, batch, scale`},
+		{id: component.NewIDWithName(metadata.Type, "bad_multiplier"), wantErr: "service_tiers[openai][flex]: multiplier -1 must be between 0 (none) and 100"},
+		{id: component.NewIDWithName(metadata.Type, "bad_tier_price"), wantErr: "service_tiers[acme][batch].models[acme-llm-large]: needs input_mtok or output_mtok"},
+		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), wantErr: "deduplication::max_calls -1 must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -84,5 +101,25 @@ func TestLoadConfig(t *testing.T) {
 			}
 			assert.Equal(t, tt.want, got)
 		})
+	}
+}
+
+// provided_cost and its earlier form use_provided_cost map to the three modes.
+func TestProvidedCostModes(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		provided string
+		legacy   *bool
+		want     providedMode
+	}{
+		{"", nil, providedFallback},
+		{"fallback", nil, providedFallback},
+		{"prefer", nil, providedPrefer},
+		{"ignore", nil, providedIgnore},
+		{"", &yes, providedPrefer},
+		{"", &no, providedIgnore},
+	} {
+		cfg := &Config{ProvidedCost: tc.provided, UseProvidedCost: tc.legacy}
+		assert.Equal(t, tc.want, cfg.providedMode(), "provided_cost %q, use_provided_cost %v", tc.provided, tc.legacy)
 	}
 }

@@ -1,6 +1,8 @@
 package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmcost"
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,11 +21,28 @@ const (
 	idxUnpriced
 	idxInvalid
 	idxSkipped
+	idxNoUsage
+	idxDuplicate
 	numStatus
 	idxNone = -1
 )
 
-var statusNames = [numStatus]string{statusPriced, statusProvided, statusUnpriced, statusInvalid, statusSkipped}
+var statusNames = [numStatus]string{statusPriced, statusProvided, statusUnpriced, statusInvalid, statusSkipped,
+	statusNoUsage, statusDup}
+
+// providedMode is what the processor does with a cost the app sent (provided_cost).
+type providedMode uint8
+
+const (
+	// providedFallback prices every call the table can price and uses the app's
+	// figure only when it cannot (the default).
+	providedFallback providedMode = iota
+	// providedPrefer keeps the app's figure whenever it sent one (for apps that know
+	// negotiated prices).
+	providedPrefer
+	// providedIgnore never uses the app's figure.
+	providedIgnore
+)
 
 // modelRef is what a model resolution depends on: the provider as sent (and which
 // attribute sent it, since conventions spell providers differently) and the model name
@@ -52,11 +71,12 @@ type snapshot struct {
 
 // engine prices records. It is shared by the traces and logs processors.
 type engine struct {
-	snap        atomic.Pointer[snapshot]
-	aliases     map[string]string
-	useProvided bool
-	cacheSize   int
-	labels      *labelSet
+	snap      atomic.Pointer[snapshot]
+	aliases   map[string]string
+	provided  providedMode
+	cacheSize int
+	labels    *labelSet
+	tiers     *tierTable
 }
 
 func newEngine(cfg *Config, table *pricing.Table) *engine {
@@ -64,8 +84,12 @@ func newEngine(cfg *Config, table *pricing.Table) *engine {
 	for k, v := range cfg.Aliases {
 		aliases[strings.ToLower(strings.TrimSpace(k))] = v
 	}
-	e := &engine{aliases: aliases, useProvided: cfg.UseProvidedCost, cacheSize: cfg.CacheSize,
-		labels: newLabelSet(cfg.UnpricedModelLimit)}
+	builtin, err := builtinTiers()
+	if err != nil {
+		panic(err) // servicetiers.yaml is part of the build and checked by its tests
+	}
+	e := &engine{aliases: aliases, provided: cfg.providedMode(), cacheSize: cfg.CacheSize,
+		labels: newLabelSet(cfg.UnpricedModelLimit), tiers: newTierTable(builtin, cfg.ServiceTiers)}
 	e.setTable(table)
 	return e
 }
@@ -111,28 +135,50 @@ func (e *engine) resolve(s *snapshot, ref modelRef) *resolved {
 }
 
 // record is the per-call scratch space; one per processor call, reused per record.
+// process leaves in it what the traces processor needs to find duplicate calls.
 type record struct {
-	f fields
+	f    fields
+	call callInfo
+	// unknownTier and mismatch are counted by the processor: a service tier that is
+	// no tier, an app's cost more than 1% away from the table's.
+	unknownTier, mismatch bool
+}
+
+// callInfo describes the LLM call a record reports, for finding two records of one
+// call (see dedup.go).
+type callInfo struct {
+	usage    pricing.Usage
+	hasUsage bool  // usage read and valid (priced, provided, unpriced)
+	reported uint8 // hasCacheRead, hasCacheWrite, hasReasoning: the details reported
+	detail   uint8 // how many optional usage details and a tier the record reports
+	model    *pricing.Model
+	name     string // the model name as sent, when unpriced
+	respID   string // gen_ai.response.id; points into the record's memory
+	// wroteCost: gen_ai.usage.cost is ours; appCost: the app sent gen_ai.usage.cost.
+	wroteCost, appCost bool
 }
 
 // process prices one span or log record in place and returns the status index it was
-// given, or idxNone when it is not an LLM call (or was priced upstream already).
-func (e *engine) process(rec *record, attrs pcommon.Map, name string, startNanos int64) int {
+// given, or idxNone when it is not an LLM call (or was priced upstream already). scope
+// is the instrumentation scope's name, which decides some sources' token semantics.
+func (e *engine) process(rec *record, attrs pcommon.Map, name, scope string, startNanos int64) int {
 	f := &rec.f
 	f.scan(attrs)
-	if f.present == 0 || f.has(kStatus) {
+	rec.call, rec.unknownTier, rec.mismatch = callInfo{}, false, false
+	if f.none() || f.has(kStatus) {
 		return idxNone
 	}
 	k, conv := classify(f, name)
-	switch k {
-	case kindOther:
+	switch {
+	case k == kindOther:
 		return idxNone
-	case kindAggregate:
+	case k == kindAggregate, f.str(kSpanType) == "pending_span":
+		// Aggregates repeat their children's usage; Logfire's pending spans are a copy
+		// of a span's start, written while it runs (the span itself comes later).
 		attrs.PutStr(attrStatus, statusSkipped)
 		return idxSkipped
 	}
 	s := e.snap.Load()
-	version := s.table.Version
 
 	pk, providerRaw := providerOf(f)
 	modelRaw := modelOf(f, conv)
@@ -143,57 +189,111 @@ func (e *engine) process(rec *record, attrs pcommon.Map, name string, startNanos
 		res = &resolved{provider: canonicalProvider(pk, providerRaw)}
 	}
 
-	counts, uerr := readCounts(f, conv, providerRaw)
+	counts, uerr := readCounts(f, conv, sourceOf(scope, f, providerRaw))
 	var usage pricing.Usage
+	var note string
 	if uerr == "" {
-		usage, uerr = canonical(counts)
+		usage, note, uerr = canonical(counts)
+	}
+	tier, rawTier, badTier := reportedTier(f, counts.tier)
+	if badTier {
+		rec.unknownTier = true
+		note = joinNotes(note, "service tier "+strconv.Quote(rawTier)+" is not a tier: priced as standard")
 	}
 
 	attrs.EnsureCapacity(attrs.Len() + 16)
 	e.writeCanonical(attrs, f, conv, res, usage, uerr == "")
-
-	costKey, provided, hasProvided, badProvided := providedCost(f)
-	if hasProvided && badProvided == "" && e.useProvided && (provided > 0 || usage.Input+usage.Output == 0) {
-		if costKey != kCostGenAI {
-			attrs.PutDouble(attrCost, provided)
+	c := &rec.call
+	c.hasUsage, c.usage, c.respID, c.appCost = uerr == "", usage, f.str(kResponseID), f.has(kCostGenAI)
+	c.detail = detailOf(&counts, tier)
+	for _, r := range [...]struct {
+		has  bool
+		flag uint8
+	}{{counts.hasCacheRead, hasCacheRead}, {counts.hasCacheWrite, hasCacheWrite}, {counts.hasReasoning, hasReasoning}} {
+		if r.has {
+			c.reported |= r.flag
 		}
-		writeProvenance(attrs, statusProvided, res, version)
-		return idxProvided
 	}
-	if hasProvided && badProvided != "" {
+	if res != nil {
+		c.model = res.model
+	}
+	if c.model == nil {
+		c.name = modelRaw
+	}
+
+	st := e.price(rec, attrs, s, res, usage, uerr, modelRaw == "", tier, startNanos, &note)
+	if tier != "" {
+		attrs.PutStr(attrServiceTier, tier)
+	}
+	if note != "" {
+		attrs.PutStr(attrNote, capText(note, maxErrorLen))
+	}
+	return st
+}
+
+// price decides the status of an inference record and writes its cost and provenance.
+func (e *engine) price(rec *record, attrs pcommon.Map, s *snapshot, res *resolved, usage pricing.Usage,
+	uerr usageError, noModel bool, tier string, startNanos int64, note *string,
+) int {
+	f := &rec.f
+	version := s.table.Version
+	costKey, provided, hasProvided, badProvided := providedCost(f)
+	usable := hasProvided && badProvided == "" && e.provided != providedIgnore
+	switch {
+	case hasProvided && badProvided != "":
 		writeProvenance(attrs, statusInvalid, res, version)
 		attrs.PutStr(attrError, string(badProvided))
 		return idxInvalid
-	}
-	if uerr != "" {
+	case usable && e.provided == providedPrefer && (provided > 0 || usage.Input+usage.Output == 0):
+		return e.keepProvided(attrs, costKey, provided, res, version)
+	case uerr == errNoUsage:
+		if usable {
+			return e.keepProvided(attrs, costKey, provided, res, version)
+		}
+		writeProvenance(attrs, statusNoUsage, res, version)
+		return idxNoUsage
+	case uerr != "":
+		moveProvided(attrs, costKey, provided, hasProvided)
 		writeProvenance(attrs, statusInvalid, res, version)
 		attrs.PutStr(attrError, string(uerr))
 		return idxInvalid
-	}
-	if modelRaw == "" {
-		writeProvenance(attrs, statusInvalid, res, version)
-		attrs.PutStr(attrError, "no model name reported")
-		return idxInvalid
-	}
-	if res.model == nil {
+	case noModel || res.model == nil:
+		if usable && provided > 0 {
+			// The table cannot price the call: the app's figure is the best there is.
+			return e.keepProvided(attrs, costKey, provided, res, version)
+		}
+		moveProvided(attrs, costKey, provided, hasProvided)
+		if noModel {
+			writeProvenance(attrs, statusInvalid, res, version)
+			attrs.PutStr(attrError, "no model name reported")
+			return idxInvalid
+		}
 		writeProvenance(attrs, statusUnpriced, res, version)
 		return idxUnpriced
 	}
 	if startNanos <= 0 {
 		startNanos = time.Now().UnixNano()
 	}
-	c := res.model.PricesAt(startNanos).Cost(usage)
+	standard := res.model.PricesAt(startNanos).Cost(usage)
+	c, tierNote := e.tiers.tierCost(e.tierProvider(s, res), res.model, tier, usage, standard)
+	*note = joinNotes(*note, tierNote)
 	if c.Total > maxCallCost {
+		moveProvided(attrs, costKey, provided, hasProvided)
 		writeProvenance(attrs, statusInvalid, res, version)
 		attrs.PutStr(attrError, "the usage prices at over 1000 USD for one call: not plausible token counts")
 		return idxInvalid
 	}
-	if hasProvided && costKey == kCostGenAI {
-		// The app's own figure was zero for a call that used tokens (or provided costs
-		// are switched off): keep it beside ours instead of losing it.
+	if hasProvided {
+		// The app's own figure stays beside ours; one that disagrees by more than 1%
+		// is marked and counted.
 		attrs.PutDouble(attrProvidedCost, provided)
+		if math.Abs(provided-c.Total) > 0.01*c.Total {
+			rec.mismatch = true
+			attrs.PutBool(attrCostMismatch, true)
+		}
 	}
 	attrs.PutDouble(attrCost, c.Total)
+	rec.call.wroteCost = true
 	writeProvenance(attrs, statusPriced, res, version)
 	attrs.PutDouble(attrBreakInput, c.Input)
 	attrs.PutDouble(attrBreakOutput, c.Output)
@@ -210,6 +310,60 @@ func (e *engine) process(rec *record, attrs pcommon.Map, name string, startNanos
 		attrs.PutDouble(attrBreakRequest, c.Request)
 	}
 	return idxPriced
+}
+
+// keepProvided gives a record the app's own cost (status provided), copied to
+// gen_ai.usage.cost when the app sent it under another name.
+func (e *engine) keepProvided(attrs pcommon.Map, costKey key, provided float64, res *resolved, version string) int {
+	if costKey != kCostGenAI {
+		attrs.PutDouble(attrCost, provided)
+	}
+	writeProvenance(attrs, statusProvided, res, version)
+	return idxProvided
+}
+
+// moveProvided keeps the app's cost of a call that is not priced (or not with it) in
+// llm_cost.provided_cost, and takes gen_ai.usage.cost off it: that attribute is what a
+// call costs, and consumers sum it.
+func moveProvided(attrs pcommon.Map, costKey key, provided float64, hasProvided bool) {
+	if !hasProvided {
+		return
+	}
+	attrs.PutDouble(attrProvidedCost, provided)
+	if costKey == kCostGenAI {
+		attrs.Remove(attrCost)
+	}
+}
+
+// tierProvider is the price-table provider whose service tiers apply: the span's own
+// provider, else the one of the model's entry.
+func (e *engine) tierProvider(s *snapshot, res *resolved) string {
+	if id := s.table.ProviderID(res.provider); id != "" {
+		return id
+	}
+	return strings.ToLower(res.model.Provider)
+}
+
+// detailOf counts how much of a call's usage a record reports beyond input and output:
+// of two records of one call, the one with more is priced.
+func detailOf(c *tokenCounts, tier string) uint8 {
+	var n uint8
+	for _, b := range [...]bool{c.hasCacheRead, c.hasCacheWrite, c.has1h, c.hasReasoning, tier != ""} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 func writeProvenance(attrs pcommon.Map, status string, res *resolved, version string) {

@@ -16,6 +16,9 @@ const (
 	defaultReloadInterval     = 30 * time.Second
 	defaultCacheSize          = 10000
 	defaultUnpricedModelLimit = 200
+	// defaultDedupCalls remembers about the last minute of calls of an app making 300 a
+	// second, in about 3 MiB (see dedup.go and BENCHMARKS.md).
+	defaultDedupCalls = 20000
 )
 
 // NewFactory returns the factory of the llm_cost processor.
@@ -28,9 +31,9 @@ func NewFactory() processor.Factory {
 func createDefaultConfig() component.Config {
 	return &Config{
 		ReloadInterval:     defaultReloadInterval,
-		UseProvidedCost:    true,
 		CacheSize:          defaultCacheSize,
 		UnpricedModelLimit: defaultUnpricedModelLimit,
+		Deduplication:      DeduplicationConfig{MaxCalls: defaultDedupCalls},
 	}
 }
 

@@ -92,12 +92,12 @@ func FuzzProcess(f *testing.F) {
 		warm := pcommon.NewMap()
 		attrs.CopyTo(warm)
 		var rec record
-		p.eng.process(&rec, warm, op, 1_756_728_000_000_000_000)
+		p.eng.process(&rec, warm, op, "test", 1_756_728_000_000_000_000)
 		rec = record{}
 		var st int
 		inputLen := len(provider) + len(model) + len(input) + len(reasoning) + len(cost) + len(op)
 		if err := allocbudget.Check(inputLen, 64, 16<<10, func() {
-			st = p.eng.process(&rec, attrs, op, 1_756_728_000_000_000_000)
+			st = p.eng.process(&rec, attrs, op, "test", 1_756_728_000_000_000_000)
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,12 @@ type goldenCase struct {
 	model  string
 	match  string
 	errMsg string // llm_cost.error, for invalid
+	note   string // llm_cost.note
+	tier   string // llm_cost.service_tier
+	// providedCost is the app's cost kept in llm_cost.provided_cost (checked when the
+	// app sent gen_ai.usage.cost or another cost); mismatch its mark.
+	providedCost float64
+	mismatch     bool
 }
 
 var goldenCases = []goldenCase{
@@ -157,8 +163,18 @@ var goldenCases = []goldenCase{
 		name: "openinference_provided_cost", spanName: "ChatCompletion", start: sept2025,
 		attrs: map[string]any{"openinference.span.kind": "LLM", "llm.provider": "openai", "llm.model_name": "gpt-4o",
 			"llm.token_count.prompt": 100, "llm.token_count.completion": 10, "llm.cost.total": 0.00042},
-		// The app's own cost wins and is copied to gen_ai.usage.cost.
-		status: "provided", cost: 0.00042, model: "gpt-4o", match: "exact",
+		// The table prices the call (provided_cost: fallback); the app's own figure, 20%
+		// away from it, is kept in llm_cost.provided_cost and marked as a mismatch.
+		status: "priced", cost: mtok(100, 2.50) + mtok(10, 10.00), model: "gpt-4o", match: "exact",
+		providedCost: 0.00042, mismatch: true,
+	},
+	{
+		name: "provided_cost_unpriced_model", spanName: "chat", start: sept2025,
+		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "acme",
+			"gen_ai.request.model": "acme-large", "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10,
+			"gen_ai.usage.cost": 0.0042},
+		// The table has no price: the app's figure is the call's cost.
+		status: "provided", cost: 0.0042, model: "acme-large",
 	},
 	{
 		name: "openinference_chain_skipped", spanName: "RunnableSequence", start: sept2025,
@@ -171,15 +187,17 @@ var goldenCases = []goldenCase{
 			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100, "gen_ai.usage.total_tokens": 1100,
 			"gen_ai.usage.cost": 0.0, "gen_ai.sdk.version": "1.34.0", "gen_ai.application_name": "default"},
 		// OpenLIT sends 0 for a model it cannot price: a call that used tokens is priced
-		// here, and the app's 0 is kept in llm_cost.provided_cost.
+		// here, and the app's 0 is kept in llm_cost.provided_cost and marked.
 		status: "priced", cost: mtok(1000, 2.00) + mtok(100, 8.00), model: "gpt-4.1", match: "exact",
+		providedCost: 0, mismatch: true,
 	},
 	{
 		name: "openlit_provided", spanName: "openai.chat.completions", start: sept2025,
 		attrs: map[string]any{"gen_ai.system": "openai", "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4.1",
 			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100, "gen_ai.usage.cost": 0.0028,
 			"gen_ai.usage.reasoning_tokens": 0},
-		status: "provided", cost: 0.0028, model: "gpt-4.1", match: "exact",
+		// OpenLIT's own figure agrees with the table's: kept, not marked.
+		status: "priced", cost: mtok(1000, 2.00) + mtok(100, 8.00), model: "gpt-4.1", match: "exact", providedCost: 0.0028,
 	},
 	{
 		name: "vercel_anthropic_cache", spanName: "ai.generateText.doGenerate", start: sept2025,
@@ -189,6 +207,7 @@ var goldenCases = []goldenCase{
 			"gen_ai.system": "anthropic.messages", "gen_ai.request.model": "claude-sonnet-4-5",
 			"gen_ai.usage.input_tokens": 2000, "gen_ai.usage.output_tokens": 400},
 		// AI SDK 5 passes Anthropic's input count through: cached tokens come on top.
+		note:   "input tokens as Vercel AI SDK before 6 reports them exclude cached tokens: added",
 		status: "priced", cost: mtok(2000, 3.00) + mtok(6000, 0.30) + mtok(400, 15.00), model: "claude-sonnet-4-5", match: "exact",
 	},
 	{
@@ -356,15 +375,25 @@ func checkOutcome(t *testing.T, tc goldenCase, attrs pcommon.Map) {
 		e, _ := attrs.Get(attrError)
 		assert.Equal(t, tc.errMsg, e.Str(), "llm_cost.error")
 	}
-	// What the app sent is never changed (except a zero cost kept in provided_cost).
+	note, _ := attrs.Get(attrNote)
+	assert.Equal(t, tc.note, note.Str(), "llm_cost.note")
+	tier, _ := attrs.Get(attrServiceTier)
+	assert.Equal(t, tc.tier, tier.Str(), "llm_cost.service_tier")
+	_, mismatch := attrs.Get(attrCostMismatch)
+	assert.Equal(t, tc.mismatch, mismatch, "llm_cost.provided_cost_mismatch")
+	if pc, ok := attrs.Get(attrProvidedCost); ok {
+		assert.InDelta(t, tc.providedCost, pc.Double(), 1e-12, "llm_cost.provided_cost")
+	}
+	// What the app sent is never changed, except its cost, which is replaced by the
+	// table's (or taken off a call that is not priced) and kept in provided_cost.
 	for k, v := range tc.attrs {
 		got, ok := attrs.Get(k)
-		require.True(t, ok, "app attribute %s removed", k)
-		if k == attrCost && tc.status == "priced" {
+		if k == attrCost && tc.status != "provided" && tc.status != "skipped" {
 			prev, _ := attrs.Get(attrProvidedCost)
 			assert.Equal(t, v, prev.AsRaw(), "the app's cost is kept in llm_cost.provided_cost")
 			continue
 		}
+		require.True(t, ok, "app attribute %s removed", k)
 		want := pcommon.NewValueEmpty()
 		require.NoError(t, want.FromRaw(v))
 		assert.True(t, want.Equal(got), "app attribute %s changed: %v -> %v", k, v, got.AsRaw())

@@ -3,6 +3,7 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -30,6 +31,9 @@ type llmCostProcessor struct {
 	counter  metric.Int64Counter
 	// One prebuilt option per status, so counting allocates nothing.
 	statusOpts [numStatus]metric.AddOption
+	dedup      *dedup // traces only
+	// cands is the scratch list of a batch's inference spans, pooled.
+	cands sync.Pool
 }
 
 func newProcessor(set processor.Settings, cfg *Config, sig signal) (*llmCostProcessor, error) {
@@ -57,6 +61,9 @@ func newProcessor(set processor.Settings, cfg *Config, sig signal) (*llmCostProc
 	for i, s := range statusNames {
 		p.statusOpts[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("status", s)))
 	}
+	if sig == signalSpans {
+		p.dedup = newDedup(cfg.Deduplication.MaxCalls)
+	}
 	p.reloader = newReloader(cfg, base, inline, p.eng.setTable, set.Logger.With(zap.String("signal", sig.String())), tb)
 	return p, nil
 }
@@ -78,33 +85,70 @@ func (p *llmCostProcessor) shutdown(ctx context.Context) error {
 	return err
 }
 
+// batchCounts are what one call of the processor counts.
+type batchCounts struct {
+	status                  [numStatus]int64
+	mismatches, unknownTier int64
+}
+
+func (b *batchCounts) add(rec *record, st int) {
+	b.status[st]++
+	if rec.mismatch {
+		b.mismatches++
+	}
+	if rec.unknownTier {
+		b.unknownTier++
+	}
+}
+
+// isCall reports whether a status is given to a span that describes one LLM call
+// (counted as a request), which may be a duplicate of another span of the call.
+func isCall(st int) bool { return st >= 0 && st != idxSkipped && st != idxDuplicate }
+
 func (p *llmCostProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	var counts [numStatus]int64
+	var counts batchCounts
 	var rec record
+	cands, _ := p.cands.Get().(*[]candidate)
+	if cands == nil {
+		cands = new([]candidate)
+	}
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
+			ss := sss.At(j)
+			scope := ss.Scope().Name()
+			spans := ss.Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
-				if st := p.eng.process(&rec, span.Attributes(), span.Name(), int64(span.StartTimestamp())); st >= 0 {
-					counts[st]++
+				st := p.eng.process(&rec, span.Attributes(), span.Name(), scope, int64(span.StartTimestamp()))
+				if st < 0 {
+					continue
+				}
+				counts.add(&rec, st)
+				if isCall(st) {
+					*cands = append(*cands, candidate{span: span, trace: span.TraceID(), id: span.SpanID(),
+						parent: span.ParentSpanID(), status: st, call: rec.call})
 				}
 			}
 		}
 	}
+	p.dedup.resolve(td, *cands, &counts.status)
+	clear(*cands) // the candidates point into the batch
+	*cands = (*cands)[:0]
+	p.cands.Put(cands)
 	p.count(ctx, &counts)
 	return td, nil
 }
 
 func (p *llmCostProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
-	var counts [numStatus]int64
+	var counts batchCounts
 	var rec record
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		sls := rls.At(i).ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
+			scope := sls.At(j).Scope().Name()
 			logs := sls.At(j).LogRecords()
 			for k := 0; k < logs.Len(); k++ {
 				lr := logs.At(k)
@@ -112,8 +156,8 @@ func (p *llmCostProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 				if ts == 0 {
 					ts = lr.ObservedTimestamp()
 				}
-				if st := p.eng.process(&rec, lr.Attributes(), "", int64(ts)); st >= 0 {
-					counts[st]++
+				if st := p.eng.process(&rec, lr.Attributes(), "", scope, int64(ts)); st >= 0 {
+					counts.add(&rec, st)
 				}
 			}
 		}
@@ -122,10 +166,16 @@ func (p *llmCostProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 	return ld, nil
 }
 
-func (p *llmCostProcessor) count(ctx context.Context, counts *[numStatus]int64) {
-	for i, n := range counts {
+func (p *llmCostProcessor) count(ctx context.Context, counts *batchCounts) {
+	for i, n := range counts.status {
 		if n > 0 {
 			p.counter.Add(ctx, n, p.statusOpts[i])
 		}
+	}
+	if counts.mismatches > 0 {
+		p.tb.ProcessorLlmCostProvidedCostMismatches.Add(ctx, counts.mismatches)
+	}
+	if counts.unknownTier > 0 {
+		p.tb.ProcessorLlmCostUnknownServiceTiers.Add(ctx, counts.unknownTier)
 	}
 }

@@ -60,7 +60,7 @@ func TestAlreadyPricedUpstreamIsUntouched(t *testing.T) {
 
 func TestProvidedCostSwitchedOff(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
-	cfg.UseProvidedCost = false
+	cfg.ProvidedCost = "ignore"
 	attrs := chatAttrs("gpt-4o", 1000, 100)
 	attrs[attrCost] = 1.23
 	attrs["operation.cost"] = 4.56
@@ -87,14 +87,23 @@ func TestBadProvidedCostIsInvalid(t *testing.T) {
 	assert.False(t, has)
 }
 
-func TestNoUsageOrModelIsInvalid(t *testing.T) {
+// A call without token counts (a stream whose library records none) is no_usage: not
+// priced, not an error. A call without a model name cannot be priced: invalid.
+func TestNoUsageIsNotInvalid(t *testing.T) {
 	a := firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025,
 		map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o"})))
-	e, _ := a.Get(attrError)
-	assert.Equal(t, "no token usage reported", e.Str())
+	st, _ := a.Get(attrStatus)
+	assert.Equal(t, statusNoUsage, st.Str())
+	_, hasErr := a.Get(attrError)
+	assert.False(t, hasErr, "no usage is no error")
+	_, hasCost := a.Get(attrCost)
+	assert.False(t, hasCost)
+	m, _ := a.Get(attrModel)
+	assert.Equal(t, "gpt-4o", m.Str(), "the model is still resolved, for the request count's label")
+
 	a = firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025,
 		map[string]any{"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 5})))
-	e, _ = a.Get(attrError)
+	e, _ := a.Get(attrError)
 	assert.Equal(t, "no model name reported", e.Str())
 }
 
@@ -141,11 +150,11 @@ func TestResolutionCacheIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	e := table.eng
 	var rec record
-	models := []string{"gpt-4o", "gpt-4o-mini", "o3", "gpt-4.1", "claude-sonnet-4-5", "gpt-4o"}
+	models := []string{"gpt-4o", "gpt-4o-mini", "o3", "gpt-4.1", "gpt-5", "gpt-4o"}
 	for _, m := range models {
 		attrs := pcommon.NewMap()
 		require.NoError(t, attrs.FromRaw(chatAttrs(m, 10, 10)))
-		require.Equal(t, idxPriced, e.process(&rec, attrs, "chat", sept2025.UnixNano()), m)
+		require.Equal(t, idxPriced, e.process(&rec, attrs, "chat", "test", sept2025.UnixNano()), m)
 		got, _ := attrs.Get(attrModel)
 		assert.Equal(t, m, got.Str())
 		assert.LessOrEqual(t, len(e.snap.Load().cache), 3)
@@ -170,7 +179,7 @@ func TestOverlongNamesAreUnpricedUncached(t *testing.T) {
 		raw := chatAttrs(tc.model, 10, 10)
 		raw["gen_ai.provider.name"] = tc.provider
 		require.NoError(t, attrs.FromRaw(raw))
-		require.Equal(t, idxUnpriced, e.process(&rec, attrs, "chat", sept2025.UnixNano()))
+		require.Equal(t, idxUnpriced, e.process(&rec, attrs, "chat", "test", sept2025.UnixNano()))
 		_, hasCost := attrs.Get(attrCost)
 		assert.False(t, hasCost)
 		label, _ := attrs.Get(attrModel)
@@ -232,7 +241,7 @@ func TestLogRecordsCountedByStatus(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
-	attrs := chatAttrs("gpt-4o", 10, 1)
+	attrs := chatAttrs("in-house-model", 10, 1) // not in the table: the app's cost is used
 	attrs[attrCost] = 0.5
 	require.NoError(t, p.ConsumeLogs(context.Background(), oneLog(sept2025, attrs)))
 	metadatatest.AssertEqualProcessorLlmCostLogRecords(t, tel, []metricdata.DataPoint[int64]{

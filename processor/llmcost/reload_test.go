@@ -95,7 +95,7 @@ func (f *reloadFixture) cost(provider, model string) (string, float64) {
 	require.NoError(f.t, attrs.FromRaw(map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": provider,
 		"gen_ai.request.model": model, "gen_ai.usage.input_tokens": 1_000_000, "gen_ai.usage.output_tokens": 0}))
 	var rec record
-	f.p.eng.process(&rec, attrs, "chat", sept2025.UnixNano())
+	f.p.eng.process(&rec, attrs, "chat", "test", sept2025.UnixNano())
 	st, _ := attrs.Get(attrStatus)
 	c, ok := attrs.Get(attrCost)
 	if !ok {
@@ -239,7 +239,7 @@ func TestSwapWhileProcessing(t *testing.T) {
 				attrs := pcommon.NewMap()
 				_ = attrs.FromRaw(map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "acme",
 					"gen_ai.request.model": "acme-large", "gen_ai.usage.input_tokens": 1_000_000, "gen_ai.usage.output_tokens": 0})
-				f.p.eng.process(&rec, attrs, "chat", sept2025.UnixNano())
+				f.p.eng.process(&rec, attrs, "chat", "test", sept2025.UnixNano())
 				c, _ := attrs.Get(attrCost)
 				if v := c.Double(); v != 1.5 && v != 2 {
 					t.Errorf("cost %v is neither the old nor the new price", v)

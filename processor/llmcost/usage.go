@@ -121,8 +121,13 @@ func operationName(f *fields, conv convention) string {
 type tokenCounts struct {
 	input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning  int64
 	hasInput, hasOutput, hasCacheRead, hasCacheWrite, hasReasoning bool
-	// cacheInInput is false when the source reports input tokens without the cached ones.
-	cacheInInput bool
+	has1h                                                          bool // the 1-hour part of the writes was reported
+	// input says whether the input count includes the cached tokens.
+	inputSem inputSemantics
+	source string // the source's name, for the note when input excludes the cache
+	// tier is a service tier found in a JSON attribute (Logfire's usage, Vercel's
+	// provider metadata), when no plain attribute names one.
+	tier string
 }
 
 // usageError is a bounded, human-readable reason for status invalid.
@@ -139,6 +144,10 @@ func badValue(k key, reason string, v pcommon.Value) usageError {
 }
 
 const maxTokens = llmbounds.MaxTokens
+
+// errNoUsage is not an error of the data: the record is a call that reported no token
+// counts (status no_usage).
+const errNoUsage usageError = "no token usage reported"
 
 // tokenValue reads a token count that may arrive as an int, an integral double or a
 // numeric string.
@@ -202,11 +211,22 @@ func first(f *fields, keys ...key) (int64, bool, usageError) {
 	return 0, false, ""
 }
 
-// readCounts applies the convention's attribute names.
-func readCounts(f *fields, conv convention, provider string) (tokenCounts, usageError) {
+// firstErr returns the first non-empty error.
+func firstErr(errs ...usageError) usageError {
+	for _, e := range errs {
+		if e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
+// readCounts applies the convention's attribute names, and the source's semantics
+// (sourceOf) for the input count.
+func readCounts(f *fields, conv convention, src sourceRule) (tokenCounts, usageError) {
 	var c tokenCounts
 	var e1, e2, e3, e4, e5, e6 usageError
-	c.cacheInInput = true
+	c.inputSem, c.source = src.input, src.name
 	switch conv {
 	case convVercel:
 		c.input, c.hasInput, e1 = first(f, kAIInput, kAIPrompt, kAITokens, kInputTokens, kPromptTokens)
@@ -217,12 +237,18 @@ func readCounts(f *fields, conv convention, provider string) (tokenCounts, usage
 		// AI SDK 6 reports input token details and counts cached tokens in the input.
 		// Earlier versions pass Anthropic's and Bedrock's input count through, which
 		// leaves cached tokens out.
+		c.inputSem = inputIncludesCache
 		if !f.has(kAINoCache) && !f.has(kAICacheRead) && !f.has(kAICacheWrite) {
 			p := f.str(kAIProvider)
 			if strings.HasPrefix(p, "anthropic") || strings.HasPrefix(p, "amazon-bedrock") || strings.HasPrefix(p, "bedrock") ||
 				strings.HasPrefix(p, "google.vertex.anthropic") {
-				c.cacheInInput = false
+				c.inputSem, c.source = inputExcludesCache, "Vercel AI SDK before 6"
 			}
+		}
+		// The 1-hour part of Anthropic's cache writes and the service tier are only in
+		// the provider's metadata.
+		if f.has(kAIProviderMetadata) {
+			readProviderMetadata(f.str(kAIProviderMetadata), &c)
 		}
 	case convOpenInference:
 		c.input, c.hasInput, e1 = first(f, kOIPrompt)
@@ -233,54 +259,69 @@ func readCounts(f *fields, conv convention, provider string) (tokenCounts, usage
 	default:
 		c.input, c.hasInput, e1 = first(f, kInputTokens, kPromptTokens)
 		c.output, c.hasOutput, e2 = first(f, kOutputTokens, kCompletionTokens)
-		c.cacheRead, c.hasCacheRead, e3 = first(f, kCacheRead, kCacheReadOLL, kCacheReadDetails)
-		c.cacheWrite, c.hasCacheWrite, e4 = first(f, kCacheCreation, kCacheWrite, kCacheCreationOLL, kCacheWriteDetails)
-		c.reasoning, c.hasReasoning, e5 = first(f, kReasoning, kReasoningOLIT, kReasoningDetails)
-		var w5, w1 int64
-		var h5, h1 bool
-		w5, h5, e6 = tokenValue(f, kCacheWrite5m)
-		if e6 == "" {
-			w1, h1, e6 = tokenValue(f, kCacheWrite1h)
-		}
-		if h1 {
-			c.cacheWrite1h = w1
-		}
-		if !c.hasCacheWrite && (h5 || h1) {
-			c.cacheWrite, c.hasCacheWrite = w5+w1, true
+		c.cacheRead, c.hasCacheRead, e3 = first(f, kCacheRead, kCacheReadOLL, kCacheReadSentry, kCacheReadDetails)
+		c.cacheWrite, c.hasCacheWrite, e4 = first(f, kCacheCreation, kCacheWrite, kCacheCreationOLL, kCacheWriteSentry, kCacheWriteDetails)
+		c.reasoning, c.hasReasoning, e5 = first(f, kReasoning, kReasoningOLIT, kReasoningSentry, kReasoningOLL,
+			kReasoningDetails, kReasoningThinking, kReasoningThoughts)
+		e6 = readCacheWriteSplit(f, &c)
+		if f.has(kUsageRaw) && !c.hasCacheRead && !c.hasCacheWrite {
+			readRawUsage(f.str(kUsageRaw), &c)
 		}
 	}
-	_ = provider
-	for _, e := range []usageError{e1, e2, e3, e4, e5, e6} {
-		if e != "" {
-			return c, e
-		}
+	return c, firstErr(e1, e2, e3, e4, e5, e6)
+}
+
+// readCacheWriteSplit reads the 5-minute and 1-hour parts of the cache writes, under
+// the names of the OTel proposal or of the Anthropic SDK's own spans.
+func readCacheWriteSplit(f *fields, c *tokenCounts) usageError {
+	w5, h5, err := first(f, kCacheWrite5m, kAnthropicWrite5m)
+	if err != "" {
+		return err
 	}
-	return c, ""
+	w1, h1, err := first(f, kCacheWrite1h, kAnthropicWrite1h)
+	if err != "" {
+		return err
+	}
+	if h1 {
+		c.cacheWrite1h, c.has1h = w1, true
+	}
+	if !c.hasCacheWrite && (h5 || h1) {
+		c.cacheWrite, c.hasCacheWrite = w5+w1, true
+	}
+	return ""
 }
 
 // canonical turns reported counts into pricing.Usage, checking that they are possible.
-func canonical(c tokenCounts) (pricing.Usage, usageError) {
+// note explains a reading that is not the plain one.
+func canonical(c tokenCounts) (u pricing.Usage, note string, err usageError) {
 	if !c.hasInput && !c.hasOutput {
-		return pricing.Usage{}, "no token usage reported"
+		return pricing.Usage{}, "", errNoUsage
 	}
-	u := pricing.Usage{Input: c.input, Output: c.output, CacheRead: c.cacheRead, CacheWrite: c.cacheWrite,
+	u = pricing.Usage{Input: c.input, Output: c.output, CacheRead: c.cacheRead, CacheWrite: c.cacheWrite,
 		CacheWrite1h: c.cacheWrite1h, Reasoning: c.reasoning}
-	if !c.cacheInInput {
+	switch {
+	case c.inputSem == inputExcludesCache && u.CacheRead+u.CacheWrite > 0:
 		u.Input += c.cacheRead + c.cacheWrite
+		note = "input tokens as " + c.source + " reports them exclude cached tokens: added"
+	case c.inputSem == inputUnknown && u.CacheRead+u.CacheWrite > u.Input:
+		// A source the table does not know, whose cached tokens cannot be part of its
+		// input count: it reports input without them, as Anthropic's API does.
+		u.Input += c.cacheRead + c.cacheWrite
+		note = "cached tokens exceed input tokens: input read as excluding them"
 	}
 	if u.CacheRead+u.CacheWrite > u.Input {
-		return u, usageError("cached tokens (" + strconv.FormatInt(u.CacheRead+u.CacheWrite, 10) +
+		return u, "", usageError("cached tokens (" + strconv.FormatInt(u.CacheRead+u.CacheWrite, 10) +
 			") exceed input tokens (" + strconv.FormatInt(u.Input, 10) + ")")
 	}
 	if u.CacheWrite1h > u.CacheWrite {
-		return u, usageError("one-hour cache writes (" + strconv.FormatInt(u.CacheWrite1h, 10) +
+		return u, "", usageError("one-hour cache writes (" + strconv.FormatInt(u.CacheWrite1h, 10) +
 			") exceed cache writes (" + strconv.FormatInt(u.CacheWrite, 10) + ")")
 	}
 	if u.Reasoning > u.Output {
-		return u, usageError("reasoning tokens (" + strconv.FormatInt(u.Reasoning, 10) +
+		return u, "", usageError("reasoning tokens (" + strconv.FormatInt(u.Reasoning, 10) +
 			") exceed output tokens (" + strconv.FormatInt(u.Output, 10) + ")")
 	}
-	return u, ""
+	return u, note, ""
 }
 
 // providedCost reads the first cost the app sent. ok is false when there is none;

@@ -23,12 +23,14 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                          metric.Meter
-	mu                             sync.Mutex
-	registrations                  []metric.Registration
-	ProcessorLlmCostLogRecords     metric.Int64Counter
-	ProcessorLlmCostPriceFileLoads metric.Int64Counter
-	ProcessorLlmCostSpans          metric.Int64Counter
+	meter                                  metric.Meter
+	mu                                     sync.Mutex
+	registrations                          []metric.Registration
+	ProcessorLlmCostLogRecords             metric.Int64Counter
+	ProcessorLlmCostPriceFileLoads         metric.Int64Counter
+	ProcessorLlmCostProvidedCostMismatches metric.Int64Counter
+	ProcessorLlmCostSpans                  metric.Int64Counter
+	ProcessorLlmCostUnknownServiceTiers    metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -72,10 +74,22 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{load}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorLlmCostProvidedCostMismatches, err = builder.meter.Int64Counter(
+		"otelcol_processor_llm_cost_provided_cost_mismatches",
+		metric.WithDescription("LLM calls priced from the table whose app-sent cost differs from the table's by more than 1% (marked llm_cost.provided_cost_mismatch). [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorLlmCostSpans, err = builder.meter.Int64Counter(
 		"otelcol_processor_llm_cost_spans",
 		metric.WithDescription("Spans that describe an LLM call or agent, by the llm_cost.status they were given. [Development]"),
 		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorLlmCostUnknownServiceTiers, err = builder.meter.Int64Counter(
+		"otelcol_processor_llm_cost_unknown_service_tiers",
+		metric.WithDescription("LLM calls reporting a service tier that is not a tier; it is ignored and the call priced as standard (explained in llm_cost.note). [Development]"),
+		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

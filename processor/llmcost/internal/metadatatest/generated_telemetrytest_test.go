@@ -21,14 +21,22 @@ func TestSetupTelemetry(t *testing.T) {
 	defer tb.Shutdown()
 	tb.ProcessorLlmCostLogRecords.Add(context.Background(), 1)
 	tb.ProcessorLlmCostPriceFileLoads.Add(context.Background(), 1)
+	tb.ProcessorLlmCostProvidedCostMismatches.Add(context.Background(), 1)
 	tb.ProcessorLlmCostSpans.Add(context.Background(), 1)
+	tb.ProcessorLlmCostUnknownServiceTiers.Add(context.Background(), 1)
 	AssertEqualProcessorLlmCostLogRecords(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorLlmCostPriceFileLoads(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorLlmCostProvidedCostMismatches(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorLlmCostSpans(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorLlmCostUnknownServiceTiers(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

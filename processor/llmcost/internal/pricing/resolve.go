@@ -11,6 +11,10 @@ const (
 	MatchAlias      = "alias"      // a configured alias names the entry
 	MatchRule       = "rule"       // the entry's match rule accepts the name
 	MatchNormalized = "normalized" // found after normalising the name (prefixes, suffixes, dates)
+	// MatchAnyProvider: the span named no provider, no provider's model rule claims the
+	// name, and the entry was found by searching every provider. The price may be a
+	// reseller's: dashboards can tell such calls apart.
+	MatchAnyProvider = "any_provider"
 )
 
 // providerAliases maps provider names used by the instrumentation conventions to the
@@ -51,8 +55,15 @@ func (t *Table) ProviderID(name string) string {
 // Resolve finds the price entry for a model name. provider is the span's provider,
 // lower-cased ("" when unknown); aliases map lower-cased names to other names.
 //
-// Order: overrides before the built-in table; within each, the provider's own entries
-// (and its fallback providers) before any other; for each set, the exact id, then a
+// Order: overrides before the built-in table. In the table, a span's provider is
+// searched with the providers whose models it serves (the data's fallbacks: Azure
+// serves OpenAI's and Anthropic's, Google Anthropic's), and no other: a model its
+// provider does not sell is unpriced, never priced at another vendor's price. A span
+// naming a provider the table does not know is priced only when its model name names
+// one (provider/model). A span naming no provider is priced by the provider its name
+// names (provider/model), else by the provider whose model rule claims the name (claude*
+// for Anthropic, Bedrock's region and version forms for AWS, ...), else by searching
+// every provider (llm_cost.match any_provider). In each, the exact entry id, then a
 // configured alias, then the entries' match rules, then the same after normalising the
 // name (provider/ prefixes, Bedrock region and vendor prefixes, -vN:M suffixes, @date,
 // -latest, date suffixes). It returns nil when nothing prices the name.
@@ -62,44 +73,60 @@ func (t *Table) Resolve(provider, model string, aliases map[string]string) (*Mod
 		return nil, ""
 	}
 	pid := t.ProviderID(provider)
-	names := Candidates(name)
 	var target string
 	if aliases != nil {
 		target = strings.ToLower(strings.TrimSpace(aliases[name]))
 	}
-
-	try := func(find func(string) *Model) (*Model, string) {
-		if m := find(name); m != nil && t.exactID(m, name) {
-			return m, MatchExact
-		}
-		if target != "" {
-			for _, n := range Candidates(target) {
-				if m := find(n); m != nil {
-					return m, MatchAlias
-				}
-			}
-		}
-		if m := find(name); m != nil {
-			return m, MatchRule
-		}
-		for _, n := range names[1:] {
-			if m := find(n); m != nil {
-				return m, MatchNormalized
-			}
-		}
-		return nil, ""
-	}
 	if len(t.Overrides) > 0 {
-		if m, how := try(func(n string) *Model { return t.findOverride(pid, provider, n) }); m != nil {
+		if m, how := t.try(name, target, func(n string) *Model { return t.findOverride(pid, provider, n) }); m != nil {
 			return m, how
 		}
 	}
 	if pid != "" {
-		if m, how := try(func(n string) *Model { return t.findScoped(pid, n) }); m != nil {
-			return m, how
+		return t.try(name, target, func(n string) *Model { return t.findScoped(pid, n) })
+	}
+	// The name's own provider prefix (anthropic/claude-sonnet-4-5, the form of
+	// gateways and of genai-prices' references) names the provider.
+	if i := strings.IndexByte(name, '/'); i > 0 && i < len(name)-1 {
+		if ppid := t.ProviderID(name[:i]); ppid != "" {
+			rest := name[i+1:]
+			return t.try(rest, target, func(n string) *Model { return t.findScoped(ppid, n) })
 		}
 	}
-	return try(t.findGlobal)
+	if provider != "" {
+		return nil, "" // a provider the table has no entries for
+	}
+	if m, how := t.try(name, target, t.findClaimed); m != nil {
+		return m, how
+	}
+	if m, _ := t.try(name, target, t.findAnywhere); m != nil {
+		return m, MatchAnyProvider
+	}
+	return nil, ""
+}
+
+// try resolves name (and the alias target) with find: the exact id, then the alias,
+// then the entries' rules, then the normalised forms of the name.
+func (t *Table) try(name, target string, find func(string) *Model) (*Model, string) {
+	if m := find(name); m != nil && t.exactID(m, name) {
+		return m, MatchExact
+	}
+	if target != "" {
+		for _, n := range Candidates(target) {
+			if m := find(n); m != nil {
+				return m, MatchAlias
+			}
+		}
+	}
+	if m := find(name); m != nil {
+		return m, MatchRule
+	}
+	for _, n := range Candidates(name)[1:] {
+		if m := find(n); m != nil {
+			return m, MatchNormalized
+		}
+	}
+	return nil, ""
 }
 
 func (t *Table) exactID(m *Model, name string) bool { return m.lowerID == name }
@@ -149,16 +176,10 @@ func (t *Table) findScoped(pid, name string) *Model {
 	return nil
 }
 
-// findGlobal searches every provider when the span names none (or its provider has no
-// entry): ids first, then the provider whose model rule claims the name, then rules.
-func (t *Table) findGlobal(name string) *Model {
-	for _, p := range t.globalOrder {
-		if m := p.byID[name]; m != nil {
-			return m
-		}
-	}
-	// Bedrock model ids carry region and vendor prefixes and version suffixes that no
-	// other provider uses: price them as Bedrock, whose entries know those forms.
+// findClaimed searches the provider a model name belongs to when the span names none:
+// Bedrock for Bedrock-style ids (region and vendor prefixes, version suffixes that no
+// other provider uses), else the first provider whose model rule claims the name.
+func (t *Table) findClaimed(name string) *Model {
 	if _, ok := t.byID["aws"]; ok && (bedrockRegion.MatchString(name) || bedrockVersion.MatchString(name) || vendorPrefix.MatchString(name)) {
 		if m := t.findScoped("aws", name); m != nil {
 			return m
@@ -169,6 +190,16 @@ func (t *Table) findGlobal(name string) *Model {
 			if m := t.findScoped(p.ID, name); m != nil {
 				return m
 			}
+		}
+	}
+	return nil
+}
+
+// findAnywhere searches every provider, makers before resellers: ids first, then rules.
+func (t *Table) findAnywhere(name string) *Model {
+	for _, p := range t.globalOrder {
+		if m := p.byID[name]; m != nil {
+			return m
 		}
 	}
 	for _, p := range t.globalOrder {

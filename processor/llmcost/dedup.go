@@ -1,0 +1,472 @@
+package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmcost"
+
+import (
+	"bytes"
+	"encoding/hex"
+	"hash/maphash"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// One call, one price. Two layers often describe the same LLM call: an instrumentation
+// library's span over the span @anthropic-ai/sdk writes for its own call, a framework
+// over an SDK, a gateway over a client. Both carry the call's usage; pricing both
+// doubles its cost and its count. Such spans are found after a batch is priced: the
+// span that keeps its price is chosen, the others become status duplicate, naming it
+// in llm_cost.duplicate_of.
+//
+// Two inference spans of one trace are the same call when
+//   - both name a response id (gen_ai.response.id) and the ids are equal (spans whose
+//     ids differ are different calls, whatever else they share); or, without ids,
+//   - one is the other's ancestor (its parent, or further up within the batch), their
+//     models agree, and their usage agrees on every count both report (input and
+//     output always; cache reads, writes and reasoning when both have them). A span
+//     without usage (no_usage, invalid) is a duplicate of a span with usage it is so
+//     related to. Two spans whose usage differs are both priced: which is right is not
+//     guessed.
+//
+// Which span is priced, within one batch, whatever the order of its spans: a span
+// with usage over one without; then the one reporting more detail (cache reads,
+// writes, the 1-hour part of writes, reasoning, a service tier); then the innermost
+// (the span closest to the provider's response); then the lower span id.
+//
+// Across batches, the first seen is priced: a span's decision is final when it leaves
+// the processor (it cannot be recalled), so a span matching one remembered from an
+// earlier batch is its duplicate. The exception is a remembered span without usage,
+// which was counted but not priced: a later span of the call with usage is still
+// priced (the call's cost is not lost; it is then counted twice in
+// llm_requests_total). The spans of one call end within milliseconds of each other and
+// usually arrive in one batch; the default pipeline batches before llm_cost.
+//
+// Memory: the last max_calls calls (about 130 bytes each) are remembered; older ones
+// are forgotten first, and a span of a forgotten call is priced again.
+
+// candidate is one inference span of a batch.
+type candidate struct {
+	span          ptrace.Span
+	trace         pcommon.TraceID
+	id, parent    pcommon.SpanID
+	status        int
+	call          callInfo
+	winner        int // index of the priced span of its call in the batch; itself when it is priced
+	duplicateOfID pcommon.SpanID
+}
+
+// dedup finds and marks duplicate calls; one per traces processor.
+type dedup struct {
+	memory *callMemory // nil: within batches only
+	// Per-batch scratch, reused under mu.
+	mu      sync.Mutex
+	parents map[pcommon.SpanID]pcommon.SpanID
+}
+
+func newDedup(maxCalls int) *dedup {
+	d := &dedup{}
+	if maxCalls > 0 {
+		d.memory = newCallMemory(maxCalls)
+	}
+	return d
+}
+
+// resolve marks the duplicates among cands, the inference spans of td in the order
+// they were priced, and adjusts counts.
+func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]int64) {
+	if len(cands) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	sort.SliceStable(cands, func(i, j int) bool { return bytes.Compare(cands[i].trace[:], cands[j].trace[:]) < 0 })
+	for i := range cands {
+		cands[i].winner = i
+	}
+	clear(d.parents)
+	for start := 0; start < len(cands); {
+		end := start + 1
+		for end < len(cands) && cands[end].trace == cands[start].trace {
+			end++
+		}
+		if end-start > 1 {
+			d.resolveTrace(td, cands[start:end], start)
+		}
+		start = end
+	}
+	if d.memory != nil {
+		d.memory.resolve(cands)
+	}
+	for i := range cands {
+		c := &cands[i]
+		if c.winner != i {
+			c.duplicateOfID = cands[c.winner].id
+		}
+		if c.duplicateOfID != (pcommon.SpanID{}) && c.status != idxDuplicate {
+			demote(c, counts)
+		}
+	}
+}
+
+// resolveTrace groups the candidates of one trace into calls; offset is the index of
+// group[0] in the batch's candidates.
+func (d *dedup) resolveTrace(td ptrace.Traces, group []candidate, offset int) {
+	// maxCompared bounds the pairs compared in one trace of one batch (an agent loop of
+	// thousands of calls in one trace): past it, spans are compared with their
+	// neighbours in the batch only.
+	const maxCompared = 64
+	for i := range group {
+		for j := i + 1; j < len(group) && (j-i < maxCompared); j++ {
+			a, b := &group[i], &group[j]
+			rel := d.relation(td, a, b)
+			if rel == unrelated || !sameCall(a, b, rel) {
+				continue
+			}
+			ra, rb := root(group, i, offset), root(group, j, offset)
+			if ra == rb {
+				continue
+			}
+			// The better of the two groups' priced spans stays priced.
+			wa, wb := &group[ra-offset], &group[rb-offset]
+			if better(wa, wb, d.relation(td, wa, wb)) {
+				wb.winner = ra
+			} else {
+				wa.winner = rb
+			}
+		}
+	}
+	for i := range group {
+		group[i].winner = root(group, i, offset)
+	}
+}
+
+// root follows winner links to the span priced for the call of group[i].
+func root(group []candidate, i, offset int) int {
+	r := i + offset
+	for steps := 0; group[r-offset].winner != r && steps < len(group); steps++ {
+		r = group[r-offset].winner
+	}
+	return r
+}
+
+type relation uint8
+
+const (
+	unrelated   relation = iota
+	aAncestor            // a is an ancestor of b
+	bAncestor            // b is an ancestor of a
+	sameIdentity         // the same response id, however they are nested
+)
+
+// relation tells how two spans of one trace are related, for matching: equal response
+// ids make them one call; otherwise one must be the other's ancestor.
+func (d *dedup) relation(td ptrace.Traces, a, b *candidate) relation {
+	if a.call.respID != "" && b.call.respID != "" {
+		if a.call.respID == b.call.respID {
+			return sameIdentity
+		}
+		return unrelated
+	}
+	switch {
+	case b.parent == a.id:
+		return aAncestor
+	case a.parent == b.id:
+		return bAncestor
+	}
+	if d.ancestor(td, a.id, b.parent) {
+		return aAncestor
+	}
+	if d.ancestor(td, b.id, a.parent) {
+		return bAncestor
+	}
+	return unrelated
+}
+
+// maxDepth bounds a walk up the parent links: a cycle or a self-parent in the span ids
+// ends it.
+const maxDepth = 64
+
+// ancestor reports whether anc is from, or one of its ancestors in the batch.
+func (d *dedup) ancestor(td ptrace.Traces, anc, from pcommon.SpanID) bool {
+	if from.IsEmpty() {
+		return false
+	}
+	if d.parents == nil {
+		d.parents = make(map[pcommon.SpanID]pcommon.SpanID)
+	}
+	if len(d.parents) == 0 {
+		indexParents(td, d.parents)
+	}
+	for s, steps := from, 0; !s.IsEmpty() && steps < maxDepth; steps++ {
+		if s == anc {
+			return true
+		}
+		p, ok := d.parents[s]
+		if !ok || p == s {
+			return false
+		}
+		s = p
+	}
+	return false
+}
+
+func indexParents(td ptrace.Traces, parents map[pcommon.SpanID]pcommon.SpanID) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				parents[s.SpanID()] = s.ParentSpanID()
+			}
+		}
+	}
+}
+
+// sameCall reports whether two related spans describe one call.
+func sameCall(a, b *candidate, rel relation) bool {
+	if rel == sameIdentity {
+		return true
+	}
+	return modelsAgree(&a.call, &b.call) && usageAgrees(&a.call, &b.call)
+}
+
+func modelsAgree(a, b *callInfo) bool {
+	switch {
+	case a.model != nil && b.model != nil:
+		return a.model == b.model || a.model.ID == b.model.ID
+	case a.model == nil && b.model == nil:
+		return a.name == "" || b.name == "" || strings.EqualFold(a.name, b.name)
+	}
+	return false
+}
+
+func usageAgrees(a, b *callInfo) bool {
+	if !a.hasUsage || !b.hasUsage {
+		return true
+	}
+	ua, ub := &a.usage, &b.usage
+	return ua.Input == ub.Input && ua.Output == ub.Output &&
+		(!a.has(hasCacheRead) || !b.has(hasCacheRead) || ua.CacheRead == ub.CacheRead) &&
+		(!a.has(hasCacheWrite) || !b.has(hasCacheWrite) || ua.CacheWrite == ub.CacheWrite) &&
+		(!a.has(hasReasoning) || !b.has(hasReasoning) || ua.Reasoning == ub.Reasoning)
+}
+
+// better reports whether a is priced rather than b (see the rule above).
+func better(a, b *candidate, rel relation) bool {
+	if a.call.hasUsage != b.call.hasUsage {
+		return a.call.hasUsage
+	}
+	if a.call.detail != b.call.detail {
+		return a.call.detail > b.call.detail
+	}
+	switch rel {
+	case aAncestor:
+		return false
+	case bAncestor:
+		return true
+	}
+	return bytes.Compare(a.id[:], b.id[:]) < 0
+}
+
+// demote rewrites a priced (or otherwise counted) span as a duplicate: it keeps its
+// usage and provenance, loses its cost (an app's cost moves to llm_cost.provided_cost)
+// and names the span priced for the call.
+func demote(c *candidate, counts *[numStatus]int64) {
+	attrs := c.span.Attributes()
+	if v, ok := attrs.Get(attrCost); ok && c.status == idxProvided {
+		if _, kept := attrs.Get(attrProvidedCost); !kept {
+			if x, ok := number(v); ok {
+				attrs.PutDouble(attrProvidedCost, x)
+			}
+		}
+	}
+	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
+		return k == attrCost || k == attrError || k == attrCostMismatch || strings.HasPrefix(k, "llm_cost.breakdown.")
+	})
+	attrs.PutStr(attrStatus, statusDup)
+	attrs.PutStr(attrDuplicateOf, hex.EncodeToString(c.duplicateOfID[:]))
+	counts[c.status]--
+	counts[idxDuplicate]++
+	c.status = idxDuplicate
+}
+
+// number reads an amount the app sent as a double, int or numeric string.
+func number(v pcommon.Value) (float64, bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeDouble:
+		return v.Double(), true
+	case pcommon.ValueTypeInt:
+		return float64(v.Int()), true
+	}
+	return 0, false
+}
+
+// Usage details a record reported, for usageAgrees.
+const (
+	hasCacheRead uint8 = 1 << iota
+	hasCacheWrite
+	hasReasoning
+)
+
+func (c *callInfo) has(flag uint8) bool { return c.reported&flag != 0 }
+
+// callMemory remembers the calls of earlier batches: a bounded ring of entries, the
+// oldest overwritten first, chained per trace.
+type callMemory struct {
+	mu      sync.Mutex
+	entries []memEntry
+	next    int
+	seq     uint64
+	newest  map[pcommon.TraceID]memRef
+	seed    maphash.Seed
+}
+
+type memRef struct {
+	idx int32
+	seq uint64
+}
+
+type memEntry struct {
+	seq          uint64
+	trace        pcommon.TraceID
+	span, parent pcommon.SpanID
+	winner       pcommon.SpanID // the span priced for the call (span itself when it was)
+	prev         memRef         // the trace's previous entry
+	model, resp  uint64         // hashes of the model and the response id (0: none)
+	in, out      int64
+	cacheRead    int64
+	cacheWrite   int64
+	reasoning    int64
+	reported     uint8
+	hasUsage     bool
+}
+
+func newCallMemory(n int) *callMemory {
+	return &callMemory{entries: make([]memEntry, n), newest: make(map[pcommon.TraceID]memRef), seed: maphash.MakeSeed()}
+}
+
+// maxChain bounds the remembered calls of one trace compared with a new span.
+const maxChain = 256
+
+// resolve applies the remembered decisions to a batch's candidates (already grouped
+// within the batch), then remembers the batch's calls.
+func (m *callMemory) resolve(cands []candidate) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range cands {
+		c := &cands[i]
+		if c.winner != i {
+			continue // a duplicate within the batch: its winner decides
+		}
+		e := m.find(c)
+		if e == nil {
+			continue
+		}
+		switch {
+		case e.span == c.id && e.winner == c.id:
+			// The same span again (a retry, or a second pipeline): same decision.
+		case e.span == c.id:
+			c.duplicateOfID = e.winner
+		case !e.hasUsage && c.call.hasUsage:
+			// Counted earlier without a price: this span prices the call.
+		default:
+			c.duplicateOfID = e.winner
+		}
+		if !c.duplicateOfID.IsEmpty() {
+			// The batch's duplicates of this span point to the remembered winner too.
+			for j := range cands {
+				if cands[j].winner == i && j != i {
+					cands[j].winner = j
+					cands[j].duplicateOfID = c.duplicateOfID
+				}
+			}
+		}
+	}
+	for i := range cands {
+		m.remember(cands, i)
+	}
+}
+
+// find returns the remembered entry of the same call as c, or nil.
+func (m *callMemory) find(c *candidate) *memEntry {
+	ref, ok := m.newest[c.trace]
+	resp := m.hash(c.call.respID)
+	var model uint64
+	if c.call.model != nil {
+		model = m.hash(strings.ToLower(c.call.model.ID))
+	} else {
+		model = m.hash(strings.ToLower(c.call.name))
+	}
+	for steps := 0; ok && steps < maxChain; steps++ {
+		e := &m.entries[ref.idx]
+		if e.seq != ref.seq || e.trace != c.trace {
+			return nil // overwritten: the rest of the chain is older still
+		}
+		if e.span == c.id {
+			return e
+		}
+		if m.matches(e, c, resp, model) {
+			return e
+		}
+		ref, ok = e.prev, e.prev.seq != 0
+	}
+	return nil
+}
+
+func (m *callMemory) matches(e *memEntry, c *candidate, resp, model uint64) bool {
+	if e.resp != 0 && resp != 0 {
+		return e.resp == resp
+	}
+	if e.parent != c.id && c.parent != e.span {
+		return false // across batches only direct nesting is known
+	}
+	if e.model != 0 && model != 0 && e.model != model {
+		return false
+	}
+	if !e.hasUsage || !c.call.hasUsage {
+		return true
+	}
+	u := &c.call.usage
+	both := e.reported & c.call.reported
+	return e.in == u.Input && e.out == u.Output &&
+		(both&hasCacheRead == 0 || e.cacheRead == u.CacheRead) &&
+		(both&hasCacheWrite == 0 || e.cacheWrite == u.CacheWrite) &&
+		(both&hasReasoning == 0 || e.reasoning == u.Reasoning)
+}
+
+func (m *callMemory) hash(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	return maphash.String(m.seed, s) | 1
+}
+
+func (m *callMemory) remember(cands []candidate, i int) {
+	c := &cands[i]
+	winner := c.id
+	if !c.duplicateOfID.IsEmpty() {
+		winner = c.duplicateOfID
+	}
+	if old := &m.entries[m.next]; old.seq != 0 {
+		if ref := m.newest[old.trace]; ref.seq == old.seq {
+			delete(m.newest, old.trace)
+		}
+	}
+	m.seq++
+	prev := m.newest[c.trace]
+	var model uint64
+	if c.call.model != nil {
+		model = m.hash(strings.ToLower(c.call.model.ID))
+	} else {
+		model = m.hash(strings.ToLower(c.call.name))
+	}
+	u := &c.call.usage
+	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, prev: prev,
+		model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
+		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage}
+	m.newest[c.trace] = memRef{idx: int32(m.next), seq: m.seq}
+	m.next = (m.next + 1) % len(m.entries)
+}
