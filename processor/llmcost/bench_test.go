@@ -66,6 +66,9 @@ func benchBatch(tb testing.TB) ptrace.Traces {
 	start := pcommon.NewTimestampFromTime(time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC))
 	llm := 0
 	for i := 0; spans.Len() < 1000; i++ {
+		// Each round is one trace: the HTTP server span is its root, the agent span its
+		// child, every other span the agent's child.
+		var root, agent pcommon.SpanID
 		add := func(name string, attrs map[string]any) {
 			if spans.Len() == 1000 {
 				return
@@ -74,6 +77,21 @@ func benchBatch(tb testing.TB) ptrace.Traces {
 			s.SetName(name)
 			s.SetStartTimestamp(start)
 			s.SetEndTimestamp(start + 1e9)
+			s.SetTraceID(pcommon.TraceID{0: byte(i), 1: byte(i >> 8), 15: 1})
+			id := pcommon.SpanID{0: byte(spans.Len()), 1: byte(spans.Len() >> 8), 7: 1}
+			s.SetSpanID(id)
+			switch {
+			case root.IsEmpty():
+				root = id
+			case agent.IsEmpty():
+				agent = id
+				s.SetParentSpanID(root)
+			default:
+				s.SetParentSpanID(agent)
+			}
+			if _, ok := attrs["gen_ai.response.id"]; ok {
+				attrs["gen_ai.response.id"] = "resp_" + strconv.Itoa(spans.Len())
+			}
 			if err := s.Attributes().FromRaw(attrs); err != nil {
 				tb.Fatal(err)
 			}
@@ -154,9 +172,17 @@ func runBatch(b *testing.B, p processor.Traces, batch ptrace.Traces) {
 	for i := range lens {
 		lens[i] = spans.At(i).Attributes().Len()
 	}
+	round := byte(0)
 	restore := func() {
+		// Every run sees traces it has not seen (as a collector does), so that finding
+		// duplicate calls across batches is measured at its steady state.
+		round++
 		for i := range lens {
-			n, attrs := 0, spans.At(i).Attributes()
+			span := spans.At(i)
+			id := span.TraceID()
+			id[14] = round
+			span.SetTraceID(id)
+			n, attrs := 0, span.Attributes()
 			if attrs.Len() == lens[i] {
 				continue
 			}

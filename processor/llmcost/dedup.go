@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"hash/maphash"
-	"sort"
 	"strings"
 	"sync"
 
@@ -53,6 +52,7 @@ type candidate struct {
 	status        int
 	call          callInfo
 	winner        int // index of the priced span of its call in the batch; itself when it is priced
+	next          int // the next candidate of the same trace, -1 for none
 	duplicateOfID pcommon.SpanID
 }
 
@@ -62,6 +62,48 @@ type dedup struct {
 	// Per-batch scratch, reused under mu.
 	mu      sync.Mutex
 	parents map[pcommon.SpanID]pcommon.SpanID
+	heads   []int // the first candidate of each trace, in batch order
+	group   []int
+	seen    map[pcommon.TraceID]int
+}
+
+// chainTraces links the candidates of each trace (next) and lists each trace's first
+// in d.heads. A batch holds a trace's spans together, as SDKs export them: runs of one
+// trace are linked in order, and runs of a trace seen before are joined to it.
+func (d *dedup) chainTraces(cands []candidate) {
+	d.heads = d.heads[:0]
+	for i := range cands {
+		c := &cands[i]
+		c.winner, c.next = i, -1
+		if i > 0 && cands[i-1].trace == c.trace {
+			cands[i-1].next = i
+			continue
+		}
+		d.heads = append(d.heads, i)
+	}
+	if len(d.heads) < 2 {
+		return
+	}
+	if d.seen == nil {
+		d.seen = make(map[pcommon.TraceID]int)
+	}
+	clear(d.seen)
+	out := d.heads[:0]
+	for _, h := range d.heads {
+		first, ok := d.seen[cands[h].trace]
+		if !ok {
+			d.seen[cands[h].trace] = h
+			out = append(out, h)
+			continue
+		}
+		// The same trace in another run: append this run to the trace's chain.
+		tail := first
+		for cands[tail].next >= 0 {
+			tail = cands[tail].next
+		}
+		cands[tail].next = h
+	}
+	d.heads = out
 }
 
 func newDedup(maxCalls int) *dedup {
@@ -80,23 +122,20 @@ func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	sort.SliceStable(cands, func(i, j int) bool { return bytes.Compare(cands[i].trace[:], cands[j].trace[:]) < 0 })
-	for i := range cands {
-		cands[i].winner = i
-	}
 	clear(d.parents)
-	for start := 0; start < len(cands); {
-		end := start + 1
-		for end < len(cands) && cands[end].trace == cands[start].trace {
-			end++
+	d.chainTraces(cands)
+	for _, head := range d.heads {
+		if cands[head].next < 0 {
+			continue // the trace's only call in the batch
 		}
-		if end-start > 1 {
-			d.resolveTrace(td, cands[start:end], start)
+		d.group = d.group[:0]
+		for j := head; j >= 0; j = cands[j].next {
+			d.group = append(d.group, j)
 		}
-		start = end
+		d.resolveTrace(td, cands, d.group)
 	}
 	if d.memory != nil {
-		d.memory.resolve(cands)
+		d.memory.resolve(cands, d.heads)
 	}
 	for i := range cands {
 		c := &cands[i]
@@ -109,26 +148,26 @@ func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]
 	}
 }
 
-// resolveTrace groups the candidates of one trace into calls; offset is the index of
-// group[0] in the batch's candidates.
-func (d *dedup) resolveTrace(td ptrace.Traces, group []candidate, offset int) {
+// resolveTrace groups the candidates of one trace (group: their indexes in cands, in
+// batch order) into calls.
+func (d *dedup) resolveTrace(td ptrace.Traces, cands []candidate, group []int) {
 	// maxCompared bounds the pairs compared in one trace of one batch (an agent loop of
 	// thousands of calls in one trace): past it, spans are compared with their
 	// neighbours in the batch only.
 	const maxCompared = 64
-	for i := range group {
-		for j := i + 1; j < len(group) && (j-i < maxCompared); j++ {
-			a, b := &group[i], &group[j]
+	for x := range group {
+		for y := x + 1; y < len(group) && y-x < maxCompared; y++ {
+			a, b := &cands[group[x]], &cands[group[y]]
 			rel := d.relation(td, a, b)
 			if rel == unrelated || !sameCall(a, b, rel) {
 				continue
 			}
-			ra, rb := root(group, i, offset), root(group, j, offset)
+			ra, rb := root(cands, group[x]), root(cands, group[y])
 			if ra == rb {
 				continue
 			}
-			// The better of the two groups' priced spans stays priced.
-			wa, wb := &group[ra-offset], &group[rb-offset]
+			// The better of the two calls' priced spans stays priced.
+			wa, wb := &cands[ra], &cands[rb]
 			if better(wa, wb, d.relation(td, wa, wb)) {
 				wb.winner = ra
 			} else {
@@ -136,27 +175,26 @@ func (d *dedup) resolveTrace(td ptrace.Traces, group []candidate, offset int) {
 			}
 		}
 	}
-	for i := range group {
-		group[i].winner = root(group, i, offset)
+	for _, i := range group {
+		cands[i].winner = root(cands, i)
 	}
 }
 
-// root follows winner links to the span priced for the call of group[i].
-func root(group []candidate, i, offset int) int {
-	r := i + offset
-	for steps := 0; group[r-offset].winner != r && steps < len(group); steps++ {
-		r = group[r-offset].winner
+// root follows winner links to the span priced for the call of cands[i].
+func root(cands []candidate, i int) int {
+	for steps := 0; cands[i].winner != i && steps < len(cands); steps++ {
+		i = cands[i].winner
 	}
-	return r
+	return i
 }
 
 type relation uint8
 
 const (
-	unrelated   relation = iota
-	aAncestor            // a is an ancestor of b
-	bAncestor            // b is an ancestor of a
-	sameIdentity         // the same response id, however they are nested
+	unrelated    relation = iota
+	aAncestor             // a is an ancestor of b
+	bAncestor             // b is an ancestor of a
+	sameIdentity          // the same response id, however they are nested
 )
 
 // relation tells how two spans of one trace are related, for matching: equal response
@@ -322,6 +360,7 @@ type callMemory struct {
 	seq     uint64
 	newest  map[pcommon.TraceID]memRef
 	seed    maphash.Seed
+	refs    []memRef // per-batch scratch
 }
 
 type memRef struct {
@@ -335,13 +374,15 @@ type memEntry struct {
 	span, parent pcommon.SpanID
 	winner       pcommon.SpanID // the span priced for the call (span itself when it was)
 	prev         memRef         // the trace's previous entry
-	model, resp  uint64         // hashes of the model and the response id (0: none)
+	model        string         // the price entry id, or the unpriced name as sent, lower-cased
+	resp         uint64         // hash of the response id (0: none)
 	in, out      int64
 	cacheRead    int64
 	cacheWrite   int64
 	reasoning    int64
 	reported     uint8
 	hasUsage     bool
+	newest       bool // the newest entry of its trace: m.newest points here
 }
 
 func newCallMemory(n int) *callMemory {
@@ -352,16 +393,41 @@ func newCallMemory(n int) *callMemory {
 const maxChain = 256
 
 // resolve applies the remembered decisions to a batch's candidates (already grouped
-// within the batch), then remembers the batch's calls.
-func (m *callMemory) resolve(cands []candidate) {
+// within the batch; heads are the first of each trace), then remembers them.
+func (m *callMemory) resolve(cands []candidate, heads []int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for i := range cands {
+	// The batch is matched against the memory as it was before the batch, then
+	// remembered.
+	m.refs = m.refs[:0]
+	for _, head := range heads {
+		ref, seen := m.newest[cands[head].trace]
+		if seen {
+			m.apply(cands, head, ref)
+		}
+		m.refs = append(m.refs, ref)
+	}
+	for h, head := range heads {
+		ref := m.refs[h]
+		if ref.seq != 0 && m.entries[ref.idx].seq != ref.seq {
+			ref = memRef{} // overwritten by this batch's own entries
+		}
+		for i := head; i >= 0; i = cands[i].next {
+			ref = m.remember(&cands[i], ref)
+		}
+		m.newest[cands[head].trace] = ref
+	}
+}
+
+// apply matches the trace's candidates with its remembered calls (newest is the
+// trace's newest entry).
+func (m *callMemory) apply(cands []candidate, head int, newest memRef) {
+	for i := head; i >= 0; i = cands[i].next {
 		c := &cands[i]
 		if c.winner != i {
 			continue // a duplicate within the batch: its winner decides
 		}
-		e := m.find(c)
+		e := m.find(c, newest)
 		if e == nil {
 			continue
 		}
@@ -377,29 +443,22 @@ func (m *callMemory) resolve(cands []candidate) {
 		}
 		if !c.duplicateOfID.IsEmpty() {
 			// The batch's duplicates of this span point to the remembered winner too.
-			for j := range cands {
-				if cands[j].winner == i && j != i {
+			for j := head; j >= 0; j = cands[j].next {
+				if j != i && cands[j].winner == i {
 					cands[j].winner = j
 					cands[j].duplicateOfID = c.duplicateOfID
 				}
 			}
 		}
 	}
-	for i := range cands {
-		m.remember(cands, i)
-	}
 }
 
-// find returns the remembered entry of the same call as c, or nil.
-func (m *callMemory) find(c *candidate) *memEntry {
-	ref, ok := m.newest[c.trace]
+// find returns the remembered entry of the same call as c, or nil; ref is the
+// trace's newest entry.
+func (m *callMemory) find(c *candidate, ref memRef) *memEntry {
+	ok := true
 	resp := m.hash(c.call.respID)
-	var model uint64
-	if c.call.model != nil {
-		model = m.hash(strings.ToLower(c.call.model.ID))
-	} else {
-		model = m.hash(strings.ToLower(c.call.name))
-	}
+	model := modelKey(&c.call)
 	for steps := 0; ok && steps < maxChain; steps++ {
 		e := &m.entries[ref.idx]
 		if e.seq != ref.seq || e.trace != c.trace {
@@ -416,14 +475,14 @@ func (m *callMemory) find(c *candidate) *memEntry {
 	return nil
 }
 
-func (m *callMemory) matches(e *memEntry, c *candidate, resp, model uint64) bool {
+func (m *callMemory) matches(e *memEntry, c *candidate, resp uint64, model string) bool {
 	if e.resp != 0 && resp != 0 {
 		return e.resp == resp
 	}
 	if e.parent != c.id && c.parent != e.span {
 		return false // across batches only direct nesting is known
 	}
-	if e.model != 0 && model != 0 && e.model != model {
+	if e.model != "" && model != "" && !strings.EqualFold(e.model, model) {
 		return false
 	}
 	if !e.hasUsage || !c.call.hasUsage {
@@ -437,6 +496,15 @@ func (m *callMemory) matches(e *memEntry, c *candidate, resp, model uint64) bool
 		(both&hasReasoning == 0 || e.reasoning == u.Reasoning)
 }
 
+// modelKey is what names a call's model for matching: its price entry id, else the
+// name as sent.
+func modelKey(c *callInfo) string {
+	if c.model != nil {
+		return c.model.ID
+	}
+	return capText(c.name, maxNameLen)
+}
+
 func (m *callMemory) hash(s string) uint64 {
 	if s == "" {
 		return 0
@@ -444,29 +512,34 @@ func (m *callMemory) hash(s string) uint64 {
 	return maphash.String(m.seed, s) | 1
 }
 
-func (m *callMemory) remember(cands []candidate, i int) {
-	c := &cands[i]
+// remember stores c as the newest entry of its trace; prev is the trace's newest
+// entry before it. It returns the new entry's reference.
+func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 	winner := c.id
 	if !c.duplicateOfID.IsEmpty() {
 		winner = c.duplicateOfID
 	}
-	if old := &m.entries[m.next]; old.seq != 0 {
+	if old := &m.entries[m.next]; old.seq != 0 && old.newest {
+		// The oldest entry goes; it was its trace's newest, so the trace goes too.
 		if ref := m.newest[old.trace]; ref.seq == old.seq {
 			delete(m.newest, old.trace)
 		}
 	}
+	if prev.seq != 0 {
+		if p := &m.entries[prev.idx]; p.seq == prev.seq {
+			p.newest = false
+		}
+	}
 	m.seq++
-	prev := m.newest[c.trace]
-	var model uint64
-	if c.call.model != nil {
-		model = m.hash(strings.ToLower(c.call.model.ID))
-	} else {
-		model = m.hash(strings.ToLower(c.call.name))
+	model := modelKey(&c.call)
+	if c.call.model == nil {
+		model = strings.Clone(model) // the name as sent points into the span
 	}
 	u := &c.call.usage
 	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, prev: prev,
 		model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
-		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage}
-	m.newest[c.trace] = memRef{idx: int32(m.next), seq: m.seq}
+		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage, newest: true}
+	ref := memRef{idx: int32(m.next), seq: m.seq}
 	m.next = (m.next + 1) % len(m.entries)
+	return ref
 }

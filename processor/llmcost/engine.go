@@ -164,7 +164,7 @@ type callInfo struct {
 func (e *engine) process(rec *record, attrs pcommon.Map, name, scope string, startNanos int64) int {
 	f := &rec.f
 	f.scan(attrs)
-	rec.call, rec.unknownTier, rec.mismatch = callInfo{}, false, false
+	rec.unknownTier, rec.mismatch = false, false
 	if f.none() || f.has(kStatus) {
 		return idxNone
 	}
@@ -189,7 +189,11 @@ func (e *engine) process(rec *record, attrs pcommon.Map, name, scope string, sta
 		res = &resolved{provider: canonicalProvider(pk, providerRaw)}
 	}
 
-	counts, uerr := readCounts(f, conv, sourceOf(scope, f, providerRaw))
+	var provider string
+	if res != nil {
+		provider = res.provider
+	}
+	counts, uerr := readCounts(f, conv, sourceOf(scope, f, provider))
 	var usage pricing.Usage
 	var note string
 	if uerr == "" {
@@ -204,16 +208,8 @@ func (e *engine) process(rec *record, attrs pcommon.Map, name, scope string, sta
 	attrs.EnsureCapacity(attrs.Len() + 16)
 	e.writeCanonical(attrs, f, conv, res, usage, uerr == "")
 	c := &rec.call
-	c.hasUsage, c.usage, c.respID, c.appCost = uerr == "", usage, f.str(kResponseID), f.has(kCostGenAI)
-	c.detail = detailOf(&counts, tier)
-	for _, r := range [...]struct {
-		has  bool
-		flag uint8
-	}{{counts.hasCacheRead, hasCacheRead}, {counts.hasCacheWrite, hasCacheWrite}, {counts.hasReasoning, hasReasoning}} {
-		if r.has {
-			c.reported |= r.flag
-		}
-	}
+	*c = callInfo{hasUsage: uerr == "", usage: usage, respID: f.str(kResponseID), appCost: f.has(kCostGenAI),
+		detail: detailOf(&counts, tier), reported: reportedOf(&counts)}
 	if res != nil {
 		c.model = res.model
 	}
@@ -274,9 +270,12 @@ func (e *engine) price(rec *record, attrs pcommon.Map, s *snapshot, res *resolve
 	if startNanos <= 0 {
 		startNanos = time.Now().UnixNano()
 	}
-	standard := res.model.PricesAt(startNanos).Cost(usage)
-	c, tierNote := e.tiers.tierCost(e.tierProvider(s, res), res.model, tier, usage, standard)
-	*note = joinNotes(*note, tierNote)
+	c := res.model.PricesAt(startNanos).Cost(usage)
+	if tier != "" && tier != tierStandard {
+		var tierNote string
+		c, tierNote = e.tiers.tierCost(e.tierProvider(s, res), res.model, tier, usage, c)
+		*note = joinNotes(*note, tierNote)
+	}
 	if c.Total > maxCallCost {
 		moveProvided(attrs, costKey, provided, hasProvided)
 		writeProvenance(attrs, statusInvalid, res, version)
@@ -347,13 +346,30 @@ func (e *engine) tierProvider(s *snapshot, res *resolved) string {
 // detailOf counts how much of a call's usage a record reports beyond input and output:
 // of two records of one call, the one with more is priced.
 func detailOf(c *tokenCounts, tier string) uint8 {
-	var n uint8
-	for _, b := range [...]bool{c.hasCacheRead, c.hasCacheWrite, c.has1h, c.hasReasoning, tier != ""} {
-		if b {
-			n++
-		}
+	n := reportedOf(c)
+	n = n&1 + n>>1&1 + n>>2&1
+	if c.has1h {
+		n++
+	}
+	if tier != "" {
+		n++
 	}
 	return n
+}
+
+// reportedOf is the set of usage details (hasCacheRead, ...) a record reports.
+func reportedOf(c *tokenCounts) uint8 {
+	var r uint8
+	if c.hasCacheRead {
+		r |= hasCacheRead
+	}
+	if c.hasCacheWrite {
+		r |= hasCacheWrite
+	}
+	if c.hasReasoning {
+		r |= hasReasoning
+	}
+	return r
 }
 
 func joinNotes(a, b string) string {

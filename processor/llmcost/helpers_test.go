@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
 )
 
 // mtok is a price in USD per million tokens applied to n tokens: tests compute
@@ -77,6 +78,37 @@ func oneLog(ts time.Time, attrs map[string]any) plog.Logs {
 
 func firstSpanAttrs(td ptrace.Traces) pcommon.Map {
 	return td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+}
+
+// rates are a model's prices in the built-in table (USD per million tokens), for
+// expected costs that follow the price data when it is regenerated. Token types
+// without a price of their own carry the price they fall back to (pricing.Cost).
+type rates struct{ in, out, cacheRead, cacheWrite, cacheWrite1h, reasoning float64 }
+
+// tableRatesAt returns a model's rates for a call of totalInput input tokens (long
+// context tiers) at the golden tests' date.
+func tableRatesAt(tb testing.TB, provider, model string, totalInput int64) rates {
+	tb.Helper()
+	t, err := pricing.Builtin()
+	require.NoError(tb, err)
+	m, _ := t.Resolve(provider, model, nil)
+	require.NotNil(tb, m, "%s/%s is not in the built-in table", provider, model)
+	ps := m.PricesAt(sept2025.UnixNano())
+	at := func(r *pricing.Rate, fallback float64) float64 {
+		if r == nil {
+			return fallback
+		}
+		return r.At(totalInput)
+	}
+	var r rates
+	r.in, r.out = at(ps.Input, 0), at(ps.Output, 0)
+	r.cacheRead, r.cacheWrite = at(ps.CacheRead, r.in), at(ps.CacheWrite, r.in)
+	r.cacheWrite1h, r.reasoning = at(ps.CacheWrite1h, r.cacheWrite), at(ps.Reasoning, r.out)
+	return r
+}
+
+func tableRates(tb testing.TB, provider, model string) rates {
+	return tableRatesAt(tb, provider, model, 0)
 }
 
 func newNopSettings() processor.Settings { return processortest.NewNopSettings(metadata.Type) }

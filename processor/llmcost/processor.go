@@ -126,7 +126,9 @@ func (p *llmCostProcessor) processTraces(ctx context.Context, td ptrace.Traces) 
 					continue
 				}
 				counts.add(&rec, st)
-				if isCall(st) {
+				// A span without ids (invalid OTLP) cannot be told from another: it is
+				// priced on its own.
+				if isCall(st) && !span.TraceID().IsEmpty() && !span.SpanID().IsEmpty() {
 					*cands = append(*cands, candidate{span: span, trace: span.TraceID(), id: span.SpanID(),
 						parent: span.ParentSpanID(), status: st, call: rec.call})
 				}

@@ -54,15 +54,20 @@ var sourceRules = []sourceRule{
 
 // sourceOf looks the span's source up in the table. Only Anthropic-style providers
 // report input without the cache, so every other provider follows the conventions.
+// provider is the canonical gen_ai.provider.name ("" when none was sent).
 func sourceOf(scope string, f *fields, provider string) sourceRule {
 	if !cacheExclusiveProvider(provider) {
 		return sourceRule{input: inputIncludesCache}
 	}
-	sdk := f.str(kSDKName)
-	for _, r := range sourceRules {
-		if r.sdkName != "" && strings.EqualFold(sdk, r.sdkName) {
-			return r
+	if f.has(kSDKName) {
+		sdk := f.str(kSDKName)
+		for _, r := range sourceRules {
+			if r.sdkName != "" && strings.EqualFold(sdk, r.sdkName) {
+				return r
+			}
 		}
+	}
+	for _, r := range sourceRules {
 		if r.scopePrefix != "" && strings.HasPrefix(scope, r.scopePrefix) {
 			return r
 		}
@@ -70,20 +75,14 @@ func sourceOf(scope string, f *fields, provider string) sourceRule {
 	return sourceRule{input: inputUnknown}
 }
 
-// cacheExclusiveProvider reports whether a provider (as sent) reports input tokens
-// without the cached ones on its own API: Anthropic, and Anthropic's models on
-// Bedrock and Vertex AI. An unknown provider may be one of them.
+// cacheExclusiveProvider reports whether a provider (canonical gen_ai.provider.name)
+// may report input tokens without the cached ones on its own API: Anthropic, and
+// Anthropic's models on Bedrock and Vertex AI. An unknown provider may be one of them;
+// the providers of the OTel conventions that report input with the cache are not.
 func cacheExclusiveProvider(provider string) bool {
-	p := strings.ToLower(provider)
-	switch {
-	case p == "":
-		return true
-	case strings.Contains(p, "anthropic"), strings.Contains(p, "bedrock"), strings.Contains(p, "aws"),
-		strings.Contains(p, "vertex"):
-		return true
-	case strings.Contains(p, "openai"), strings.Contains(p, "gemini"), strings.Contains(p, "google"),
-		strings.Contains(p, "mistral"), strings.Contains(p, "cohere"), strings.Contains(p, "groq"),
-		strings.Contains(p, "deepseek"), strings.Contains(p, "x_ai"), strings.Contains(p, "xai"):
+	switch provider {
+	case "openai", "azure.ai.openai", "azure.ai.inference", "gcp.gemini", "gcp.gen_ai", "cohere", "deepseek",
+		"groq", "mistral_ai", "perplexity", "x_ai", "ibm.watsonx.ai":
 		return false
 	}
 	return true

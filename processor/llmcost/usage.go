@@ -124,7 +124,7 @@ type tokenCounts struct {
 	has1h                                                          bool // the 1-hour part of the writes was reported
 	// input says whether the input count includes the cached tokens.
 	inputSem inputSemantics
-	source string // the source's name, for the note when input excludes the cache
+	source   string // the source's name, for the note when input excludes the cache
 	// tier is a service tier found in a JSON attribute (Logfire's usage, Vercel's
 	// provider metadata), when no plain attribute names one.
 	tier string
