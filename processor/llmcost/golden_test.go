@@ -29,6 +29,7 @@ var (
 // the formula), so the golden file is not the only thing that says what is right.
 type goldenCase struct {
 	name     string
+	scope    string // instrumentation scope; "test" when empty
 	spanName string
 	start    time.Time
 	attrs    map[string]any
@@ -315,7 +316,11 @@ func TestGolden(t *testing.T) {
 			} else {
 				if *update {
 					require.NoError(t, os.MkdirAll(dir, 0o755))
-					require.NoError(t, golden.WriteTraces(t, in, oneSpan(tc.spanName, tc.start, tc.attrs)))
+					scope := tc.scope
+					if scope == "" {
+						scope = "test"
+					}
+					require.NoError(t, golden.WriteTraces(t, in, oneSpanIn(scope, tc.spanName, tc.start, tc.attrs)))
 				}
 				input, err := golden.ReadTraces(in)
 				require.NoError(t, err)

@@ -2,6 +2,7 @@ package llmcost
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,11 +46,16 @@ func newLogsProcessor(t *testing.T, cfg *Config, sink *consumertest.LogsSink) pr
 
 // oneSpan builds a trace with a single span carrying attrs.
 func oneSpan(name string, start time.Time, attrs map[string]any) ptrace.Traces {
+	return oneSpanIn("test", name, start, attrs)
+}
+
+// oneSpanIn builds a trace with a single span of an instrumentation scope.
+func oneSpanIn(scope, name string, start time.Time, attrs map[string]any) ptrace.Traces {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "agent-app")
 	ss := rs.ScopeSpans().AppendEmpty()
-	ss.Scope().SetName("test")
+	ss.Scope().SetName(scope)
 	span := ss.Spans().AppendEmpty()
 	span.SetName(name)
 	span.SetKind(ptrace.SpanKindClient)
@@ -112,3 +118,15 @@ func tableRates(tb testing.TB, provider, model string) rates {
 }
 
 func newNopSettings() processor.Settings { return processortest.NewNopSettings(metadata.Type) }
+
+// panicTB lets package-level test tables (the golden cases) read the table's rates.
+type panicTB struct{ testing.TB }
+
+func (panicTB) Helper()                           {}
+func (panicTB) Errorf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (panicTB) FailNow()                          { panic("tableRates failed") }
+
+// ratesOf is tableRatesAt for package-level tables.
+func ratesOf(provider, model string, totalInput int64) rates {
+	return tableRatesAt(panicTB{}, provider, model, totalInput)
+}
