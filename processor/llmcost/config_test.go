@@ -105,7 +105,7 @@ func TestLoadConfig(t *testing.T) {
 }
 
 // provided_cost and its earlier form use_provided_cost map to the three modes.
-func TestProvidedCostModes(t *testing.T) {
+func TestProvidedCostConfigModes(t *testing.T) {
 	yes, no := true, false
 	for _, tc := range []struct {
 		provided string
