@@ -134,15 +134,16 @@ func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]
 		}
 		d.resolveTrace(td, cands, d.group)
 	}
+	for i := range cands {
+		if c := &cands[i]; c.winner != i {
+			c.duplicateOfID = cands[c.winner].id
+		}
+	}
 	if d.memory != nil {
 		d.memory.resolve(cands, d.heads)
 	}
 	for i := range cands {
-		c := &cands[i]
-		if c.winner != i {
-			c.duplicateOfID = cands[c.winner].id
-		}
-		if c.duplicateOfID != (pcommon.SpanID{}) && c.status != idxDuplicate {
+		if c := &cands[i]; !c.duplicateOfID.IsEmpty() && c.status != idxDuplicate {
 			demote(c, counts)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -77,8 +78,10 @@ func outcomes(sink *consumertest.TracesSink) map[pcommon.SpanID]pcommon.Map {
 }
 
 func str(m pcommon.Map, k string) string {
-	v, _ := m.Get(k)
-	return v.AsString()
+	if v, ok := m.Get(k); ok {
+		return v.AsString()
+	}
+	return ""
 }
 
 // The spans of one Anthropic call as OpenInference and @anthropic-ai/sdk 1.x write
@@ -354,4 +357,70 @@ func TestDuplicatesCounted(t *testing.T) {
 		{Value: 1, Attributes: attribute.NewSet(attribute.String("status", "priced"))},
 		{Value: 1, Attributes: attribute.NewSet(attribute.String("status", "duplicate"))},
 	}, metricdatatest.IgnoreTimestamp())
+}
+
+// Random batches of nested calls, with parent cycles, self-parents, shared and distinct
+// response ids and usage drawn from a few values, split at random into batches: nothing
+// panics or loops, every duplicate names a span that was counted (priced or otherwise
+// not a duplicate itself), and the processor's counts match the spans' statuses.
+func TestDedupRandomBatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 14))
+	for round := 0; round < 400; round++ {
+		var spans []testSpan
+		n := 2 + rng.IntN(12)
+		for i := 0; i < n; i++ {
+			id := byte(i + 1)
+			parent := byte(rng.IntN(n + 1)) // 0: root; may be itself or form cycles
+			attrs := chatAttrs([]string{"gpt-4o", "gpt-4o-mini"}[rng.IntN(2)], 100*(1+rng.IntN(2)), 10)
+			if rng.IntN(3) == 0 {
+				attrs["gen_ai.response.id"] = fmt.Sprint("r", rng.IntN(3))
+			}
+			if rng.IntN(5) == 0 {
+				delete(attrs, "gen_ai.usage.input_tokens")
+				delete(attrs, "gen_ai.usage.output_tokens")
+			}
+			spans = append(spans, testSpan{trace: byte(1 + rng.IntN(2)), id: id, parent: parent, scope: "x", name: "chat", attrs: attrs})
+		}
+		rng.Shuffle(len(spans), func(i, j int) { spans[i], spans[j] = spans[j], spans[i] })
+		tel := componenttest.NewTelemetry()
+		sink := new(consumertest.TracesSink)
+		cfg := createDefaultConfig().(*Config)
+		cfg.Deduplication.MaxCalls = 1 + rng.IntN(8)
+		p, err := NewFactory().CreateTraces(context.Background(), metadatatest.NewSettings(tel), cfg, sink)
+		require.NoError(t, err)
+		require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+		for start := 0; start < len(spans); {
+			end := start + 1 + rng.IntN(len(spans)-start)
+			require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, spans[start:end]...)))
+			start = end
+		}
+		statusOf := map[string]string{}
+		counts := map[string]int64{}
+		var dups [][2]string
+		for _, td := range sink.AllTraces() {
+			for i := 0; i < td.ResourceSpans().At(0).ScopeSpans().Len(); i++ {
+				s := td.ResourceSpans().At(0).ScopeSpans().At(i).Spans().At(0)
+				key := s.TraceID().String() + "/" + s.SpanID().String()
+				st := str(s.Attributes(), attrStatus)
+				statusOf[key] = st
+				counts[st]++
+				if st == statusDup {
+					dups = append(dups, [2]string{key, s.TraceID().String() + "/" + str(s.Attributes(), attrDuplicateOf)})
+				}
+			}
+		}
+		for _, d := range dups {
+			winner, ok := statusOf[d[1]]
+			require.True(t, ok, "round %d: %s names %s, no span of this trace", round, d[0], d[1])
+			assert.NotEqual(t, statusDup, winner, "round %d: %s names a duplicate", round, d[0])
+			assert.NotEqual(t, d[0], d[1], "round %d: a span is no duplicate of itself", round)
+		}
+		var points []metricdata.DataPoint[int64]
+		for st, c := range counts {
+			points = append(points, metricdata.DataPoint[int64]{Value: c, Attributes: attribute.NewSet(attribute.String("status", st))})
+		}
+		metadatatest.AssertEqualProcessorLlmCostSpans(t, tel, points, metricdatatest.IgnoreTimestamp())
+		require.NoError(t, p.Shutdown(context.Background()))
+		require.NoError(t, tel.Shutdown(context.Background()))
+	}
 }
