@@ -254,7 +254,7 @@ func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, n
 			c.member(g, outcome, mToolCalls, func(k *labelKey) { *k = g.key; k[2] = outcomeNames[outcome] }, now).intSum++
 		}
 	}
-	if c.cfg.LLM.Enabled && f.status != "" && f.status != "skipped" {
+	if c.cfg.LLM.Enabled && isCall(f.status) {
 		c.recordLLM(span, f, service, outcome, seconds, now)
 	}
 	kind := span.Kind()
@@ -274,6 +274,19 @@ func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, n
 }
 
 var outcomeNames = [2]string{slotOK: "ok", slotError: "error"}
+
+// isCall reports whether a span with this llm_cost.status is an LLM call of its own:
+// not an aggregate of its children's calls (skipped, which includes pending spans) and
+// not a second span of a call another span already counts (duplicate). A call without
+// token counts (no_usage) or with impossible ones (invalid) is a call: a request,
+// without tokens or cost.
+func isCall(status string) bool {
+	switch status {
+	case "", "skipped", "duplicate":
+		return false
+	}
+	return true
+}
 
 func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string, outcome int, seconds float64, now pcommon.Timestamp) {
 	g := c.group(gLLM, labelKey{service, or(c.capLabel(f.provider), unknown), or(c.capLabel(f.model), unknown), or(c.capLabel(f.operation), unknown)})

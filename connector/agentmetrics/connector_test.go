@@ -206,6 +206,35 @@ func TestOneBatch(t *testing.T) {
 	assert.Equal(t, svc, md.ResourceMetrics().At(0).Resource().Attributes().AsRaw()["service.name"])
 }
 
+// llm_requests_total counts calls, not spans: a duplicate span of a call (the same call
+// described by two layers, llm_cost's status duplicate) adds no request, tokens or
+// cost, a pending or aggregate span (skipped) none either, and a call without token
+// counts (no_usage) is one request without tokens or cost.
+func TestCallsNotSpansAreCounted(t *testing.T) {
+	c, _ := newTestConnector(t)
+	b := newBatch("svc")
+	priced := b.span(ptrace.SpanKindClient, pcommon.SpanID{}, 200*time.Millisecond, false,
+		llmAttrs("priced", "anthropic", "claude-sonnet-4-5", 0.0105, 5050, 300, nil))
+	dup := llmAttrs("priced", "anthropic", "claude-sonnet-4-5", 0.0105, 5050, 300, nil)
+	dup["llm_cost.status"], dup["llm_cost.duplicate_of"] = "duplicate", priced.SpanID().String()
+	delete(dup, "gen_ai.usage.cost")
+	b.span(ptrace.SpanKindClient, priced.SpanID(), 200*time.Millisecond, false, dup)
+	b.span(ptrace.SpanKindClient, pcommon.SpanID{}, 0, false, map[string]any{"llm_cost.status": "skipped",
+		"gen_ai.operation.name": "chat", "llm_cost.model": "gpt-4o", "logfire.span_type": "pending_span"})
+	b.span(ptrace.SpanKindClient, pcommon.SpanID{}, 100*time.Millisecond, false, map[string]any{"llm_cost.status": "no_usage",
+		"gen_ai.provider.name": "openai", "llm_cost.model": "gpt-4o-mini", "gen_ai.operation.name": "chat"})
+	require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	assert.Equal(t, 2.0, lookup(md, "llm.requests", nil).sum, "one priced call and one without usage")
+	assert.Equal(t, 1.0, lookup(md, "llm.requests", map[string]any{"llm_cost.model": "claude-sonnet-4-5"}).sum)
+	assert.Equal(t, 1.0, lookup(md, "llm.requests", map[string]any{"llm_cost.model": "gpt-4o-mini"}).sum)
+	assert.Equal(t, uint64(2), lookup(md, "llm.request.duration", nil).count)
+	assert.InDelta(t, 0.0105, lookup(md, "llm.cost.usd", nil).sum, 1e-12)
+	assert.Equal(t, 5050.0, lookup(md, "llm.tokens", map[string]any{"gen_ai.token.type": "input"}).sum)
+	assert.False(t, lookup(md, "llm.tokens", map[string]any{"llm_cost.model": "gpt-4o-mini"}).ok)
+	assert.False(t, lookup(md, "llm.unpriced.requests", nil).ok, "no_usage is not unpriced")
+}
+
 func TestCumulativeAcrossBatches(t *testing.T) {
 	c, _ := newTestConnector(t)
 	var first pcommon.Timestamp
