@@ -32,10 +32,12 @@ import (
 // OpenAI, Anthropic and Gemini servers that answer with the providers' wire shapes,
 // and export their spans to the built collector. Per call, exactly one span is counted
 // with the status the compatibility table below gives, at the price
-// @pydantic/genai-prices computes from the usage the fake server returned (on the same
-// price data as the embedded table: the package's own data, which make update-prices
-// extracts into third_party/); every other LLM span of the call is a duplicate of it or
-// skipped; and /metrics counts each call once and adds up their costs.
+// @pydantic/genai-prices computes from the usage the fake server returned (its own
+// extractors read the response), run on third_party/genai-prices/data.json, the data
+// the embedded table is generated from, so that a difference is one of reading or
+// arithmetic, never of the data's date; every other LLM span of the call is a
+// duplicate of it or skipped; and /metrics counts each call once and adds up their
+// costs.
 
 var updateCompat = flag.Bool("update-compat", false, "rewrite the compatibility table in processor/llmcost/README.md")
 
@@ -246,6 +248,8 @@ service:
 `, l.Addr()))
 	c := harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), overlay}})
 	priorityIn, priorityOut := priorityPrices(t)
+	// The oracle prices with the data the embedded table is generated from.
+	pricesData := filepath.Join(harness.RepoRoot(), "third_party", "genai-prices", "data.json")
 
 	wantRequests := map[string]float64{}
 	wantCost := map[string]float64{}
@@ -254,7 +258,8 @@ service:
 			service := "llm-" + lib.name
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "node", "run.cjs", "--library", lib.name, "--otlp", "http://"+c.OTLPHTTPEndpoint())
+			cmd := exec.CommandContext(ctx, "node", "run.cjs", "--library", lib.name, "--otlp", "http://"+c.OTLPHTTPEndpoint(),
+				"--prices", pricesData)
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "OTEL_SERVICE_NAME="+service)
 			var stderr strings.Builder
@@ -263,6 +268,7 @@ service:
 			require.NoError(t, err, "node run.cjs --library %s: %s", lib.name, stderr.String())
 			var report nodeReport
 			require.NoError(t, json.Unmarshal(out, &report), "report: %s", out)
+			require.Equal(t, pricesData, report.Prices, "the oracle's price data")
 			for pkg, v := range lib.versions {
 				assert.Equal(t, v, report.Versions[pkg], "%s is pinned at the version this test describes", pkg)
 			}
