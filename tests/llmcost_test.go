@@ -22,7 +22,7 @@ import (
 // Published prices, USD per million tokens (genai-prices data of 2026-08-21 and 2026-09-23 alike):
 //
 //	gpt-4o             input 2.50, cached input 1.25, output 10.00
-//	claude-sonnet-4-5  input 3.00, cache write 3.75, cache read 0.30, output 15.00
+//	claude-sonnet-4-5  input 3.00, cache write 3.75 (1-hour 6.00), cache read 0.30, output 15.00
 //	gpt-4o-mini        input 0.15, output 0.60
 const perMillion = 1e6
 
@@ -33,11 +33,17 @@ var (
 	sonnetCall = (3000*3.00 + 6000*0.30 + 1000*3.75 + 400*15.00) / perMillion
 	// A failed call still used 300 input and 0 output tokens.
 	miniCall = (300 * 0.15) / perMillion
+	// One Claude call described by two spans (an instrumentation library's and the
+	// SDK's own): 50 uncached input tokens, 4000 cache reads, 600 5-minute and 400
+	// 1-hour cache writes, 300 output tokens, priced once.
+	sonnetSplitCall = (50*3.00 + 4000*0.30 + 600*3.75 + 400*6.00 + 300*15.00) / perMillion
 )
 
 // llmRound sends one round of an agent's work: an agent span around two gpt-4o calls,
-// a Claude call with prompt caching, a tool call, a call to a model without a price
-// and a failed call.
+// a Claude call with prompt caching, a tool call, a call to a model without a price,
+// a failed call, a stream without usage, a call with impossible usage, a gpt-4o call
+// with an app-sent cost off from the table's and a tier that is no tier, and a Claude
+// call described by two spans.
 func llmRound(t *testing.T, tracer trace.Tracer) {
 	t.Helper()
 	ctx, agent := tracer.Start(context.Background(), "invoke_agent planner", trace.WithAttributes(
@@ -65,6 +71,35 @@ func llmRound(t *testing.T, tracer trace.Tracer) {
 		attribute.String("error.type", "timeout"))
 	failed.SetStatus(codes.Error, "upstream timeout")
 	failed.End()
+	// A stream whose library records no token counts (no_usage: a request, no cost).
+	chat("gpt-4o-mini", "openai", attribute.Bool("gen_ai.request.stream", true)).End()
+	// Usage that cannot be right (invalid).
+	chat("gpt-4.1", "openai", attribute.Int("gen_ai.usage.input_tokens", -5), attribute.Int("gen_ai.usage.output_tokens", 5)).End()
+	// A gpt-4o call whose app sent its own cost, off from the table's (priced from the
+	// table, the app's figure kept and the mismatch counted), and a service tier that is
+	// no tier (priced as standard, counted).
+	chat("gpt-4o", "openai", attribute.String("gen_ai.response.model", "gpt-4o-2024-08-06"),
+		attribute.Int("gen_ai.usage.input_tokens", 1000), attribute.Int("gen_ai.usage.cache_read.input_tokens", 200),
+		attribute.Int("gen_ai.usage.output_tokens", 500), attribute.Float64("gen_ai.usage.cost", 1.0),
+		attribute.String("openai.response.service_tier", "warp-speed")).End()
+	// One Claude call through two layers: OpenInference's span over the Anthropic SDK's
+	// own (which tells the 1-hour cache writes apart): the SDK's is priced, the other
+	// is its duplicate.
+	octx, outer := tracer.Start(ctx, "Anthropic Messages", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("openinference.span.kind", "LLM"), attribute.String("llm.provider", "anthropic"),
+		attribute.String("llm.model_name", "claude-sonnet-4-5-20250929"), attribute.Int("llm.token_count.prompt", 5050),
+		attribute.Int("llm.token_count.completion", 300), attribute.Int("llm.token_count.prompt_details.cache_read", 4000),
+		attribute.Int("llm.token_count.prompt_details.cache_write", 1000)))
+	_, inner := tracer.Start(octx, "anthropic.messages.create", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "anthropic"),
+		attribute.String("gen_ai.request.model", "claude-sonnet-4-5"), attribute.String("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+		attribute.Int("gen_ai.usage.input_tokens", 5050), attribute.Int("gen_ai.usage.cache_read.input_tokens", 4000),
+		attribute.Int("gen_ai.usage.cache_write.input_tokens", 1000),
+		attribute.Int("anthropic.usage.cache_creation.ephemeral_5m_input_tokens", 600),
+		attribute.Int("anthropic.usage.cache_creation.ephemeral_1h_input_tokens", 400),
+		attribute.Int("gen_ai.usage.output_tokens", 300)))
+	inner.End()
+	outer.End()
 	_, tool := tracer.Start(ctx, "execute_tool search", trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("gen_ai.tool.name", "search")))
 	tool.End()
@@ -100,13 +135,14 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 				return err.Error()
 			}
 			cost, _ := fams.Sum("llm_cost_usd_total", svc)
-			want := float64(r) * (2*gpt4oCall + sonnetCall + miniCall)
+			want := float64(r) * (3*gpt4oCall + sonnetCall + sonnetSplitCall + miniCall)
 			if math.Abs(cost-want) > 1e-9 {
 				return fmt.Sprintf("round %d: llm_cost_usd_total %v, want %v\n%s", r, cost, want, fams.Series("llm_cost_usd_total"))
 			}
+			// Nine calls a round: the duplicate span of the Claude call is no request.
 			req, _ := fams.Sum("llm_requests_total", svc)
-			if req != float64(5*r) {
-				return fmt.Sprintf("round %d: llm_requests_total %v, want %d\n%s", r, req, 5*r, fams.Series("llm_requests_total"))
+			if req != float64(9*r) {
+				return fmt.Sprintf("round %d: llm_requests_total %v, want %d\n%s", r, req, 9*r, fams.Series("llm_requests_total"))
 			}
 			if cost < lastCost || req < lastRequests {
 				t.Errorf("round %d: counters went down: cost %v -> %v, requests %v -> %v", r, lastCost, cost, lastRequests, req)
@@ -129,15 +165,21 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 	}
 
 	// Cost in USD by provider, model, service and agent, exactly as computed above.
-	expect("llm_cost_usd_total", gpt4o, rounds*2*gpt4oCall)
+	expect("llm_cost_usd_total", gpt4o, rounds*3*gpt4oCall)
 	expect("llm_cost_usd_total", sonnet, rounds*sonnetCall)
+	// The call through two layers: its agent is not on the span or its parent (the
+	// library's span), so it is "none".
+	expect("llm_cost_usd_total", with("llm_cost_model", "claude-sonnet-4-5", "gen_ai_agent_name", "none"), rounds*sonnetSplitCall)
 	// A failed call that reported usage is billed for it.
 	expect("llm_cost_usd_total", with("llm_cost_model", "gpt-4o-mini"), rounds*miniCall)
 	_, found := fams.Sum("llm_cost_usd_total", with("llm_cost_model", "acme-secret-model"))
 	assert.False(t, found, "an unpriced model never costs a silent zero")
 
 	// Requests by provider, model, operation and outcome; the failed call is an error.
-	expect("llm_requests_total", with("llm_cost_model", "gpt-4o", "gen_ai_operation_name", "chat", "outcome", "ok"), rounds*2)
+	expect("llm_requests_total", with("llm_cost_model", "gpt-4o", "gen_ai_operation_name", "chat", "outcome", "ok"), rounds*3)
+	expect("llm_requests_total", with("llm_cost_model", "claude-sonnet-4-5"), rounds*2)
+	expect("llm_requests_total", with("llm_cost_model", "gpt-4o-mini", "outcome", "ok"), rounds) // no_usage
+	expect("llm_requests_total", with("llm_cost_model", "gpt-4.1"), rounds)                     // invalid
 	expect("llm_requests_total", with("llm_cost_model", "gpt-4o-mini", "gen_ai_provider_name", "openai", "outcome", "error"), rounds)
 	expect("llm_requests_total", with("outcome", "error"), rounds)
 	// The agent span repeats its children's usage: it is no request of its own.
@@ -146,7 +188,7 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 	expect("llm_unpriced_requests_total", with("llm_cost_model", "acme-secret-model", "gen_ai_provider_name", "acme"), rounds)
 
 	// Duration histogram on the OTel GenAI boundaries.
-	expect("llm_request_duration_seconds", with("llm_cost_model", "gpt-4o"), rounds*2)
+	expect("llm_request_duration_seconds", with("llm_cost_model", "gpt-4o"), rounds*3)
 	var bounds []float64
 	for _, m := range fams["llm_request_duration_seconds"].GetMetric() {
 		for _, b := range m.GetHistogram().GetBucket() {
@@ -157,10 +199,12 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 	assert.Equal(t, []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92, math.Inf(1)}, bounds)
 
 	// Tokens by type.
-	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "input"), rounds*2*1000)
-	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "cache_read"), rounds*2*200)
-	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "output"), rounds*2*500)
-	expect("llm_tokens_total", with("llm_cost_model", "claude-sonnet-4-5", "gen_ai_token_type", "cache_write"), rounds*1000)
+	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "input"), rounds*3*1000)
+	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "cache_read"), rounds*3*200)
+	expect("llm_tokens_total", with("llm_cost_model", "gpt-4o", "gen_ai_token_type", "output"), rounds*3*500)
+	// The Claude call's tokens once, not twice.
+	expect("llm_tokens_total", with("llm_cost_model", "claude-sonnet-4-5", "gen_ai_token_type", "cache_write"), rounds*(1000+1000))
+	expect("llm_tokens_total", with("llm_cost_model", "claude-sonnet-4-5", "gen_ai_token_type", "input"), rounds*(10000+5050))
 
 	// Agent executions, duration and tool calls.
 	expect("agent_invocations_total", with("gen_ai_agent_name", "planner", "outcome", "ok"), rounds)
@@ -169,9 +213,14 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 
 	// The processor's own telemetry counts spans by status.
 	own := harness.MustScrape(t, c.TelemetryURL())
-	for status, want := range map[string]float64{"priced": rounds * 4, "unpriced": rounds, "skipped": rounds} {
+	for status, want := range map[string]float64{"priced": rounds * 6, "unpriced": rounds, "skipped": rounds, "no_usage": rounds,
+		"invalid": rounds, "duplicate": rounds} {
 		got, _ := own.Sum("otelcol_processor_llm_cost_spans", map[string]string{"status": status})
 		assert.Equal(t, want, got, "otelcol_processor_llm_cost_spans{status=%q}\n%s", status, own.Series("otelcol_processor_llm_cost_spans"))
+	}
+	for _, name := range []string{"otelcol_processor_llm_cost_provided_cost_mismatches", "otelcol_processor_llm_cost_unknown_service_tiers"} {
+		got, _ := own.Sum(name, nil)
+		assert.Equal(t, float64(rounds), got, "%s\n%s", name, own.Series(name))
 	}
 	c.Stop(30 * time.Second)
 }
