@@ -3,6 +3,7 @@ package llmcost
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -419,4 +420,55 @@ func BenchmarkAttributeWritesFloor(b *testing.B) {
 		attrs.PutDouble(attrBreakOutput, 0.04)
 		attrs.PutDouble(attrBreakCacheRead, 0.01)
 	}
+}
+
+// BenchmarkDedupMemory fills the memory of calls from earlier batches to its default
+// bound (deduplication::max_calls) with calls of realistic traces (three calls each,
+// with response ids) and reports what it holds per remembered call, then the time to
+// match a batch's 300 calls against it and remember them, at the bound (every call
+// remembered makes the memory forget the oldest).
+func BenchmarkDedupMemory(b *testing.B) {
+	const perBatch = 300
+	cands := make([]candidate, perBatch)
+	var heads []int
+	round := uint32(0)
+	fill := func() {
+		round++
+		heads = heads[:0]
+		for i := range cands {
+			c := &cands[i]
+			trace := pcommon.TraceID{0: byte(round), 1: byte(round >> 8), 2: byte(round >> 16), 3: byte(round >> 24), 4: byte(i / 3), 15: 1}
+			*c = candidate{trace: trace, id: pcommon.SpanID{0: byte(i), 1: byte(i >> 8), 7: 1}, parent: pcommon.SpanID{7: 9},
+				status: idxPriced, winner: i, next: -1,
+				call: callInfo{hasUsage: true, usage: pricing.Usage{Input: 1200, Output: 300, CacheRead: 200}, reported: hasCacheRead,
+					respID: "chatcmpl-" + strconv.Itoa(i), model: &pricing.Model{ID: "gpt-4o"}}}
+			if i%3 == 0 {
+				heads = append(heads, i)
+			} else {
+				cands[i-1].next = i
+			}
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := newCallMemory(defaultDedupCalls)
+	for n := 0; n < defaultDedupCalls/perBatch+1; n++ {
+		fill()
+		m.resolve(cands, heads)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+	runtime.KeepAlive(m)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		fill()
+		b.StartTimer()
+		m.resolve(cands, heads)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/perBatch, "ns/call")
+	b.ReportMetric(held/defaultDedupCalls, "held-B/call")
+	b.ReportMetric(held/(1<<20), "held-MiB")
 }

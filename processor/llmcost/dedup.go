@@ -3,7 +3,6 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 import (
 	"bytes"
 	"encoding/hex"
-	"hash/maphash"
 	"strings"
 	"sync"
 
@@ -41,8 +40,9 @@ import (
 // llm_requests_total). The spans of one call end within milliseconds of each other and
 // usually arrive in one batch; the default pipeline batches before llm_cost.
 //
-// Memory: the last max_calls calls (about 130 bytes each) are remembered; older ones
-// are forgotten first, and a span of a forgotten call is priced again.
+// Memory: the last max_calls calls (about 120 bytes each, and a map entry per trace)
+// are remembered; older ones are forgotten first, and a span of a forgotten call is
+// priced again.
 
 // candidate is one inference span of a batch.
 type candidate struct {
@@ -358,19 +358,19 @@ type callMemory struct {
 	mu      sync.Mutex
 	entries []memEntry
 	next    int
-	seq     uint64
+	seq     uint32 // entries are numbered from 1; 0 is no entry (wraps after 2^32 calls)
 	newest  map[pcommon.TraceID]memRef
-	seed    maphash.Seed
 	refs    []memRef // per-batch scratch
 }
 
+// memRef names an entry; it is stale once the entry's slot holds a newer one.
 type memRef struct {
 	idx int32
-	seq uint64
+	seq uint32
 }
 
 type memEntry struct {
-	seq          uint64
+	seq          uint32
 	trace        pcommon.TraceID
 	span, parent pcommon.SpanID
 	winner       pcommon.SpanID // the span priced for the call (span itself when it was)
@@ -387,7 +387,7 @@ type memEntry struct {
 }
 
 func newCallMemory(n int) *callMemory {
-	return &callMemory{entries: make([]memEntry, n), newest: make(map[pcommon.TraceID]memRef), seed: maphash.MakeSeed()}
+	return &callMemory{entries: make([]memEntry, n), newest: make(map[pcommon.TraceID]memRef)}
 }
 
 // maxChain bounds the remembered calls of one trace compared with a new span.
@@ -506,11 +506,18 @@ func modelKey(c *callInfo) string {
 	return capText(c.name, maxNameLen)
 }
 
+// hash is FNV-1a of a response id, never 0 (no id). A collision could only join two
+// calls of one trace whose ids collide, which 64 bits make negligible.
 func (m *callMemory) hash(s string) uint64 {
 	if s == "" {
 		return 0
 	}
-	return maphash.String(m.seed, s) | 1
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h | 1
 }
 
 // remember stores c as the newest entry of its trace; prev is the trace's newest
@@ -531,7 +538,9 @@ func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 			p.newest = false
 		}
 	}
-	m.seq++
+	if m.seq++; m.seq == 0 {
+		m.seq = 1
+	}
 	model := modelKey(&c.call)
 	if c.call.model == nil {
 		model = strings.Clone(model) // the name as sent points into the span
