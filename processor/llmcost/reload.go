@@ -51,10 +51,10 @@ type source struct {
 	statted bool
 
 	// URLs
-	client            *http.Client
-	etag, lastMod     string // validators of the content held, for conditional requests
-	storeKey          string
-	retry             time.Duration
+	client        *http.Client
+	etag, lastMod string // validators of the content held, for conditional requests
+	storeKey      string
+	retry         time.Duration
 
 	sum     [sha256.Size]byte // of the content last read (good or bad)
 	content pricing.Parsed    // last good content; kept while the source is bad
@@ -85,8 +85,8 @@ type reloader struct {
 	staleAfter time.Duration
 	now        func() time.Time
 
-	loads   metric.Int64Counter
-	fetches metric.Int64Counter
+	loads                                                metric.Int64Counter
+	fetches                                              metric.Int64Counter
 	okOpt, errOpt, updatedOpt, notModifiedOpt, failedOpt metric.AddOption
 
 	mu       sync.Mutex // guards the sources' state, the host and degraded
