@@ -24,6 +24,7 @@ type llmCostProcessor struct {
 	eng      *engine
 	reloader *reloader
 	shared   *pricer // the engine and reloader of the configured component (shared.go)
+	released bool    // shut down already: the shared pricer is released once
 	tb       *metadata.TelemetryBuilder
 	counter  metric.Int64Counter
 	// One prebuilt option per status, so counting allocates nothing.
@@ -63,6 +64,10 @@ func (p *llmCostProcessor) start(ctx context.Context, host component.Host) error
 }
 
 func (p *llmCostProcessor) shutdown(ctx context.Context) error {
+	if p.released {
+		return nil
+	}
+	p.released = true
 	err := p.shared.release(ctx)
 	p.tb.Shutdown()
 	return err

@@ -97,6 +97,10 @@ type reloader struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// manual (tests only): start fetches each URL once and starts no loops; the test
+	// drives checkFiles and fetch.
+	manual bool
 }
 
 func newReloader(id component.ID, set component.TelemetrySettings, cfg *Config, builtin *pricing.Table, inline []*pricing.Model,
@@ -167,6 +171,14 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 		r.loadStored(ctx, s)
 	}
 	r.checkFiles(ctx)
+	if r.manual {
+		for _, s := range r.sources {
+			if s.isURL {
+				r.fetch(ctx, s)
+			}
+		}
+		return nil
+	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -446,9 +458,9 @@ func (r *reloader) get(ctx context.Context, s *source, etag, lastMod string) ([]
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxPriceFileSize+1))
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) && ue.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			return nil, nil, fmt.Errorf("the response did not arrive within the timeout (%s)", s.client.Timeout)
+		var te interface{ Timeout() bool }
+		if errors.As(err, &te) && te.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil, fmt.Errorf("the whole response did not arrive within the timeout (%s)", s.client.Timeout)
 		}
 		return nil, nil, fmt.Errorf("reading the response: %w", err)
 	}
