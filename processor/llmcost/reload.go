@@ -503,11 +503,11 @@ func (r *reloader) fail(ctx context.Context, s *source, err error) {
 		kept = "its previous prices are kept"
 	}
 	if s.isURL {
-		r.logger.Error("price source failed; "+kept, zap.String("url", s.display), zap.String("error", msg))
+		r.logger.Warn("price source failed; "+kept, zap.String("url", s.display), zap.String("error", msg))
 		return
 	}
 	r.loads.Add(ctx, 1, r.errOpt)
-	r.logger.Error("price file rejected; "+kept, zap.String("path", s.cfg.Path), zap.String("error", msg))
+	r.logger.Warn("price file rejected; "+kept, zap.String("path", s.cfg.Path), zap.String("error", msg))
 }
 
 // recover clears s's problem, logging the change of state.
