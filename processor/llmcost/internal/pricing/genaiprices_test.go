@@ -118,7 +118,7 @@ func TestGenAIPricesRejectsWhatItCannotRead(t *testing.T) {
 }
 
 // repoRoot finds the repository root (the directory with go.mod) above this package.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(".")
 	require.NoError(t, err)
