@@ -3,10 +3,13 @@ package llmcost
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/attribute"
@@ -520,4 +524,62 @@ func TestURLSourceShutdownCancelsAFetch(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, p.shutdown(ctx))
 	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+// The upstream HTTP client settings apply: a CA file for an https URL, headers, and a
+// proxy.
+func TestURLSourceUsesTheHTTPClientSettings(t *testing.T) {
+	var gotAuth atomic.Value
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth.Store(r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte(gpData(8)))
+	}))
+	defer tlsSrv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o600))
+
+	price := func(src PriceFile) (string, float64) {
+		cfg := createDefaultConfig().(*Config)
+		cfg.PriceFiles = []PriceFile{src}
+		require.NoError(t, cfg.Validate())
+		p, err := newProcessor(metadatatest.NewSettings(componenttest.NewTelemetry()), cfg, signalSpans)
+		require.NoError(t, err)
+		p.reloader.manual = true
+		host := &statusHost{Host: componenttest.NewNopHost()}
+		require.NoError(t, p.start(context.Background(), host))
+		defer func() { require.NoError(t, p.shutdown(context.Background())) }()
+		f := &urlFixture{t: t, p: p}
+		_, c, _ := f.price("acme", "acme-1")
+		errText := ""
+		if ev := host.last(); ev != nil && ev.Err() != nil {
+			errText = ev.Err().Error()
+		}
+		return errText, c
+	}
+
+	// Without the CA the certificate is refused; with it the source is fetched, with
+	// the configured header.
+	src := PriceFile{URL: tlsSrv.URL + "/data.json", Format: "genai_prices"}
+	errText, _ := price(src)
+	assert.Contains(t, errText, "certificate")
+	src.ClientConfig.TLS.CAFile = caFile
+	src.ClientConfig.Headers = configopaque.MapList{{Name: "Authorization", Value: "Bearer price-token"}}
+	errText, c := price(src)
+	assert.Empty(t, errText)
+	assert.InDelta(t, 8, c, 1e-12)
+	assert.Equal(t, "Bearer price-token", gotAuth.Load())
+
+	// Through a proxy: the proxy answers for the origin, which does not exist.
+	var proxied atomic.Value
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Store(r.URL.String())
+		_, _ = w.Write([]byte(gpData(9)))
+	}))
+	defer proxy.Close()
+	via := PriceFile{URL: "http://prices.invalid/data.json", Format: "genai_prices"}
+	via.ClientConfig.ProxyURL = proxy.URL
+	errText, c = price(via)
+	assert.Empty(t, errText)
+	assert.InDelta(t, 9, c, 1e-12)
+	assert.Equal(t, "http://prices.invalid/data.json", proxied.Load())
 }
