@@ -59,7 +59,7 @@ var configErrorCases = []configErrorCase{
 	{component: "processors::llm_cost", set: `price_files: [{url: "https://prices.example/p.json", path: /etc/p.json}]`, field: "price_files[0]", fix: `has both a path and a url; give one`},
 	{component: "processors::llm_cost", set: `price_files: [{url: "https://prices.example/p.json", reload_intervall: 1h}]`, field: "price_files[0]", fix: `has invalid keys: reload_intervall`},
 	{component: "processors::llm_cost", set: `price_files: [{path: /etc/p.json, timeout: 5s}]`, field: "price_files[0]", fix: `HTTP client settings (timeout, tls, headers, ...) apply to a url, not to a path`},
-	{component: "processors::llm_cost", set: `stale_after: -1h`, field: "stale_after", fix: `must not be negative`},
+	{component: "processors::llm_cost", set: `stale_after: -1h`, field: "stale_after", fix: `must be positive`},
 	{component: "processors::llm_cost", set: `reload_interval: -1s`, field: "reload_interval", fix: `must not be negative (0 reads price files once)`},
 	{component: "processors::llm_cost", set: `reload_interval: 100ms`, field: "reload_interval", fix: `must be at least 1s (or 0 to read price files once)`},
 	{component: "processors::llm_cost", set: `aliases: {prod-gpt4o: ""}`, field: "aliases", fix: `neither the name nor the target may be empty`},

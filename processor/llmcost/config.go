@@ -111,8 +111,8 @@ func (cfg *Config) Validate() error {
 	for i, f := range cfg.PriceFiles {
 		errs = append(errs, f.validate(i, seen))
 	}
-	if cfg.StaleAfter < 0 {
-		errs = append(errs, fmt.Errorf("stale_after %s must not be negative", cfg.StaleAfter))
+	if cfg.StaleAfter <= 0 {
+		errs = append(errs, fmt.Errorf("stale_after %s must be positive (the age past which price data counts as stale; default 720h)", cfg.StaleAfter))
 	}
 	if cfg.ReloadInterval < 0 {
 		errs = append(errs, fmt.Errorf("reload_interval %s must not be negative (0 reads price files once)", cfg.ReloadInterval))

@@ -82,7 +82,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "path_with_http"), wantErr: "price_files[0]: HTTP client settings (timeout, tls, headers, ...) apply to a url, not to a path"},
 		{id: component.NewIDWithName(metadata.Type, "url_interval"), wantErr: "price_files[0]: reload_interval 10ms must be at least 1s"},
 		{id: component.NewIDWithName(metadata.Type, "url_typo"), wantErr: "reload_intervall"},
-		{id: component.NewIDWithName(metadata.Type, "bad_stale"), wantErr: "stale_after -1h0m0s must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "bad_stale"), wantErr: "stale_after -1h0m0s must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
