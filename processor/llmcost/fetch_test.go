@@ -583,3 +583,25 @@ func TestURLSourceUsesTheHTTPClientSettings(t *testing.T) {
 	assert.InDelta(t, 9, c, 1e-12)
 	assert.Equal(t, "http://prices.invalid/data.json", proxied.Load())
 }
+
+// A genai-prices data file given by path (format auto: a JSON array is genai-prices')
+// replaces the embedded table too, and names itself in pricing_version.
+func TestGenAIPricesFileSource(t *testing.T) {
+	f := newReloadFixture(t, gpData(3), "", 0)
+	st, c := f.cost("acme", "acme-1")
+	assert.Equal(t, "priced", st)
+	assert.InDelta(t, 3, c, 1e-12)
+	info, err := os.Stat(f.path)
+	require.NoError(t, err)
+	assert.Equal(t, "file prices.yaml "+info.ModTime().UTC().Format(time.DateOnly), f.p.eng.table().Version)
+	st, _ = f.cost("anthropic", "claude-sonnet-4-5")
+	assert.Equal(t, "unpriced", st, "the file's table replaced the embedded one")
+
+	// A version without models is refused: the previous table stays.
+	f.write(`[{"id":"acme","models":[]}]`)
+	f.p.reloader.check(context.Background())
+	_, c = f.cost("acme", "acme-1")
+	assert.InDelta(t, 3, c, 1e-12)
+	assert.Equal(t, componentstatus.StatusRecoverableError, f.host.last().Status())
+	assert.Contains(t, f.host.last().Err().Error(), "price_files[0]: genai_prices format: no models")
+}
