@@ -16,6 +16,7 @@ const (
 	defaultReloadInterval     = 30 * time.Second
 	defaultCacheSize          = 10000
 	defaultUnpricedModelLimit = 200
+	defaultStaleAfter         = 30 * 24 * time.Hour
 	// defaultDedupCalls remembers about the last minute of calls of an app making 300 a
 	// second, in about 3 MiB (see dedup.go and BENCHMARKS.md).
 	defaultDedupCalls = 20000
@@ -33,6 +34,7 @@ func createDefaultConfig() component.Config {
 		ReloadInterval:     defaultReloadInterval,
 		CacheSize:          defaultCacheSize,
 		UnpricedModelLimit: defaultUnpricedModelLimit,
+		StaleAfter:         defaultStaleAfter,
 		Deduplication:      DeduplicationConfig{MaxCalls: defaultDedupCalls},
 	}
 }
