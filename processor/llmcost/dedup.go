@@ -2,7 +2,9 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -353,13 +355,18 @@ const (
 func (c *callInfo) has(flag uint8) bool { return c.reported&flag != 0 }
 
 // callMemory remembers the calls of earlier batches: a bounded ring of entries, the
-// oldest overwritten first, chained per trace.
+// oldest overwritten first, chained per trace. A trace's newest entry is found through
+// a table of buckets (a power of two, at least the ring's size) chained through the
+// ring, newest first: no map, and forgetting the oldest entry costs nothing, since a
+// chain ends at the first entry whose slot holds a newer one (entries are overwritten
+// in the order they were written).
 type callMemory struct {
 	mu      sync.Mutex
 	entries []memEntry
 	next    int
-	seq     uint32 // entries are numbered from 1; 0 is no entry (wraps after 2^32 calls)
-	newest  map[pcommon.TraceID]memRef
+	seq     uint32   // entries are numbered from 1; 0 is no entry (wraps after 2^32 calls)
+	buckets []memRef // newest entry hashed to each bucket
+	shift   uint     // 64 - log2(len(buckets))
 	refs    []memRef // per-batch scratch
 }
 
@@ -375,19 +382,58 @@ type memEntry struct {
 	span, parent pcommon.SpanID
 	winner       pcommon.SpanID // the span priced for the call (span itself when it was)
 	prev         memRef         // the trace's previous entry
-	model        string         // the price entry id, or the unpriced name as sent, lower-cased
-	resp         uint64         // hash of the response id (0: none)
-	in, out      int64
-	cacheRead    int64
-	cacheWrite   int64
-	reasoning    int64
-	reported     uint8
-	hasUsage     bool
-	newest       bool // the newest entry of its trace: m.newest points here
+	// bucketPrev is the previous entry of another trace in the same bucket (a trace's
+	// older entries are skipped: they are reached through prev).
+	bucketPrev memRef
+	model      string // the price entry id, or the unpriced name as sent, lower-cased
+	resp       uint64 // hash of the response id (0: none)
+	in, out    int64
+	cacheRead  int64
+	cacheWrite int64
+	reasoning  int64
+	reported   uint8
+	hasUsage   bool
 }
 
 func newCallMemory(n int) *callMemory {
-	return &callMemory{entries: make([]memEntry, n), newest: make(map[pcommon.TraceID]memRef)}
+	k := uint(0)
+	for 1<<k < n {
+		k++
+	}
+	return &callMemory{entries: make([]memEntry, n), buckets: make([]memRef, 1<<k), shift: 64 - k}
+}
+
+// bucket spreads a trace id over the buckets (ids are random in production, patterned
+// in tests and some SDKs).
+func (m *callMemory) bucket(t pcommon.TraceID) int {
+	if m.shift == 64 {
+		return 0
+	}
+	lo := binary.LittleEndian.Uint64(t[:8])
+	hi := binary.LittleEndian.Uint64(t[8:])
+	return int(((lo ^ bits.RotateLeft64(hi, 31)) * 0x9E3779B97F4A7C15) >> m.shift)
+}
+
+// maxBucketWalk bounds the traces of one bucket walked to find a trace (trace ids
+// made to collide): past it the trace counts as not seen.
+const maxBucketWalk = 64
+
+// valid reports whether ref names an entry still in its slot.
+func (m *callMemory) valid(ref memRef) bool {
+	return ref.seq != 0 && m.entries[ref.idx].seq == ref.seq
+}
+
+// newest returns the trace's newest entry, or the zero memRef.
+func (m *callMemory) newest(t pcommon.TraceID) memRef {
+	ref := m.buckets[m.bucket(t)]
+	for steps := 0; steps < maxBucketWalk && m.valid(ref); steps++ {
+		e := &m.entries[ref.idx]
+		if e.trace == t {
+			return ref
+		}
+		ref = e.bucketPrev
+	}
+	return memRef{}
 }
 
 // maxChain bounds the remembered calls of one trace compared with a new span.
@@ -402,21 +448,20 @@ func (m *callMemory) resolve(cands []candidate, heads []int) {
 	// remembered.
 	m.refs = m.refs[:0]
 	for _, head := range heads {
-		ref, seen := m.newest[cands[head].trace]
-		if seen {
+		ref := m.newest(cands[head].trace)
+		if ref.seq != 0 {
 			m.apply(cands, head, ref)
 		}
 		m.refs = append(m.refs, ref)
 	}
 	for h, head := range heads {
 		ref := m.refs[h]
-		if ref.seq != 0 && m.entries[ref.idx].seq != ref.seq {
+		if !m.valid(ref) {
 			ref = memRef{} // overwritten by this batch's own entries
 		}
 		for i := head; i >= 0; i = cands[i].next {
 			ref = m.remember(&cands[i], ref)
 		}
-		m.newest[cands[head].trace] = ref
 	}
 }
 
@@ -527,16 +572,12 @@ func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 	if !c.duplicateOfID.IsEmpty() {
 		winner = c.duplicateOfID
 	}
-	if old := &m.entries[m.next]; old.seq != 0 && old.newest {
-		// The oldest entry goes; it was its trace's newest, so the trace goes too.
-		if ref := m.newest[old.trace]; ref.seq == old.seq {
-			delete(m.newest, old.trace)
-		}
-	}
-	if prev.seq != 0 {
-		if p := &m.entries[prev.idx]; p.seq == prev.seq {
-			p.newest = false
-		}
+	b := m.bucket(c.trace)
+	bucketPrev := m.buckets[b]
+	if !m.valid(bucketPrev) {
+		bucketPrev = memRef{}
+	} else if h := &m.entries[bucketPrev.idx]; h.trace == c.trace {
+		bucketPrev = h.bucketPrev // the trace's older entries are reached through prev
 	}
 	if m.seq++; m.seq == 0 {
 		m.seq = 1
@@ -547,9 +588,10 @@ func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 	}
 	u := &c.call.usage
 	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, prev: prev,
-		model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
-		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage, newest: true}
+		bucketPrev: bucketPrev, model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
+		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage}
 	ref := memRef{idx: int32(m.next), seq: m.seq}
+	m.buckets[b] = ref
 	m.next = (m.next + 1) % len(m.entries)
 	return ref
 }

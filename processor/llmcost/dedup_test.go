@@ -424,3 +424,30 @@ func TestDedupRandomBatches(t *testing.T) {
 		require.NoError(t, tel.Shutdown(context.Background()))
 	}
 }
+
+// The memory finds a trace's newest remembered call exactly when the ring still holds
+// it, whatever the ring's size, the traces' interleaving and the bucket collisions
+// (with 1 to 40 entries, 30 traces share at most 64 buckets): checked against a plain
+// record of what was written last per trace.
+func TestMemoryFindsNewestEntryOfTrace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 2))
+	for size := 1; size <= 40; size++ {
+		m := newCallMemory(size)
+		lastSeq := map[pcommon.TraceID]uint32{}
+		for step := 0; step < 500; step++ {
+			trace := pcommon.TraceID{0: byte(rng.IntN(30)), 15: 1}
+			c := candidate{trace: trace, id: pcommon.SpanID{0: byte(step), 1: byte(step >> 8), 7: 1}, winner: 0, next: -1}
+			m.resolve([]candidate{c}, []int{0})
+			lastSeq[trace] = m.seq
+			for tr, seq := range lastSeq {
+				ref := m.newest(tr)
+				if m.seq-seq < uint32(size) {
+					require.Equal(t, seq, ref.seq, "size %d step %d: trace %d", size, step, tr[0])
+					require.Equal(t, tr, m.entries[ref.idx].trace)
+				} else {
+					require.Zero(t, ref.seq, "size %d step %d: trace %d was overwritten", size, step, tr[0])
+				}
+			}
+		}
+	}
+}
