@@ -214,6 +214,10 @@ func (d *dedup) relation(td ptrace.Traces, a, b *candidate) relation {
 		return aAncestor
 	case a.parent == b.id:
 		return bAncestor
+	case a.parent == b.parent:
+		// Siblings (an agent's successive calls): neither is the other's ancestor, and
+		// the batch's parent links need not be indexed.
+		return unrelated
 	}
 	if d.ancestor(td, a.id, b.parent) {
 		return aAncestor

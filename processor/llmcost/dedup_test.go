@@ -451,3 +451,22 @@ func TestMemoryFindsNewestEntryOfTrace(t *testing.T) {
 		}
 	}
 }
+
+// An agent's successive calls are siblings: telling them apart needs no index of the
+// batch's parent links (built only when a call may be nested deeper in another).
+func TestSiblingsNeedNoParentIndex(t *testing.T) {
+	td := batchOf(t,
+		testSpan{trace: 1, id: 1, scope: "x", name: "invoke_agent"},
+		testSpan{trace: 1, id: 2, parent: 1, scope: "x", name: "chat"},
+		testSpan{trace: 1, id: 3, parent: 1, scope: "x", name: "chat"},
+		testSpan{trace: 1, id: 4, parent: 3, scope: "x", name: "chat"})
+	d := newDedup(0)
+	a := candidate{trace: traceID(1), id: spanID(2), parent: spanID(1)}
+	b := candidate{trace: traceID(1), id: spanID(3), parent: spanID(1)}
+	c := candidate{trace: traceID(1), id: spanID(4), parent: spanID(3)}
+	assert.Equal(t, unrelated, d.relation(td, &a, &b))
+	assert.Empty(t, d.parents)
+	assert.Equal(t, unrelated, d.relation(td, &a, &c))
+	assert.Len(t, d.parents, 4)
+	assert.Equal(t, aAncestor, d.relation(td, &b, &c))
+}
