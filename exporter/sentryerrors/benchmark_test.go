@@ -15,16 +15,8 @@ import (
 
 // BenchmarkMapAndEncode measures what the exporter does per error on the pipeline's
 // path: mapping a batch's error spans to events (stack parsing, contexts, breadcrumbs,
-// scrubbing) and encoding each event's JSON. One op is one error event. The event's
-// storage goes back to its pool after encoding, as deliver does, and the payload's
-// buffer after it, as the sender does once Sentry has the event.
-func BenchmarkMapAndEncode(b *testing.B) { benchMapAndEncode(b, true) }
-
-// BenchmarkMapAndEncodeHeld is BenchmarkMapAndEncode with every payload kept, as when
-// Sentry is down and the queue holds each event: each encoding takes new memory.
-func BenchmarkMapAndEncodeHeld(b *testing.B) { benchMapAndEncode(b, false) }
-
-func benchMapAndEncode(b *testing.B, recycle bool) {
+// scrubbing) and encoding each event's JSON. One op is one error event.
+func BenchmarkMapAndEncode(b *testing.B) {
 	for _, tc := range []struct{ name, lang, typ, stack string }{
 		{"python_chain", "python", "ToolExecutionError", "python_tool_call.txt"},
 		{"java_causes", "java", "com.example.orders.OrderProcessingException", "java_causes.txt"},
@@ -42,15 +34,12 @@ func benchMapAndEncode(b *testing.B, recycle bool) {
 				res := m.mapTraces(td)
 				for j := range res.events {
 					e := &res.events[j]
-					pb, _, err := encodePayload(e.event, e.ctx)
+					payload, _, err := encodePayload(e.event, e.ctx)
 					if err != nil {
 						b.Fatal(err)
 					}
-					size = len(pb.b)
+					size = len(payload)
 					e.release()
-					if recycle {
-						pb.release()
-					}
 				}
 			}
 			cpu := processCPU() - cpu0

@@ -3,16 +3,18 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -68,12 +70,12 @@ type Config struct {
 	// FingerprintLimit caps the events of one error group within a window.
 	FingerprintLimit FingerprintLimitConfig `mapstructure:"fingerprint_limit"`
 
-	// TLS settings for the connection to Sentry (the DSN decides the endpoint).
-	TLS configtls.ClientConfig `mapstructure:"tls"`
-
-	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
-	RetryConfig   configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
-	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	// ClientConfig is the HTTP client to Sentry: timeout (per envelope), tls, proxy_url,
+	// headers, auth extensions, as for otlphttp. Its keys sit at the top level, as if
+	// squashed (see Unmarshal). Its endpoint stays empty: the DSN names the host.
+	ClientConfig confighttp.ClientConfig                                  `mapstructure:"-"`
+	RetryConfig  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -171,9 +173,43 @@ func validateDSN(field string, dsn configopaque.String) error {
 	return nil
 }
 
+// clientKeys are the keys of confighttp.ClientConfig.
+var clientKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[confighttp.ClientConfig]()
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("mapstructure"), ","); name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// Unmarshal reads the client's keys into ClientConfig and the rest into the Config.
+// Squashing ClientConfig (as otlphttp does) would make confmap accept unknown keys
+// silently, because ClientConfig has an Unmarshal of its own; a typo'd key is an error here.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	client, rest := map[string]any{}, map[string]any{}
+	for k, v := range conf.ToStringMap() {
+		if clientKeys[k] {
+			client[k] = v
+		} else {
+			rest[k] = v
+		}
+	}
+	if err := cfg.ClientConfig.Unmarshal(confmap.NewFromStringMap(client)); err != nil {
+		return err
+	}
+	type plain Config // without this method
+	return confmap.NewFromStringMap(rest).Unmarshal((*plain)(cfg))
+}
+
 // Validate checks the configuration at startup and names the bad field and value.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if cfg.ClientConfig.Endpoint != "" {
+		errs = append(errs, errors.New("endpoint is not used: the DSN names Sentry's host; remove endpoint and set dsn"))
+	}
 	if err := validateDSN("dsn", cfg.DSN); err != nil {
 		errs = append(errs, err)
 	}

@@ -353,7 +353,7 @@ func TestQueueFullIsReported(t *testing.T) {
 		q.QueueSize = 1
 		q.NumConsumers = 1
 		c.QueueConfig = configoptional.Some(*q)
-		c.TimeoutConfig.Timeout = 2 * time.Second
+		c.ClientConfig.Timeout = 2 * time.Second
 		c.RetryConfig.Enabled = false
 	})
 	var errs []error

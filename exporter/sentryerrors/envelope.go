@@ -2,8 +2,6 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
@@ -26,14 +24,9 @@ const maxEventBytes = 1_000_000
 
 // encodePayload returns the event JSON payload of ev with contexts cx (see
 // appendEventJSON), and how many trimming steps (eventParts.trim) it took to fit
-// maxEventBytes, in a pooled buffer, which the event's delivery gives back
-// (encodedEvent.release) once Sentry has the event or has refused it for good.
-// While a queue holds few events, each event's JSON is then written where an earlier
-// one's was, instead of in new memory that the garbage collector must reclaim: that
-// was most of what mapping and encoding allocated.
-func encodePayload(ev *sentry.Event, cx *eventParts) (*payloadBuf, int, error) {
-	pb := payloadBufs.Get().(*payloadBuf)
-	buf, err := appendEventJSON(pb.b[:0], ev, cx)
+// maxEventBytes.
+func encodePayload(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
+	buf, err := appendEventJSON(make([]byte, 0, 8<<10), ev, cx) // most events fit
 	steps := 0
 	for err == nil && len(buf) > maxEventBytes && cx.trim(steps+1) {
 		steps++
@@ -42,38 +35,7 @@ func encodePayload(ev *sentry.Event, cx *eventParts) (*payloadBuf, int, error) {
 	if err == nil && len(buf) > maxEventBytes {
 		err = fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), maxEventBytes)
 	}
-	pb.b = buf
-	if n := int64(len(buf)); n <= maxPooledPayload {
-		payloadHint.Store(max(1<<10, n+n/8))
-	}
-	return pb, steps, err
-}
-
-// payloadBuf holds one event's JSON. gen changes at each release, so that an
-// encodedEvent still pointing at a buffer that went on to another event can tell.
-type payloadBuf struct {
-	b   []byte
-	gen uint64
-}
-
-// maxPooledPayload bounds the buffers kept for reuse: larger events are rare.
-const maxPooledPayload = 64 << 10
-
-var payloadBufs = sync.Pool{New: func() any { return &payloadBuf{b: make([]byte, 0, payloadHint.Load())} }}
-
-// payloadHint is the capacity a new buffer starts with: the size of a recent payload with
-// an eighth more. New buffers are needed when the queue holds many events (Sentry down),
-// and each then keeps its capacity until it is sent: not twice what its event needs.
-var payloadHint atomic.Int64
-
-func init() { payloadHint.Store(4 << 10) }
-
-func (pb *payloadBuf) release() {
-	pb.gen++
-	if cap(pb.b) <= maxPooledPayload {
-		pb.b = pb.b[:0]
-		payloadBufs.Put(pb)
-	}
+	return buf, steps, err
 }
 
 // encodeEnvelope wraps one event payload in an envelope: a header line (event_id,

@@ -119,11 +119,6 @@ func (st *stacktrace) sentry() *sentry.Stacktrace {
 	return out
 }
 
-// encodeEvent is encodePayload with the payload copied out and the buffer given back:
-// for tests that keep payloads.
 func encodeEvent(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
-	pb, steps, err := encodePayload(ev, cx)
-	out := append([]byte(nil), pb.b...)
-	pb.release()
-	return out, steps, err
+	return encodePayload(ev, cx)
 }

@@ -21,6 +21,25 @@ func hasExceptionAttrs(lr plog.LogRecord) bool {
 	return false
 }
 
+// isErrorRecord reports whether a log record becomes an event.
+func isErrorRecord(lr plog.LogRecord, minSev plog.SeverityNumber) bool {
+	return severityOf(lr) >= minSev || hasExceptionAttrs(lr)
+}
+
+// hasErrorRecord reports whether any record of the batch becomes an event.
+func hasErrorRecord(ld plog.Logs, minSev plog.SeverityNumber) bool {
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				if isErrorRecord(lr, minSev) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 type logRef struct {
 	lr    plog.LogRecord
 	res   *resourceInfo
@@ -41,7 +60,7 @@ func (m *mapper) mapLogs(ld plog.Logs) mapResult {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				if severityOf(lr) < minSev && !hasExceptionAttrs(lr) {
+				if !isErrorRecord(lr, minSev) {
 					continue
 				}
 				if ri == nil {

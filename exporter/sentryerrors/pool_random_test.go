@@ -5,23 +5,17 @@
 package sentryerrors
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 func randomPython(r *rand.Rand, tag string) string {
@@ -248,13 +242,12 @@ func TestPooledStorageRandomBatches(t *testing.T) {
 		res := in.run()
 		out := make([]string, 0, len(res.events))
 		for i := range res.events {
-			pb, _, err := encodePayload(res.events[i].event, res.events[i].ctx)
+			payload, _, err := encodePayload(res.events[i].event, res.events[i].ctx)
 			if !assert.NoError(t, err) { // assert, not require: this runs in goroutines too
 				return out
 			}
 			res.events[i].release() // as deliver: right after encoding
-			out = append(out, string(pb.b))
-			pb.release()
+			out = append(out, string(payload))
 		}
 		return out
 	}
@@ -414,11 +407,10 @@ func TestPooledStorageTrimmedEvents(t *testing.T) {
 		res := f()
 		var out []string
 		for i := range res.events {
-			pb, _, err := encodePayload(res.events[i].event, res.events[i].ctx)
+			payload, _, err := encodePayload(res.events[i].event, res.events[i].ctx)
 			require.NoError(t, err)
 			res.events[i].release()
-			out = append(out, string(pb.b))
-			pb.release()
+			out = append(out, string(payload))
 		}
 		return out
 	}
@@ -434,97 +426,5 @@ func TestPooledStorageTrimmedEvents(t *testing.T) {
 		for _, i := range r.Perm(len(inputs)) {
 			require.Equal(t, want[i], run(inputs[i]), "input %d", i)
 		}
-	}
-}
-
-// TestPooledPayloadsUnderChaos: concurrent producers, several queue consumers, batching
-// by bytes (splits), and a mix of 200, 5xx, 429 and 400 answers: every accepted event
-// carries its own content and is accepted once.
-func TestPooledPayloadsUnderChaos(t *testing.T) {
-	for _, sizer := range []exporterhelper.RequestSizerType{exporterhelper.RequestSizerTypeBytes, exporterhelper.RequestSizerTypeItems, exporterhelper.RequestSizerTypeRequests} {
-		t.Run(sizer.String(), func(t *testing.T) {
-			srv := harness.NewSentryServer(t)
-			r := rand.New(rand.NewSource(11))
-			var answers []harness.SentryResponse
-			for i := 0; i < 400; i++ {
-				switch r.Intn(8) {
-				case 0, 1:
-					answers = append(answers, harness.SentryResponse{Status: 500})
-				case 2:
-					answers = append(answers, harness.SentryResponse{Status: 429, RetryAfter: "0"})
-				case 3:
-					answers = append(answers, harness.SentryResponse{Status: 400})
-				default:
-					answers = append(answers, harness.SentryResponse{Status: 200})
-				}
-			}
-			srv.Respond(answers...)
-			te := startTraces(t, srv.DSN(), func(c *Config) {
-				q := c.QueueConfig.Get()
-				q.NumConsumers = 8
-				q.Batch = configoptional.Some(exporterhelper.BatchConfig{
-					FlushTimeout: 5 * time.Millisecond, Sizer: sizer, MinSize: 3, MaxSize: map[exporterhelper.RequestSizerType]int64{
-						exporterhelper.RequestSizerTypeBytes: 20000, exporterhelper.RequestSizerTypeItems: 5, exporterhelper.RequestSizerTypeRequests: 4}[sizer]})
-				c.RetryConfig.MaxElapsedTime = 0
-			})
-			const n = 200
-			m := testMapper(t, nil)
-			want := map[string]string{}
-			tds := make([]ptrace.Traces, n)
-			for i := 0; i < n; i++ {
-				msg := fmt.Sprintf("failure %03d %s", i, strings.Repeat("x", r.Intn(4000)))
-				td := agentTrace(t, "python", "ToolExecutionError", msg, "python_tool_call.txt")
-				spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
-				for j := 0; j < spans.Len(); j++ {
-					spans.At(j).SetTraceID([16]byte{byte(i), byte(i >> 8), 7, 7})
-				}
-				res := m.mapTraces(td)
-				want[string(res.events[0].event.EventID)] = msg
-				tds[i] = td
-			}
-			var wg sync.WaitGroup
-			for g := 0; g < 4; g++ {
-				wg.Add(1)
-				go func(g int) {
-					defer wg.Done()
-					for i := g; i < n; i += 4 {
-						_ = te.traces.ConsumeTraces(context.Background(), tds[i])
-					}
-				}(g)
-			}
-			wg.Wait()
-			// wait until every event was either accepted or rejected with 400
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				final := map[string]bool{}
-				for _, a := range srv.Attempts() {
-					if a.Status == 200 || a.Status == 400 {
-						final[a.Header["event_id"].(string)] = true
-					}
-				}
-				if len(final) >= n || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			got := map[string]int{}
-			for _, a := range srv.Attempts() {
-				require.Len(t, a.Items, 1)
-				id := a.Header["event_id"].(string)
-				require.Equal(t, id, a.Items[0].Event["event_id"], "envelope and event disagree")
-				msg, ok := want[id]
-				require.True(t, ok, "unknown id %s", id)
-				exc := a.Items[0].Event["exception"].([]any)
-				require.Equal(t, msg, exc[len(exc)-1].(map[string]any)["value"], "event %s carries another's content", id)
-				if a.Status == 200 || a.Status == 400 {
-					got[id]++
-				}
-			}
-			require.Len(t, got, n)
-			for id, c := range got {
-				require.Equal(t, 1, c, "event %s finished %d times", id, c)
-			}
-			require.Empty(t, srv.Violations())
-		})
 	}
 }

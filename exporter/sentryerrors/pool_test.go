@@ -1,24 +1,14 @@
 package sentryerrors
 
 import (
-	"context"
-	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
-	"time"
 
 	sentry "github.com/getsentry/sentry-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
-	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadatatest"
-	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
 // TestPooledStorageIsNotShared: events mapped and encoded in pooled storage, released
@@ -148,109 +138,4 @@ func TestReleaseForgetsTheEvent(t *testing.T) {
 	res.events[0].release()
 	assert.Nil(t, b.parse.lines)
 	assert.Nil(t, b.parse.frames)
-}
-
-// TestPooledPayloadsDeliveredIntact: payload buffers go back to the pool when Sentry has
-// an event (or refused it for good) and serve the next events, while other events of the
-// same exporter are still being retried after 500s and held for a 429: every event
-// Sentry accepts is the one its envelope names, with its own content, and each arrives
-// once. A buffer given back too early (before a retry) would send another event's JSON
-// under this event's id.
-func TestPooledPayloadsDeliveredIntact(t *testing.T) {
-	t.Run("one event per request", func(t *testing.T) { testPayloadsIntact(t, nil) })
-	// Batched: requests of several events, each posted on its own; a failure part way
-	// through leaves the rest of the request (OnError) for the retry, the sent ones done.
-	t.Run("batched requests", func(t *testing.T) {
-		testPayloadsIntact(t, func(c *Config) {
-			q := c.QueueConfig.Get()
-			q.Batch = configoptional.Some(exporterhelper.BatchConfig{
-				FlushTimeout: 20 * time.Millisecond, Sizer: exporterhelper.RequestSizerTypeItems, MinSize: 7, MaxSize: 10})
-		})
-	})
-}
-
-func testPayloadsIntact(t *testing.T, mutate func(*Config)) {
-	srv := harness.NewSentryServer(t)
-	var answers []harness.SentryResponse
-	for i := 0; i < 30; i++ {
-		switch i % 3 {
-		case 0:
-			answers = append(answers, harness.SentryResponse{Status: 500})
-		case 1:
-			answers = append(answers, harness.SentryResponse{Status: 200})
-		default:
-			answers = append(answers, harness.SentryResponse{Status: 503})
-		}
-	}
-	srv.Respond(answers...)
-	te := startTraces(t, srv.DSN(), mutate)
-
-	const n = 60
-	want := map[string]string{} // event_id: the exception message that event carries
-	m := testMapper(t, nil)
-	for i := 0; i < n; i++ {
-		msg := fmt.Sprintf("failure %03d %s", i, strings.Repeat("x", i*50)) // sizes differ too
-		td := agentTrace(t, "python", "ToolExecutionError", msg, "python_tool_call.txt")
-		spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
-		for j := 0; j < spans.Len(); j++ {
-			spans.At(j).SetTraceID([16]byte{byte(i), byte(i >> 8), 9, 9})
-		}
-		res := m.mapTraces(td)
-		require.Len(t, res.events, 1)
-		want[string(res.events[0].event.EventID)] = msg
-		require.NoError(t, te.traces.ConsumeTraces(context.Background(), td))
-	}
-	evs := srv.WaitEvents(t, n, 30*time.Second)
-	got := map[string]int{}
-	for _, ev := range evs {
-		id := ev["event_id"].(string)
-		got[id]++
-		msg, ok := want[id]
-		require.True(t, ok, "an event id that was never sent: %s", id)
-		exc := ev["exception"].([]any)
-		assert.Equal(t, msg, exc[len(exc)-1].(map[string]any)["value"], "event %s carries another event's content", id)
-	}
-	assert.Len(t, got, n)
-	for id, c := range got {
-		assert.Equal(t, 1, c, "event %s accepted %d times", id, c)
-	}
-	for _, a := range srv.Attempts() {
-		require.Len(t, a.Items, 1)
-		assert.Equal(t, a.Header["event_id"], a.Items[0].Event["event_id"], "envelope and event disagree")
-	}
-	assert.Empty(t, srv.Violations())
-}
-
-// TestStalePayloadIsNeverSent: an event whose pooled buffer went back to the pool (and
-// on to another event) before it was sent is dropped as an exporter bug, counted, and
-// its buffer's new content is not sent under its id.
-func TestStalePayloadIsNeverSent(t *testing.T) {
-	srv := harness.NewSentryServer(t)
-	tel := componenttest.NewTelemetry()
-	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
-	tb, err := metadata.NewTelemetryBuilder(metadatatest.NewSettings(tel).TelemetrySettings)
-	require.NoError(t, err)
-	tgt, err := newTarget(srv.DSN(), "test")
-	require.NoError(t, err)
-	s := &sender{client: srvClient(), targets: map[string]*target{"": tgt}, sdk: &sentry.SdkInfo{Name: "t", Version: "1"},
-		now: time.Now, tel: newTelemetry(tb, "sentry_errors")}
-
-	pb := payloadBufs.Get().(*payloadBuf)
-	pb.b = append(pb.b[:0], `{"event_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}`...)
-	e := pooled("", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", pb)
-	stale := e // a copy that outlived a release
-	e.release()
-	assert.True(t, stale.stale())
-	stale.release() // does nothing: the buffer is no longer this event's
-	err = s.push(context.Background(), &eventsRequest{events: []encodedEvent{stale}})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "reused before it was sent")
-	assert.Empty(t, srv.Attempts())
-
-	fresh := payloadBufs.Get().(*payloadBuf)
-	fresh.b = append(fresh.b[:0], `{"event_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}`...)
-	ok := pooled("", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", fresh)
-	require.NoError(t, s.push(context.Background(), &eventsRequest{events: []encodedEvent{ok}}))
-	require.Len(t, srv.Attempts(), 1)
-	assert.NotEqual(t, ok.gen, fresh.gen, "sent, so given back")
 }

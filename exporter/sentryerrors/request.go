@@ -16,37 +16,11 @@ import (
 type encodedEvent struct {
 	route   string
 	eventID string
-	payload []byte // the event JSON, as sentry-go encodes it
-	// buf is the pooled buffer payload lives in (nil when it is the event's own, as
-	// after the persistent queue), as of generation gen.
-	buf *payloadBuf
-	gen uint64
+	payload []byte // the event JSON
 }
 
-// pooled returns the event for a payload in a pooled buffer.
-func pooled(route, eventID string, pb *payloadBuf) encodedEvent {
-	return encodedEvent{route: route, eventID: eventID, payload: pb.b, buf: pb, gen: pb.gen}
-}
-
-// stale reports whether the payload's buffer went back to the pool since the event was
-// encoded: it may hold another event by now, and must not be sent as this one.
-func (e *encodedEvent) stale() bool { return e.buf != nil && e.buf.gen != e.gen }
-
-// release gives a pooled payload back once the event is delivered or refused for good.
-// A second release of the same event, or of a copy of it, does nothing (and a stale
-// copy stays stale: it can never be sent).
-func (e *encodedEvent) release() {
-	if e.stale() {
-		return
-	}
-	if e.buf != nil {
-		e.buf.release()
-	}
-	e.buf, e.payload = nil, nil
-}
-
-// eventsRequest is what the sending queue holds: usually one event (the exporter offers
-// each event on its own), more when sending_queue::batch merges them.
+// eventsRequest is what the sending queue holds: the error events of one batch (more
+// when sending_queue::batch merges requests). Its items are events.
 type eventsRequest struct {
 	events []encodedEvent
 	// started is when the first attempt began; it bounds how long a Sentry rate limit

@@ -76,14 +76,6 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 		t := s.target(e.route)
 		if t == nil {
 			s.tel.dropped(ctx, dropNoDSN, 1)
-			e.release()
-			continue
-		}
-		if e.stale() {
-			// Cannot happen: a payload is given back only after its event's last attempt.
-			// Were it to, the buffer could hold another event by now; never send that.
-			s.tel.dropped(ctx, dropPermanentError, 1)
-			rejected = append(rejected, fmt.Errorf("event %s: its payload was reused before it was sent (an exporter bug); dropped", e.eventID))
 			continue
 		}
 		if d := t.holds.heldFor(s.now()); d > 0 {
@@ -95,7 +87,6 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			return &unsentError{err: err, unsent: r.events[i:]}
 		case status >= 200 && status < 300:
 			s.tel.sent(ctx, 1)
-			e.release()
 			// Sentry may announce limits on a successful response too.
 			if d, ok := errorCategoryLimit(hdr.Get("X-Sentry-Rate-Limits")); ok && d > 0 {
 				t.holds.hold(s.now().Add(d))
@@ -109,11 +100,9 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			rejected = append(rejected, fmt.Errorf("sentry answered %d %s to %s for event %s: not followed, the DSN's key would go to another host; check the DSN",
 				status, http.StatusText(status), redirectTarget(hdr.Get("Location")), e.eventID))
-			e.release()
 		case status >= 400 && status < 500:
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			rejected = append(rejected, fmt.Errorf("sentry rejected event %s with %d %s%s", e.eventID, status, http.StatusText(status), detail))
-			e.release()
 		default:
 			return &unsentError{err: fmt.Errorf("sentry answered %d %s%s", status, http.StatusText(status), detail), unsent: r.events[i:]}
 		}

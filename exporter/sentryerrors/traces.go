@@ -170,6 +170,20 @@ func isErrorSpan(s ptrace.Span) bool {
 	return false
 }
 
+// hasErrorSpan reports whether any span of the batch yields an event.
+func hasErrorSpan(td ptrace.Traces) bool {
+	for _, rs := range td.ResourceSpans().All() {
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				if isErrorSpan(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // mapTraces turns the errors of a batch into events. A batch without errors costs one
 // pass over its spans and no allocation.
 func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
