@@ -39,7 +39,6 @@ func BenchmarkMapAndEncode(b *testing.B) {
 						b.Fatal(err)
 					}
 					size = len(payload)
-					e.release()
 				}
 			}
 			cpu := processCPU() - cpu0

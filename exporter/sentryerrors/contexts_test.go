@@ -42,7 +42,7 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	}
 	a.PutStr("gen_ai.operation.name", "chat")
 
-	l := m.llmContext(a, new(scrubCounts), newEventBuf().(*eventBuf))
+	l := m.llmContext(a, new(scrubCounts), getEventBuf())
 	require.NotNil(t, l)
 	want := llmContext{
 		provider: "anthropic", model: "claude-sonnet-4", operation: "chat",
@@ -65,7 +65,7 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	a.PutInt("gen_ai.usage.output_tokens", 2)
 	a.PutInt("gen_ai.usage.total_tokens", 4)
 	a.PutStr("gen_ai.provider.name", "aws.bedrock")
-	l = m.llmContext(a, new(scrubCounts), newEventBuf().(*eventBuf))
+	l = m.llmContext(a, new(scrubCounts), getEventBuf())
 	assert.Equal(t, optNum{v: 1, ok: true}, l.inputTokens)
 	assert.Equal(t, optNum{v: 2, ok: true}, l.outputTokens)
 	assert.Equal(t, optNum{v: 4, ok: true}, l.totalTokens)
@@ -74,7 +74,7 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	// No provider and no model: no llm context, whatever else there is.
 	b := pcommon.NewMap()
 	b.PutInt("gen_ai.usage.input_tokens", 10)
-	assert.Nil(t, m.llmContext(b, new(scrubCounts), newEventBuf().(*eventBuf)))
+	assert.Nil(t, m.llmContext(b, new(scrubCounts), getEventBuf()))
 }
 
 // TestEventIDFraming: an event id is the first half of the SHA-256 of its parts, each

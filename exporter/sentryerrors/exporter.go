@@ -215,12 +215,10 @@ func (e *signalExporter) request(ctx context.Context, res mapResult) *eventsRequ
 		me := &res.events[i]
 		if !e.core.limiter.allow(groupKey(me.event, me.ctx), now) {
 			e.tel.dropped(ctx, dropFingerprintLimit, 1)
-			me.release()
 			continue
 		}
 		payload, trimmed, err := encodePayload(me.event, me.ctx)
 		eventID := string(me.event.EventID)
-		me.release() // the payload is written: the event's storage can serve the next one
 		if err != nil {
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
 			e.tel.dropped(ctx, dropPermanentError, 1)

@@ -370,7 +370,7 @@ func TestLargeLogBodiesInBreadcrumbs(t *testing.T) {
 	assert.LessOrEqual(t, len(crumb), 512)
 	assert.True(t, strings.HasPrefix(crumb, `{"field_0000":"vvvv`), crumb)
 
-	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(newEventBuf().(*eventBuf), exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrubCounts))
+	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(getEventBuf(), exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrubCounts))
 	assert.LessOrEqual(t, len(b.Message), 512)
 }
 

@@ -155,7 +155,6 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 		mainType, panicked = m.exceptions(buf, ri, in, &c)
 		if ignored(m.cfg.IgnoreExceptions, mainType) {
 			res.drops[dropFiltered]++
-			buf.release()
 			return
 		}
 		if panicked {
@@ -198,7 +197,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	buf.crumbP = bc
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c, buf: buf})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
 }
 
 // attrsDigest is a digest of a record's attributes, keys and values, in their order.

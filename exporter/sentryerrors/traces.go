@@ -40,16 +40,6 @@ type mappedEvent struct {
 	event  *sentry.Event
 	ctx    *eventParts
 	scrubs scrubCounts
-	buf    *eventBuf // event and ctx live here; see release
-}
-
-// release gives the event's storage back for the next event once it is encoded (or
-// dropped); event and ctx must not be used after.
-func (me *mappedEvent) release() {
-	if me.buf != nil {
-		me.buf.release()
-		me.buf, me.event, me.ctx = nil, nil, nil
-	}
 }
 
 // mapResult is what one batch yields.
@@ -200,7 +190,7 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 					continue
 				}
 				if bs == nil {
-					bs = getBatchScratch()
+					bs = newBatchScratch()
 				}
 				bs.errTraces[s.TraceID()] = struct{}{}
 				bs.errSpans = append(bs.errSpans, spanRef{span: s, scope: sss.At(j).Scope()})
@@ -210,7 +200,6 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 	if bs == nil {
 		return res
 	}
-	defer bs.release()
 	errTraces, errSpans, ti := bs.errTraces, bs.errSpans, &bs.index
 
 	// Second pass, only for the traces with errors: index their spans.
@@ -323,7 +312,6 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	parsedType, panicked := m.exceptions(buf, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
-		buf.release()
 		return
 	}
 	if panicked {
@@ -447,7 +435,7 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
 
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c, buf: buf})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
 }
 
 // spanOp names the span's operation the way Sentry's performance views do.
