@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -19,7 +20,7 @@ import (
 type mapper struct {
 	cfg         *Config
 	scrub       *scrubber
-	stacks      stackParser
+	stacks      stacktrace.Parser
 	headerAllow map[string]string // lower-case allowed header name: its canonical form
 	fingerprint []fingerprintPart
 	sdk         sentry.SdkInfo
@@ -38,7 +39,7 @@ func newMapper(cfg *Config, version string) *mapper {
 	return &mapper{
 		cfg:         cfg,
 		scrub:       newScrubber(cfg.Scrub),
-		stacks:      stackParser{exclude: cfg.InAppExclude},
+		stacks:      stacktrace.Parser{Exclude: cfg.InAppExclude},
 		headerAllow: allow,
 		fingerprint: fp,
 		sdk: sentry.SdkInfo{
@@ -224,10 +225,9 @@ type exceptionInput struct {
 // exception last, and the goroutine threads of a Go dump.
 func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
 	cx := &b.parts
-	ps := m.stacks.parseInto(&b.parse, ri.lang, in.stacktrace)
+	ps := m.stacks.Parse(ri.lang, in.stacktrace)
 	if len(ps.Exceptions) == 0 {
-		ps.Exceptions = append(b.parse.exceptionList(1), parsedException{})
-		b.parse.excs = ps.Exceptions
+		ps.Exceptions = []stacktrace.Exception{{}}
 	}
 	main := &ps.Exceptions[len(ps.Exceptions)-1]
 	// The attributes are what the SDK knew; the text fills what they lack.
@@ -240,12 +240,7 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 	if main.Type == "" && main.Value == "" {
 		main.Type = "Error"
 	}
-	out := b.excs[:0]
-	if cap(out) < len(ps.Exceptions) {
-		out = make([]exception, 0, len(ps.Exceptions))
-	}
-	out = out[:len(ps.Exceptions)]
-	b.excs = out
+	out := make([]exception, len(ps.Exceptions))
 	last := len(ps.Exceptions) - 1
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
@@ -275,12 +270,13 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 		out[i] = e
 	}
 	cx.exceptions = out
-	for i := range ps.Threads {
-		for j := range ps.Threads[i].Stacktrace.Frames {
-			boundFrameFields(&ps.Threads[i].Stacktrace.Frames[j])
+	for _, t := range ps.Threads {
+		for j := range t.Frames {
+			boundFrameFields(&t.Frames[j])
 		}
+		cx.threads = append(cx.threads, thread{ID: t.ID, Name: t.Name, Crashed: t.Crashed, Current: t.Current,
+			Stacktrace: stackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
 	}
-	cx.threads = ps.Threads
 	return main.Type, ps.Panic
 }
 

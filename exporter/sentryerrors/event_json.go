@@ -360,7 +360,7 @@ func (w *jsonWriter) crumbData(b *breadcrumb) {
 	w.buf = append(buf, '}')
 }
 
-func (w *jsonWriter) stacktrace(st *stacktrace) {
+func (w *jsonWriter) stacktrace(st *stackTrace) {
 	w.raw('{')
 	if len(st.Frames) > 0 {
 		w.key("frames")

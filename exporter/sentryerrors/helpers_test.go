@@ -105,7 +105,7 @@ func (m mechanism) sentry() *sentry.Mechanism {
 }
 
 // sentry returns st in sentry-go's types.
-func (st *stacktrace) sentry() *sentry.Stacktrace {
+func (st *stackTrace) sentry() *sentry.Stacktrace {
 	if st.empty() {
 		return nil
 	}

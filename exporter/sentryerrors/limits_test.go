@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -71,19 +72,19 @@ func TestHugeStackTextsStayBounded(t *testing.T) {
 			require.NoError(t, err)
 			frames := 0
 			for _, e := range cx.exceptions {
-				require.LessOrEqual(t, len(e.Stacktrace.Frames), maxFrames)
+				require.LessOrEqual(t, len(e.Stacktrace.Frames), stacktrace.MaxFrames)
 				frames += len(e.Stacktrace.Frames)
 			}
 			for _, th := range cx.threads {
-				require.LessOrEqual(t, len(th.Stacktrace.Frames), maxFrames)
+				require.LessOrEqual(t, len(th.Stacktrace.Frames), stacktrace.MaxFrames)
 				frames += len(th.Stacktrace.Frames)
 			}
 			allocated := m1.TotalAlloc - m0.TotalAlloc
 			t.Logf("text %d KiB: %d exceptions, %d threads, %d frames, event %d KiB, mapping allocated %d KiB",
 				len(hs.text)>>10, len(cx.exceptions), len(cx.threads), frames, len(out)>>10, allocated>>10)
 			require.NotEmpty(t, cx.exceptions)
-			require.LessOrEqual(t, len(cx.exceptions), maxExceptions)
-			require.LessOrEqual(t, len(cx.threads), maxThreads)
+			require.LessOrEqual(t, len(cx.exceptions), stacktrace.MaxExceptions)
+			require.LessOrEqual(t, len(cx.threads), stacktrace.MaxThreads)
 			require.LessOrEqual(t, len(out), maxEventBytes)
 			require.Less(t, allocated, uint64(64<<20), "mapping one event allocated %d MiB", allocated>>20)
 			require.True(t, json.Valid(out))
@@ -91,7 +92,7 @@ func TestHugeStackTextsStayBounded(t *testing.T) {
 	}
 }
 
-// TestLongCauseChainKeepsRaisedAndRootCause: past maxExceptions, the chain keeps the
+// TestLongCauseChainKeepsRaisedAndRootCause: past stacktrace.MaxExceptions, the chain keeps the
 // raised exception with its nearest causes, and the root cause.
 func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 	var b strings.Builder
@@ -109,8 +110,8 @@ func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 			p.WriteString("Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in f\n    g()\na.Raised: top\n")
 			text = p.String()
 		}
-		ps := (&stackParser{}).parse(lang, text)
-		require.Len(t, ps.Exceptions, maxExceptions, lang)
+		ps := (&stacktrace.Parser{}).Parse(lang, text)
+		require.Len(t, ps.Exceptions, stacktrace.MaxExceptions, lang)
 		types := make([]string, 0, len(ps.Exceptions))
 		for _, e := range ps.Exceptions {
 			typ := e.Type // Java keeps the qualified name, Python the module apart
@@ -120,7 +121,7 @@ func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 			types = append(types, typ)
 		}
 		want := []string{"a.Cause30"} // the root cause first, in Sentry's order
-		for i := maxExceptions - 2; i >= 1; i-- {
+		for i := stacktrace.MaxExceptions - 2; i >= 1; i-- {
 			want = append(want, fmt.Sprintf("a.Cause%d", i))
 		}
 		want = append(want, "a.Raised")
@@ -179,9 +180,7 @@ func TestStacktraceBoundKeepsOriginalIndices(t *testing.T) {
 	for i := range fs {
 		fs[i].Lineno = i
 	}
-	var st stacktrace
-	st.Frames, st.FramesOmitted = boundFrames(fs)
-	require.Equal(t, []uint{50, 850}, st.FramesOmitted)
+	st := stackTrace{Frames: append(fs[:50:50], fs[850:]...), FramesOmitted: []uint{50, 850}} // as the parser bounds 1,000 frames
 	st.bound(50)
 	require.Len(t, st.Frames, 50)
 	require.Equal(t, []uint{12, 962}, st.FramesOmitted)

@@ -18,19 +18,9 @@ type eventBuf struct {
 	os      osContext
 	req     sentry.Request
 	headers map[string]string
-	parse   parseScratch
-	excs    []exception
 	crumbs  []breadcrumb // the current chunk; earlier chunks stay where their pointers hold them
 	crumbP  []*breadcrumb
 	json    []byte // the otel context's attribute objects
-}
-
-// parseScratch is the stack parsers' working space: lines, and the frames and
-// exceptions they return (which stay in use until the event is encoded).
-type parseScratch struct {
-	lines  []string
-	frames []frame
-	excs   []parsedException
 }
 
 func getEventBuf() *eventBuf { return &eventBuf{} }

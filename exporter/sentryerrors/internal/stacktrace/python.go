@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -11,12 +11,12 @@ import (
 //	  File "/app/agent/tools.py", line 42, in run_tool
 //	    result = tool.execute(args)
 //	httpx.ConnectError: [Errno 111] Connection refused
-func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
-	ps := parsedStack{Exceptions: sc.exceptionList(strings.Count(text, "Traceback (most recent call last):"))}
+func (p *Parser) parsePython(sc *scratch, text string) Stack {
+	ps := Stack{Exceptions: sc.exceptionList(strings.Count(text, "Traceback (most recent call last):"))}
 	lines := sc.split(text)
 	// One backing array for the frames of every exception of the chain.
 	pool := sc.framePool(strings.Count(text, "File \""))
-	var cur parsedException
+	var cur Exception
 	open := false // cur is an exception being read
 	inTrace := false
 	var msgLines [4]string
@@ -36,7 +36,7 @@ func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
 			cur.Type, cur.Value = typ, val
 		}
 		ps.Exceptions = append(ps.Exceptions, cur)
-		cur, open, msg = parsedException{}, false, msg[:0]
+		cur, open, msg = Exception{}, false, msg[:0]
 	}
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
@@ -44,7 +44,7 @@ func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
 		switch {
 		case strings.HasPrefix(trimmed, "Traceback (most recent call last):"):
 			finish()
-			cur, open = parsedException{Frames: pool[len(pool):len(pool)]}, true
+			cur, open = Exception{Frames: pool[len(pool):len(pool)]}, true
 			inTrace = true
 		case !open:
 			continue
@@ -104,8 +104,8 @@ func isCaretLine(s string) bool {
 }
 
 // pythonFrame parses `File "/path/x.py", line 42, in func`.
-func (p *stackParser) pythonFrame(line string) frame {
-	var f frame
+func (p *Parser) pythonFrame(line string) Frame {
+	var f Frame
 	rest := strings.TrimPrefix(line, "File \"")
 	end := strings.Index(rest, "\"")
 	if end < 0 {

@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -16,12 +16,12 @@ import (
 //		/app/main.go:12
 //	main.main()
 //		/app/main.go:8 +0x1d
-func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
-	var ps parsedStack
+func (p *Parser) parseGo(sc *scratch, text string) Stack {
+	var ps Stack
 	var panicMsg string
 	type goroutine struct {
 		id, state string
-		frames    []frame
+		frames    []Frame
 	}
 	var gs []*goroutine
 	var cur *goroutine
@@ -88,17 +88,18 @@ func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
 		reverseFrames(g.frames)
 	}
 	frames, _ := boundFrames(gs[0].frames)
-	ps.Exceptions = append(sc.exceptionList(1), parsedException{Type: typ, Value: val, Frames: frames})
+	ps.Exceptions = append(sc.exceptionList(1), Exception{Type: typ, Value: val, Frames: frames})
 	if len(gs) > 1 {
 		// The failing goroutine's thread shares the exception's frames: both are only read.
 		for i, g := range gs {
 			tf, omitted := boundFrames(g.frames)
-			ps.Threads = append(ps.Threads, thread{
-				ID:         g.id,
-				Name:       "goroutine " + g.id + " [" + g.state + "]",
-				Stacktrace: stacktrace{Frames: tf, FramesOmitted: omitted},
-				Crashed:    i == 0 && ps.Panic,
-				Current:    i == 0,
+			ps.Threads = append(ps.Threads, Thread{
+				ID:            g.id,
+				Name:          "goroutine " + g.id + " [" + g.state + "]",
+				Frames:        tf,
+				FramesOmitted: omitted,
+				Crashed:       i == 0 && ps.Panic,
+				Current:       i == 0,
 			})
 		}
 	}
@@ -107,8 +108,8 @@ func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
 
 // goFrame parses a function line ("github.com/x/y.(*T).Method(0xc000, ...)") and its
 // location line ("/app/x.go:12 +0x1d").
-func (p *stackParser) goFrame(fn, loc string) frame {
-	var f frame
+func (p *Parser) goFrame(fn, loc string) Frame {
+	var f Frame
 	fn = stripGoArgs(fn)
 	pkg, name := splitGoFunc(fn)
 	f.Module, f.Function = pkg, name

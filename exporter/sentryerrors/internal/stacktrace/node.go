@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -10,10 +10,10 @@ import (
 //	    at getUser (/app/src/users.js:10:15)
 //	    at async Promise.all (index 0)
 //	    at /app/src/index.js:5:3
-func (p *stackParser) parseNode(sc *parseScratch, text string) parsedStack {
+func (p *Parser) parseNode(sc *scratch, text string) Stack {
 	var header []string
 	lines := sc.split(text)
-	frames := sc.framePool(len(lines)) // a frame per line at most
+	frames := sc.framePool(len(lines)) // a Frame per line at most
 	for _, line := range lines {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "at ") {
@@ -26,7 +26,7 @@ func (p *stackParser) parseNode(sc *parseScratch, text string) parsedStack {
 			header = append(header, trimmed)
 		}
 	}
-	e := parsedException{}
+	e := Exception{}
 	if len(header) > 0 {
 		e.Type, e.Value = splitTypeValue(header[0])
 		if len(header) > 1 {
@@ -35,12 +35,12 @@ func (p *stackParser) parseNode(sc *parseScratch, text string) parsedStack {
 	}
 	sc.frames = frames // what release clears
 	e.Frames, _ = boundFrames(reverseFrames(frames))
-	return parsedStack{Exceptions: append(sc.exceptionList(1), e)}
+	return Stack{Exceptions: append(sc.exceptionList(1), e)}
 }
 
 // nodeFrame parses "fn (path:line:col)", "path:line:col" or "async fn (index 0)".
-func (p *stackParser) nodeFrame(s string) (frame, bool) {
-	var f frame
+func (p *Parser) nodeFrame(s string) (Frame, bool) {
+	var f Frame
 	s = strings.TrimPrefix(s, "async ")
 	loc := s
 	if strings.HasSuffix(s, ")") {
