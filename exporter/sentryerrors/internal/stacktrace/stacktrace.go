@@ -307,4 +307,3 @@ type scratch struct {
 	frames []Frame
 	excs   []Exception
 }
-
