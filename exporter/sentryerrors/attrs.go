@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -84,14 +85,14 @@ func jsonNumber(f float64) any {
 // straight to bytes: an event's otel context holds every attribute of the span and its
 // resource, and encoding/json's reflective map encoding of them would cost more than the
 // rest of the event.
-func (m *mapper) appendAttrsObject(buf []byte, attrs pcommon.Map, limit int, c *scrubCounts) []byte {
+func (m *mapper) appendAttrsObject(buf []byte, attrs pcommon.Map, limit int, c *scrub.Counts) []byte {
 	if attrs.Len() == 0 {
 		return buf
 	}
 	return m.appendAttrs(buf, attrs, 1, limit, c)
 }
 
-func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c *scrubCounts) []byte {
+func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c *scrub.Counts) []byte {
 	var arr [maxAttrs]string
 	keys := arr[:0]
 	for k := range attrs.All() {
@@ -102,7 +103,7 @@ func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c 
 	n := 0
 	for _, k := range keys {
 		if !m.cfg.IncludeGenAIContent && isGenAIContentKey(k) {
-			c[ruleGenAIContent]++
+			c[scrub.RuleGenAIContent]++
 			continue
 		}
 		if n >= limit {
@@ -117,12 +118,12 @@ func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c 
 			buf = append(buf, ',')
 		}
 		n++
-		kv := m.scrub.verdict(k)
-		buf = appendJSONString(buf, m.scrub.keyName(k, kv, c))
+		kv := m.scrub.Verdict(k)
+		buf = appendJSONString(buf, m.scrub.KeyName(k, kv, c))
 		buf = append(buf, ':')
-		if kv.deny {
-			c[kv.rule]++
-			buf = appendJSONString(buf, filtered)
+		if kv.Deny {
+			c[kv.Rule]++
+			buf = appendJSONString(buf, scrub.Filtered)
 			continue
 		}
 		v, _ := attrs.Get(k)
@@ -131,10 +132,10 @@ func (m *mapper) appendAttrs(buf []byte, attrs pcommon.Map, depth, limit int, c 
 	return append(buf, '}')
 }
 
-func (m *mapper) appendValue(buf []byte, v pcommon.Value, depth int, c *scrubCounts) []byte {
+func (m *mapper) appendValue(buf []byte, v pcommon.Value, depth int, c *scrub.Counts) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return appendJSONString(buf, m.scrub.text(truncate(v.Str(), maxValueLen), c))
+		return appendJSONString(buf, m.scrub.Text(truncate(v.Str(), maxValueLen), c))
 	case pcommon.ValueTypeInt:
 		return strconv.AppendInt(buf, v.Int(), 10)
 	case pcommon.ValueTypeDouble:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -60,12 +61,12 @@ func (b *breadcrumb) hasData() bool { return b.nFields > 0 || len(b.attrs) > 0 }
 
 // spanBreadcrumb describes a span of the same trace that ended before the error: an
 // LLM call, a tool call, an HTTP or database call, or any other operation.
-func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts) *breadcrumb {
+func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrub.Counts) *breadcrumb {
 	attrs := span.Attributes()
 	*b = breadcrumb{
 		Type:      "default",
 		Category:  "span",
-		Message:   m.scrub.text(truncate(span.Name(), 256), c),
+		Message:   m.scrub.Text(truncate(span.Name(), 256), c),
 		Timestamp: span.EndTimestamp().AsTime().UTC(),
 		Level:     sentry.LevelInfo,
 	}
@@ -73,7 +74,7 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 		b.Level = sentry.LevelError
 		b.Type = "error"
 		if msg := span.Status().Message(); msg != "" {
-			b.put(crumbField{key: "status_message", text: m.scrub.text(truncate(msg, maxValueLen), c)})
+			b.put(crumbField{key: "status_message", text: m.scrub.Text(truncate(msg, maxValueLen), c)})
 		}
 	}
 	b.put(crumbField{key: "duration_ms", num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, kind: crumbFloat})
@@ -119,7 +120,7 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 		putData(b, "db.system", str(attrs, "db.system.name", "db.system"), m, c)
 		// The summary names the operation without the statement's values.
 		if s := str(attrs, "db.query.summary", "db.operation.name", "db.operation"); s != "" {
-			b.Message = m.scrub.text(truncate(s, 256), c)
+			b.Message = m.scrub.Text(truncate(s, 256), c)
 		}
 		putData(b, "collection", str(attrs, "db.collection.name", "db.sql.table"), m, c)
 	case str(attrs, "rpc.system") != "":
@@ -130,30 +131,30 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 	return b
 }
 
-func putData(b *breadcrumb, k, v string, m *mapper, c *scrubCounts) {
+func putData(b *breadcrumb, k, v string, m *mapper, c *scrub.Counts) {
 	if v == "" {
 		return
 	}
-	if rule, deny := m.scrub.keyRule(k); deny {
+	if rule, deny := m.scrub.KeyRule(k); deny {
 		c[rule]++
-		b.put(crumbField{key: k, text: filtered})
+		b.put(crumbField{key: k, text: scrub.Filtered})
 		return
 	}
-	b.put(crumbField{key: k, text: m.scrub.text(truncate(v, maxValueLen), c)})
+	b.put(crumbField{key: k, text: m.scrub.Text(truncate(v, maxValueLen), c)})
 }
 
 // eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
-func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
+func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrub.Counts) *breadcrumb {
 	b := buf.crumb()
 	*b = breadcrumb{
 		Type:      "default",
 		Category:  "span.event",
-		Message:   m.scrub.text(truncate(e.Name(), 256), c),
+		Message:   m.scrub.Text(truncate(e.Name(), 256), c),
 		Timestamp: e.Timestamp().AsTime().UTC(),
 		Level:     sentry.LevelInfo,
 	}
 	if _, content := genAIContentEvents[e.Name()]; content && !m.cfg.IncludeGenAIContent {
-		c[ruleGenAIContent]++
+		c[scrub.RuleGenAIContent]++
 		b.Category = "gen_ai.content"
 		return b
 	}
@@ -161,7 +162,7 @@ func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrubCoun
 		b.Type, b.Level, b.Category = "error", sentry.LevelError, "exception"
 		typ := str(e.Attributes(), "exception.type")
 		msg := str(e.Attributes(), "exception.message")
-		b.Message = m.scrub.text(truncate(truncate(typ, 256)+": "+truncate(msg, 512), 512), c)
+		b.Message = m.scrub.Text(truncate(truncate(typ, 256)+": "+truncate(msg, 512), 512), c)
 		return b
 	}
 	if a := e.Attributes(); a.Len() > 0 {
@@ -178,7 +179,7 @@ func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrubCoun
 }
 
 // logBreadcrumb describes an earlier log record of the same trace.
-func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrubCounts) *breadcrumb {
+func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrub.Counts) *breadcrumb {
 	*b = breadcrumb{
 		Type:      "default",
 		Category:  "log",
@@ -189,12 +190,12 @@ func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrubCounts)
 		b.Type = "error"
 	}
 	if _, content := genAIContentEvents[lr.EventName()]; content && !m.cfg.IncludeGenAIContent {
-		c[ruleGenAIContent]++
+		c[scrub.RuleGenAIContent]++
 		b.Category = "gen_ai.content"
 		b.Message = lr.EventName()
 		return b
 	}
-	b.Message = m.scrub.text(boundedText(lr.Body(), 512), c)
+	b.Message = m.scrub.Text(boundedText(lr.Body(), 512), c)
 	return b
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -42,7 +43,7 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	}
 	a.PutStr("gen_ai.operation.name", "chat")
 
-	l := m.llmContext(a, new(scrubCounts), getEventBuf())
+	l := m.llmContext(a, new(scrub.Counts), getEventBuf())
 	require.NotNil(t, l)
 	want := llmContext{
 		provider: "anthropic", model: "claude-sonnet-4", operation: "chat",
@@ -65,7 +66,7 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	a.PutInt("gen_ai.usage.output_tokens", 2)
 	a.PutInt("gen_ai.usage.total_tokens", 4)
 	a.PutStr("gen_ai.provider.name", "aws.bedrock")
-	l = m.llmContext(a, new(scrubCounts), getEventBuf())
+	l = m.llmContext(a, new(scrub.Counts), getEventBuf())
 	assert.Equal(t, optNum{v: 1, ok: true}, l.inputTokens)
 	assert.Equal(t, optNum{v: 2, ok: true}, l.outputTokens)
 	assert.Equal(t, optNum{v: 4, ok: true}, l.totalTokens)
@@ -74,7 +75,7 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	// No provider and no model: no llm context, whatever else there is.
 	b := pcommon.NewMap()
 	b.PutInt("gen_ai.usage.input_tokens", 10)
-	assert.Nil(t, m.llmContext(b, new(scrubCounts), getEventBuf()))
+	assert.Nil(t, m.llmContext(b, new(scrub.Counts), getEventBuf()))
 }
 
 // TestEventIDFraming: an event id is the first half of the SHA-256 of its parts, each

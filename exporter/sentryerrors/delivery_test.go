@@ -304,7 +304,7 @@ func TestFiltering(t *testing.T) {
 	t.Run("ignore_exceptions", func(t *testing.T) {
 		te := startTraces(t, srv.DSN(), func(c *Config) { c.IgnoreExceptions = []string{"ToolExec*"} })
 		require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
-		assert.Equal(t, int64(1), te.counter(t, "events_dropped", "reason", "filtered"))
+		assert.Equal(t, int64(1), te.counter(t, "events_dropped", "reason", "scrub.Filtered"))
 	})
 	t.Run("sample_rate", func(t *testing.T) {
 		te := startTraces(t, srv.DSN(), func(c *Config) { c.SampleRate = 0 })

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -19,11 +20,15 @@ import (
 // for concurrent use.
 type mapper struct {
 	cfg         *Config
-	scrub       *scrubber
+	scrub       *scrub.Scrubber
 	stacks      stacktrace.Parser
 	headerAllow map[string]string // lower-case allowed header name: its canonical form
 	fingerprint []fingerprintPart
 	sdk         sentry.SdkInfo
+}
+
+func newScrubber(cfg ScrubConfig) *scrub.Scrubber {
+	return scrub.New(cfg.ExtraKeys, cfg.ExtraPatterns)
 }
 
 func newMapper(cfg *Config, version string) *mapper {
@@ -190,18 +195,18 @@ func (m *mapper) resourceInto(ri *resourceInfo, res pcommon.Resource) {
 
 // newEvent fills what every event of a resource has, in a pooled buffer that the
 // event's mappedEvent releases once it is encoded.
-func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) *eventBuf {
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrub.Counts) *eventBuf {
 	b := getEventBuf()
 	ev := &b.ev
 	ev.EventID = id
 	ev.Timestamp = ts.UTC()
 	ev.Platform = ri.platform
-	ev.Release = m.scrub.text(ri.release, c)
-	ev.Environment = m.scrub.text(ri.environment, c)
-	ev.ServerName = m.scrub.text(ri.serverName, c)
+	ev.Release = m.scrub.Text(ri.release, c)
+	ev.Environment = m.scrub.Text(ri.environment, c)
+	ev.ServerName = m.scrub.Text(ri.serverName, c)
 	ev.Sdk = m.sdk
 	if ri.service != "" {
-		b.parts.setTag(tagService, tagValue(m.scrub.text(truncate(ri.service, 256), c)))
+		b.parts.setTag(tagService, tagValue(m.scrub.Text(truncate(ri.service, 256), c)))
 	}
 	// Copies: the resource's information is the batch's, the event outlives the mapping.
 	if ri.runtime != nil {
@@ -223,7 +228,7 @@ type exceptionInput struct {
 
 // exceptions builds the event's exception list, the root cause first and the raised
 // exception last, and the goroutine threads of a Go dump.
-func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
+func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
 	cx := &b.parts
 	ps := m.stacks.Parse(ri.lang, in.stacktrace)
 	if len(ps.Exceptions) == 0 {
@@ -247,12 +252,12 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 			f := &pe.Frames[j]
 			boundFrameFields(f)
 			if f.ContextLine != "" {
-				f.ContextLine = m.scrub.text(f.ContextLine, c)
+				f.ContextLine = m.scrub.Text(f.ContextLine, c)
 			}
 		}
 		e := exception{
-			Type:   m.scrub.text(truncate(pe.Type, 256), c),
-			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
+			Type:   m.scrub.Text(truncate(pe.Type, 256), c),
+			Value:  m.scrub.Text(truncate(pe.Value, maxMessageLen), c),
 			Module: truncate(pe.Module, 256),
 		}
 		e.Stacktrace.Frames = pe.Frames
@@ -323,7 +328,7 @@ func groupKey(ev *sentry.Event, cx *eventParts) string {
 }
 
 // fingerprintValues renders the configured fingerprint for one event.
-func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map, c *scrubCounts) []string {
+func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map, c *scrub.Counts) []string {
 	if len(m.fingerprint) == 0 {
 		return nil
 	}
@@ -340,16 +345,16 @@ func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map
 		case "span.name":
 			v = name
 		case "attr", "resource":
-			if rule, deny := m.scrub.keyRule(p.key); deny {
+			if rule, deny := m.scrub.KeyRule(p.key); deny {
 				c[rule]++
-				v = filtered
+				v = scrub.Filtered
 			} else if p.kind == "attr" {
 				v = str(attrs, p.key)
 			} else {
 				v = str(res, p.key)
 			}
 		}
-		out = append(out, m.scrub.text(truncate(v, 256), c))
+		out = append(out, m.scrub.Text(truncate(v, 256), c))
 	}
 	return out
 }
@@ -368,13 +373,13 @@ func cleanURL(raw string) string {
 }
 
 // request builds the event's HTTP request from a server or client span's attributes.
-func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry.Request {
+func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *sentry.Request {
 	method := str(attrs, "http.request.method", "http.method")
 	if method == "" {
 		return nil
 	}
 	r := &b.req
-	r.Method = m.scrub.text(truncate(method, 32), c)
+	r.Method = m.scrub.Text(truncate(method, 32), c)
 	if full := str(attrs, "url.full", "http.url"); full != "" {
 		r.URL = cleanURL(full)
 	} else {
@@ -397,7 +402,7 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry
 			r.URL = path
 		}
 	}
-	r.URL = m.scrub.text(truncate(r.URL, maxValueLen), c)
+	r.URL = m.scrub.Text(truncate(r.URL, maxValueLen), c)
 	for k, v := range attrs.All() {
 		name, ok := strings.CutPrefix(k, "http.request.header.")
 		if !ok {
@@ -413,9 +418,9 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry
 			}
 			r.Headers = b.headers
 		}
-		if rule, deny := m.scrub.keyRule(name); deny {
+		if rule, deny := m.scrub.KeyRule(name); deny {
 			c[rule]++
-			r.Headers[header] = filtered
+			r.Headers[header] = scrub.Filtered
 			continue
 		}
 		var val string
@@ -436,7 +441,7 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry
 		default:
 			val = v.AsString()
 		}
-		r.Headers[header] = m.scrub.text(truncate(val, maxValueLen), c)
+		r.Headers[header] = m.scrub.Text(truncate(val, maxValueLen), c)
 	}
 	return r
 }
@@ -454,8 +459,8 @@ func canonicalHeader(h string) string {
 }
 
 // user builds the event's user; email, name and IP address only with send_default_pii.
-func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
-	u := sentry.User{ID: m.scrub.text(truncate(str(attrs, "enduser.id", "user.id"), 256), c)}
+func (m *mapper) user(attrs pcommon.Map, c *scrub.Counts) sentry.User {
+	u := sentry.User{ID: m.scrub.Text(truncate(str(attrs, "enduser.id", "user.id"), 256), c)}
 	if m.cfg.SendDefaultPII {
 		u.Email = truncate(str(attrs, "user.email", "enduser.email"), 256)
 		u.Username = truncate(str(attrs, "user.name", "enduser.name"), 256)
@@ -465,7 +470,7 @@ func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
 }
 
 // llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
-func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *llmContext {
+func (m *mapper) llmContext(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *llmContext {
 	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
 	model := str(attrs, "gen_ai.request.model")
 	responseModel := str(attrs, "gen_ai.response.model")
@@ -476,7 +481,7 @@ func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *llm
 		if v == "" {
 			return v
 		}
-		return m.scrub.text(truncate(v, 256), c)
+		return m.scrub.Text(truncate(v, 256), c)
 	}
 	n := func(keys ...string) optNum {
 		f, ok := num(attrs, keys...)
@@ -512,7 +517,7 @@ func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *llm
 }
 
 // agentContext is the agent context at attrs, nil when attrs name no agent.
-func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *agentContext {
+func (m *mapper) agentContext(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *agentContext {
 	name := str(attrs, "gen_ai.agent.name")
 	id := str(attrs, "gen_ai.agent.id")
 	if name == "" && id == "" {
@@ -522,7 +527,7 @@ func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *a
 		if v == "" {
 			return v
 		}
-		return m.scrub.text(truncate(v, 256), c)
+		return m.scrub.Text(truncate(v, 256), c)
 	}
 	b.agent = agentContext{
 		name:           clean(name),
@@ -534,7 +539,7 @@ func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *a
 }
 
 // toolFields adds the tool call the error happened in to an agent context.
-func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts, b *eventBuf) *agentContext {
+func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *agentContext {
 	tool := str(attrs, "gen_ai.tool.name")
 	if tool == "" {
 		return ctx
@@ -542,15 +547,15 @@ func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts
 	if ctx == nil {
 		ctx = &b.agent
 	}
-	ctx.tool = m.scrub.text(truncate(tool, 256), c)
+	ctx.tool = m.scrub.Text(truncate(tool, 256), c)
 	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
-		ctx.toolCallID = m.scrub.text(truncate(id, 256), c)
+		ctx.toolCallID = m.scrub.Text(truncate(id, 256), c)
 	}
 	return ctx
 }
 
 // setTags adds the llm, agent, route and error.type tags.
-func (m *mapper) setTags(cx *eventParts, errorType, route string, c *scrubCounts) {
+func (m *mapper) setTags(cx *eventParts, errorType, route string, c *scrub.Counts) {
 	if l := cx.llm; l != nil {
 		if l.provider != "" {
 			cx.setTag(tagLLMProvider, tagValue(l.provider))
@@ -565,14 +570,14 @@ func (m *mapper) setTags(cx *eventParts, errorType, route string, c *scrubCounts
 		cx.setTag(tagAgent, tagValue(a.name))
 	}
 	if route != "" {
-		cx.setTag(tagRoute, tagValue(m.scrub.text(truncate(route, 256), c)))
+		cx.setTag(tagRoute, tagValue(m.scrub.Text(truncate(route, 256), c)))
 	}
 	if errorType != "" {
-		cx.setTag(tagErrorType, tagValue(m.scrub.text(truncate(errorType, 256), c)))
+		cx.setTag(tagErrorType, tagValue(m.scrub.Text(truncate(errorType, 256), c)))
 	}
 }
 
-func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrubCounts, b *eventBuf) *otelContext {
+func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrub.Counts, b *eventBuf) *otelContext {
 	o := &b.otel
 	// Both objects in the buffer's bytes; a resource object that makes it grow leaves the
 	// attributes object where it was written.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -369,7 +370,7 @@ func TestLargeLogBodiesInBreadcrumbs(t *testing.T) {
 	assert.LessOrEqual(t, len(crumb), 512)
 	assert.True(t, strings.HasPrefix(crumb, `{"field_0000":"vvvv`), crumb)
 
-	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(getEventBuf(), exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrubCounts))
+	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(getEventBuf(), exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrub.Counts))
 	assert.LessOrEqual(t, len(b.Message), 512)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -130,7 +131,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 		return
 	}
 
-	var c scrubCounts
+	var c scrub.Counts
 	ts := logTime(lr)
 	if ts.IsZero() {
 		ts = time.Now()
@@ -142,12 +143,12 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	if sev == plog.SeverityNumberUnspecified {
 		ev.Level = sentry.LevelError // only exception.* attributes brought it here
 	}
-	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
+	ev.Logger = m.scrub.Text(truncate(ref.scope.Name(), 256), &c)
 
 	_, genAIEvent := genAIContentEvents[lr.EventName()]
 	showBody := body != "" && body != in.message && !(genAIEvent && !m.cfg.IncludeGenAIContent)
 	if genAIEvent && !m.cfg.IncludeGenAIContent && body != "" {
-		c[ruleGenAIContent]++
+		c[scrub.RuleGenAIContent]++
 	}
 	mainType := in.typ
 	if in.typ != "" || in.message != "" || in.stacktrace != "" {
@@ -162,11 +163,11 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 		}
 	}
 	if showBody {
-		ev.Message = m.scrub.text(truncate(body, maxMessageLen), &c)
+		ev.Message = m.scrub.Text(truncate(body, maxMessageLen), &c)
 	} else if len(cx.exceptions) == 0 {
-		ev.Message = m.scrub.text(truncate(lr.EventName(), 256), &c)
+		ev.Message = m.scrub.Text(truncate(lr.EventName(), 256), &c)
 		if ev.Message == "" {
-			ev.Message = m.scrub.text(truncate(lr.SeverityText(), 64), &c) + " log record"
+			ev.Message = m.scrub.Text(truncate(lr.SeverityText(), 64), &c) + " log record"
 		}
 	}
 
@@ -188,8 +189,8 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	m.setTags(cx, errorType, str(a, "http.route"), &c)
 	cx.otel = m.otelContext(a, ri.attrs, &c, buf)
 	cx.otel.scope = ev.Logger
-	cx.otel.severityText = m.scrub.text(truncate(lr.SeverityText(), 64), &c)
-	cx.otel.eventName = m.scrub.text(truncate(lr.EventName(), 256), &c)
+	cx.otel.severityText = m.scrub.Text(truncate(lr.SeverityText(), 64), &c)
+	cx.otel.eventName = m.scrub.Text(truncate(lr.EventName(), 256), &c)
 
 	bc := buf.crumbP[:0]
 	latestUpTo(byTrace[tid], unixNanos(ts), m.cfg.MaxBreadcrumbs, func(o plog.LogRecord) bool { return o == lr },

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -26,7 +27,7 @@ const (
 )
 
 var reasonNames = [numReasons]string{
-	dropFiltered:         "filtered",
+	dropFiltered:         "scrub.Filtered",
 	dropSampled:          "sampled",
 	dropNoDSN:            "no_dsn",
 	dropFingerprintLimit: "fingerprint_limit",
@@ -39,7 +40,7 @@ type mappedEvent struct {
 	route  string // the dsn_by_service key, "" for dsn
 	event  *sentry.Event
 	ctx    *eventParts
-	scrubs scrubCounts
+	scrubs scrub.Counts
 }
 
 // mapResult is what one batch yields.
@@ -304,11 +305,11 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		return
 	}
 
-	var c scrubCounts
+	var c scrub.Counts
 	buf := m.newEvent(ri, id, ts, &c)
 	ev, cx := &buf.ev, &buf.parts
 	ev.Level = sentry.LevelError
-	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
+	ev.Logger = m.scrub.Text(truncate(ref.scope.Name(), 256), &c)
 	parsedType, panicked := m.exceptions(buf, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
@@ -326,13 +327,13 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		chain = append(chain, p)
 	}
 	root := chain[len(chain)-1]
-	ev.Transaction = m.scrub.text(truncate(root.span.Name(), 256), &c)
+	ev.Transaction = m.scrub.Text(truncate(root.span.Name(), 256), &c)
 
 	cx.trace = &buf.trace
 	cx.trace.op, cx.trace.status = spanOp(s), spanStatus(s)
 	cx.trace.traceID, cx.trace.spanID, cx.trace.parentSpanID = hexIDs(tid, sid, s.ParentSpanID())
 	if s.Name() != "" {
-		cx.trace.description = m.scrub.text(truncate(s.Name(), 256), &c)
+		cx.trace.description = m.scrub.Text(truncate(s.Name(), 256), &c)
 	}
 
 	var llm *llmContext
