@@ -97,13 +97,17 @@ func TestDeliveryToSentry(t *testing.T) {
 	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
 	evs := srv.WaitEvents(t, 1, 10*time.Second)
 	require.Len(t, evs, 1)
-	assert.Equal(t, "ToolExecutionError", evs[0]["exception"].([]any)[1].(map[string]any)["type"])
+	assert.Equal(t, "ToolExecutionError", harness.SentryValues(evs[0], "exception")[1].(map[string]any)["type"])
 	a := srv.Attempts()[0]
 	assert.Equal(t, srv.PublicKey, a.Auth["sentry_key"])
 	assert.True(t, strings.HasPrefix(a.Auth["sentry_client"], "otelcol-procode/"), a.Auth["sentry_client"])
 	require.Len(t, a.Items, 1, "one envelope per event")
 	assert.Equal(t, "event", a.Items[0].Type)
+	assert.Equal(t, "application/json", a.Items[0].Header["content_type"])
 	assert.Equal(t, evs[0]["event_id"], a.Header["event_id"])
+	// The dynamic sampling context ties the event to its trace.
+	assert.Equal(t, map[string]any{"trace_id": traceID.String(), "public_key": srv.PublicKey, "release": "1.4.2", "environment": "production"},
+		a.Header["trace"])
 	assert.NotEmpty(t, a.Header["sent_at"])
 	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 }, "events_sent != 1")
 	assert.Empty(t, srv.Violations())

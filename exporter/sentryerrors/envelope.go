@@ -1,22 +1,12 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
 )
-
-// sentry-go's envelope types live in its internal protocol package: they cannot be
-// named here, but the sentry.Event methods that use them can, and type inference gives
-// us values of those types. So the envelope is built and serialised by sentry-go's own
-// code (Envelope.Serialize), not by a copy of the format.
-
-func newEnvelopeParts[H, E any](func(*sentry.Event, *H) (*E, error)) (*H, *E) { return new(H), new(E) }
-
-func newItem[I any](func(*sentry.Event) (*I, error)) *I { return new(I) }
-
-func alloc[T any](p **T) { *p = new(T) }
 
 // maxEventBytes is Sentry's size limit for an event item (1 MB): Relay rejects a larger
 // event whole. An event that encodes larger is trimmed, step by step, until it fits.
@@ -38,21 +28,51 @@ func encodePayload(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
 	return buf, steps, err
 }
 
-// encodeEnvelope wraps one event payload in an envelope: a header line (event_id,
-// sent_at for Sentry's clock drift correction, sdk) and one item of type "event" with
-// its length. sent_at is set at each attempt, not when the event entered the queue.
-func encodeEnvelope(eventID string, payload []byte, sentAt time.Time, sdk *sentry.SdkInfo) ([]byte, error) {
-	hdr, env := newEnvelopeParts((*sentry.Event).ToEnvelope)
-	hdr.EventID = eventID
-	hdr.SentAt = sentAt.UTC()
-	hdr.Sdk = sdk
-	item := newItem((*sentry.Event).ToEnvelopeItem)
-	alloc(&item.Header)
-	item.Header.Type = "event"
-	n := len(payload)
-	item.Header.Length = &n
-	item.Payload = payload
-	env.Header = hdr
-	env.AddItem(item)
-	return env.Serialize()
+// envelopeHeader is the first line of an envelope. trace is the dynamic sampling
+// context: with it Sentry ties the event to its trace for sampling, as the SDKs do.
+type envelopeHeader struct {
+	EventID string          `json:"event_id"`
+	SentAt  time.Time       `json:"sent_at"`
+	Sdk     *sentry.SdkInfo `json:"sdk,omitempty"`
+	Trace   *traceHeader    `json:"trace,omitempty"`
+}
+
+// traceHeader is the part of the dynamic sampling context an error event carries: what
+// the SDKs send for an event of a trace they did not sample themselves.
+type traceHeader struct {
+	TraceID     string `json:"trace_id"`
+	PublicKey   string `json:"public_key"`
+	Release     string `json:"release,omitempty"`
+	Environment string `json:"environment,omitempty"`
+}
+
+type itemHeader struct {
+	Type        string `json:"type"`
+	Length      int    `json:"length"`
+	ContentType string `json:"content_type"`
+}
+
+// encodeEnvelope wraps one event payload in an envelope: the header line (event_id,
+// sent_at for Sentry's clock drift correction, sdk, the trace's sampling context when the
+// event belongs to a trace), and one item of type "event" with its length and content
+// type. sent_at is set at each attempt, not when the event entered the queue.
+func encodeEnvelope(e encodedEvent, publicKey string, sentAt time.Time, sdk *sentry.SdkInfo) ([]byte, error) {
+	hdr := envelopeHeader{EventID: e.eventID, SentAt: sentAt.UTC(), Sdk: sdk}
+	if e.trace.TraceID != "" {
+		t := e.trace
+		t.PublicKey = publicKey
+		hdr.Trace = &t
+	}
+	head, err := json.Marshal(hdr)
+	if err != nil {
+		return nil, err
+	}
+	item, err := json.Marshal(itemHeader{Type: "event", Length: len(e.payload), ContentType: "application/json"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(item)+len(e.payload)+3)
+	out = append(append(out, head...), '\n')
+	out = append(append(out, item...), '\n')
+	return append(append(out, e.payload...), '\n'), nil
 }

@@ -20,14 +20,14 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, erro
 	w := jsonWriter{buf: append(buf, '{')}
 	if len(cx.breadcrumbs) > 0 {
 		w.key("breadcrumbs")
-		w.raw('[')
+		w.valuesStart()
 		for i, b := range cx.breadcrumbs {
 			if i > 0 {
 				w.raw(',')
 			}
 			w.breadcrumb(b)
 		}
-		w.raw(']')
+		w.valuesEnd()
 	}
 	if !cx.noContexts() {
 		w.key("contexts")
@@ -48,14 +48,14 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, erro
 	w.optStr("server_name", ev.ServerName)
 	if len(cx.threads) > 0 {
 		w.key("threads")
-		w.raw('[')
+		w.valuesStart()
 		for i := range cx.threads {
 			if i > 0 {
 				w.raw(',')
 			}
 			w.thread(&cx.threads[i])
 		}
-		w.raw(']')
+		w.valuesEnd()
 	}
 	if cx.tagSet != 0 {
 		w.key("tags")
@@ -81,18 +81,25 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, erro
 	}
 	if len(cx.exceptions) > 0 {
 		w.key("exception")
-		w.raw('[')
+		w.valuesStart()
 		for i := range cx.exceptions {
 			if i > 0 {
 				w.raw(',')
 			}
 			w.exception(&cx.exceptions[i])
 		}
-		w.raw(']')
+		w.valuesEnd()
 	}
 	w.raw('}')
 	return w.buf, w.err
 }
+
+// valuesStart and valuesEnd wrap a list of the event in {"values": [...]}, the form of
+// exception, threads and breadcrumbs that every Sentry parser reads (Relay also takes a
+// bare list, as sentry-go writes it; Sentry's Rust protocol types, which sentry-cli
+// uses, do not).
+func (w *jsonWriter) valuesStart() { w.buf = append(w.buf, `{"values":[`...) }
+func (w *jsonWriter) valuesEnd()   { w.buf = append(w.buf, ']', '}') }
 
 type jsonWriter struct {
 	buf []byte

@@ -230,9 +230,17 @@ func (e *signalExporter) request(ctx context.Context, res mapResult) *eventsRequ
 				zap.String("event_id", eventID), zap.Int("steps", trimmed), zap.Int("bytes", len(payload)))
 		}
 		e.tel.scrubbed(ctx, &me.scrubs)
-		req.events = append(req.events, encodedEvent{route: me.route, eventID: eventID, payload: payload})
+		req.events = append(req.events, encodedEvent{route: me.route, eventID: eventID, payload: payload, trace: traceOf(me)})
 	}
 	return req
+}
+
+// traceOf is the envelope trace header of an event of a trace.
+func traceOf(me *mappedEvent) traceHeader {
+	if me.ctx.trace == nil || me.ctx.trace.traceID == "" {
+		return traceHeader{}
+	}
+	return traceHeader{TraceID: me.ctx.trace.traceID, Release: me.event.Release, Environment: me.event.Environment}
 }
 
 // sameOrigin follows a redirect only on the DSN's own host (redirect.SameHost): the

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -71,7 +72,7 @@ func framesOf(t testing.TB, exc map[string]any) []map[string]any {
 
 func exceptionsOf(m map[string]any) []map[string]any {
 	var out []map[string]any
-	for _, e := range m["exception"].([]any) {
+	for _, e := range harness.SentryValues(m, "exception") {
 		out = append(out, e.(map[string]any))
 	}
 	return out
@@ -158,7 +159,7 @@ func TestGoldenTraces(t *testing.T) {
 				assert.Equal(t, "(*Server).Serve", frames[0]["function"], "created by: the oldest frame")
 				assert.Equal(t, false, frames[0]["in_app"], "GOROOT")
 				assert.Equal(t, false, frames[2]["in_app"], "module cache")
-				threads := ev["threads"].([]any)
+				threads := harness.SentryValues(ev, "threads")
 				require.Len(t, threads, 2, "both goroutines of the dump")
 				assert.Equal(t, "42", threads[0].(map[string]any)["id"])
 				assert.Equal(t, true, threads[0].(map[string]any)["crashed"])
@@ -263,7 +264,7 @@ func commonTraceChecks(t *testing.T, ev map[string]any) {
 	assert.Equal(t, "user-8841", ev["user"].(map[string]any)["id"])
 	// Breadcrumbs: the LLM call, the database query, the tool's retry event, oldest first;
 	// the spans that had not ended (root, agent) are not breadcrumbs.
-	bc := ev["breadcrumbs"].([]any)
+	bc := harness.SentryValues(ev, "breadcrumbs")
 	require.Len(t, bc, 3)
 	assert.Equal(t, "gen_ai", bc[0].(map[string]any)["category"])
 	assert.Equal(t, "chat gpt-4o", bc[0].(map[string]any)["message"])
@@ -289,7 +290,7 @@ func TestGoldenLogs(t *testing.T) {
 	require.Len(t, exceptionsOf(m2), 3)
 	trace := m2["contexts"].(map[string]any)["trace"].(map[string]any)
 	assert.Equal(t, traceID.String(), trace["trace_id"])
-	bc := m2["breadcrumbs"].([]any)
+	bc := harness.SentryValues(m2, "breadcrumbs")
 	require.Len(t, bc, 1)
 	assert.Equal(t, "charging order 1234", bc[0].(map[string]any)["message"])
 }
@@ -312,7 +313,7 @@ func TestStatusOnlyErrorSpan(t *testing.T) {
 	assert.Equal(t, "500", ev["tags"].(map[string]any)["error.type"])
 	assert.Equal(t, "internal_error", ev["contexts"].(map[string]any)["trace"].(map[string]any)["status"])
 	// Every other span of the trace had ended before the root: all are breadcrumbs.
-	assert.Len(t, ev["breadcrumbs"], 4)
+	assert.Len(t, harness.SentryValues(ev, "breadcrumbs"), 4)
 }
 
 func TestEventIDIsDeterministic(t *testing.T) {
@@ -407,9 +408,15 @@ func TestEncoderMatchesSentryGo(t *testing.T) {
 		ev := me.ctx.sentryEvent(me.event)
 		theirs, err := ev.MarshalJSON()
 		require.NoError(t, err)
-		var a, b any
+		var a, b map[string]any
 		require.NoError(t, json.Unmarshal(ours, &a), string(ours))
 		require.NoError(t, json.Unmarshal(theirs, &b))
+		// sentry-go writes these lists bare; we write them as {"values": [...]}.
+		for _, k := range []string{"exception", "threads", "breadcrumbs"} {
+			if _, ok := a[k]; ok {
+				a[k] = harness.SentryValues(a, k)
+			}
+		}
 		assert.Equal(t, b, a)
 	}
 }

@@ -158,18 +158,20 @@ func TestOversizedEventIsTrimmed(t *testing.T) {
 	require.Positive(t, steps)
 	require.LessOrEqual(t, len(out), maxEventBytes)
 	var ev struct {
-		Exception []struct {
-			Type       string `json:"type"`
-			Stacktrace struct {
-				Frames        []json.RawMessage `json:"frames"`
-				FramesOmitted []int             `json:"frames_omitted"`
-			} `json:"stacktrace"`
+		Exception struct {
+			Values []struct {
+				Type       string `json:"type"`
+				Stacktrace struct {
+					Frames        []json.RawMessage `json:"frames"`
+					FramesOmitted []int             `json:"frames_omitted"`
+				} `json:"stacktrace"`
+			} `json:"values"`
 		} `json:"exception"`
 	}
 	require.NoError(t, json.Unmarshal(out, &ev))
-	require.Len(t, ev.Exception, 5, "the chain is kept")
-	raised := ev.Exception[4].Stacktrace
-	require.Equal(t, "a.X", ev.Exception[4].Type)
+	require.Len(t, ev.Exception.Values, 5, "the chain is kept")
+	raised := ev.Exception.Values[4].Stacktrace
+	require.Equal(t, "a.X", ev.Exception.Values[4].Type)
 	require.Len(t, raised.Frames, 50)
 	require.Equal(t, []int{12, 162}, raised.FramesOmitted, "200 frames: the oldest 12 and newest 38 kept")
 }

@@ -22,9 +22,10 @@ import (
 
 // target is one Sentry project: its envelope endpoint, auth header and rate limits.
 type target struct {
-	url   string
-	auth  string
-	holds holds
+	url       string
+	auth      string
+	publicKey string
+	holds     holds
 }
 
 func newTarget(dsn, client string) (*target, error) {
@@ -36,7 +37,7 @@ func newTarget(dsn, client string) (*target, error) {
 	if s := d.GetSecretKey(); s != "" {
 		auth += ", sentry_secret=" + s
 	}
-	return &target{url: d.GetAPIURL().String(), auth: auth}, nil
+	return &target{url: d.GetAPIURL().String(), auth: auth, publicKey: d.GetPublicKey()}, nil
 }
 
 // sender delivers encoded events. It is the exporterhelper's consume function: the
@@ -133,7 +134,7 @@ func (s *sender) throttled(ctx context.Context, r *eventsRequest, from int, d ti
 
 // post sends one envelope; detail is Sentry's X-Sentry-Error, cleaned and bounded.
 func (s *sender) post(ctx context.Context, t *target, e encodedEvent) (int, http.Header, string, error) {
-	body, err := encodeEnvelope(e.eventID, e.payload, s.now(), s.sdk)
+	body, err := encodeEnvelope(e, t.publicKey, s.now(), s.sdk)
 	if err != nil {
 		return 0, nil, "", consumererror.NewPermanent(fmt.Errorf("encode envelope: %w", err))
 	}

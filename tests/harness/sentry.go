@@ -334,3 +334,16 @@ func ParseEnvelope(raw []byte) (map[string]any, []SentryItem, error) {
 func SentryRetryAfter(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
+
+// SentryValues returns the list of an event's exception, threads or breadcrumbs, written
+// as {"values": [...]} (or, as Relay also takes it, as a bare list); nil when absent.
+func SentryValues(ev map[string]any, key string) []any {
+	switch v := ev[key].(type) {
+	case []any:
+		return v
+	case map[string]any:
+		list, _ := v["values"].([]any)
+		return list
+	}
+	return nil
+}
