@@ -206,3 +206,12 @@ func errorLog(t testing.TB, lang, excType, excMsg, stackFile string) plog.Logs {
 	lr.Attributes().PutStr("enduser.id", "user-8841")
 	return ld
 }
+
+// fixtureStacks are the stack trace fixtures of testdata/stacks, one per language.
+var fixtureStacks = []struct{ lang, typ, stack string }{
+	{"python", "ToolExecutionError", "python_tool_call.txt"},
+	{"java", "com.example.orders.OrderProcessingException", "java_causes.txt"},
+	{"go", "runtime.boundsError", "go_panic.txt"},
+	{"nodejs", "TypeError", "node_error.txt"},
+	{"dotnet", "System.InvalidOperationException", "dotnet_inner.txt"},
+}

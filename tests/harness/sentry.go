@@ -195,7 +195,12 @@ func (s *SentryServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
+// eventIDPattern is an event id as Relay takes it: 32 lower-case hex digits, or a UUID
+// with hyphens (as Sentry's Rust SDK types write it).
+var eventIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`)
+
+// normalEventID is id without hyphens.
+func normalEventID(id string) string { return strings.ReplaceAll(id, "-", "") }
 
 // decode validates a request against the envelope protocol.
 func (s *SentryServer) decode(r *http.Request) (SentryAttempt, error) {
@@ -270,8 +275,12 @@ func ParseEnvelope(raw []byte) (map[string]any, []SentryItem, error) {
 		return nil, nil, fmt.Errorf("envelope header is not a JSON object: %w", err)
 	}
 	id, _ := header["event_id"].(string)
-	if id != "" && !hex32.MatchString(id) {
+	if id != "" && !eventIDPattern.MatchString(id) {
 		return nil, nil, fmt.Errorf("envelope event_id %q is not 32 lower-case hex digits", id)
+	}
+	if id != "" {
+		id = normalEventID(id)
+		header["event_id"] = id
 	}
 	if sa, ok := header["sent_at"].(string); ok {
 		if _, err := time.Parse(time.RFC3339Nano, sa); err != nil {
@@ -312,9 +321,11 @@ func ParseEnvelope(raw []byte) (map[string]any, []SentryItem, error) {
 				return nil, nil, fmt.Errorf("event item is not a JSON object: %w", err)
 			}
 			eid, _ := it.Event["event_id"].(string)
-			if !hex32.MatchString(eid) {
+			if !eventIDPattern.MatchString(eid) {
 				return nil, nil, fmt.Errorf("event event_id %q is not 32 lower-case hex digits", eid)
 			}
+			eid = normalEventID(eid)
+			it.Event["event_id"] = eid
 			if id != "" && eid != id {
 				return nil, nil, fmt.Errorf("event event_id %s differs from the envelope header's %s", eid, id)
 			}
