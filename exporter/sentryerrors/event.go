@@ -1,6 +1,7 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -149,6 +150,7 @@ type resourceInfo struct {
 	release     string
 	environment string
 	serverName  string
+	mainScript  string          // process.command: Node.js module names are relative to its directory
 	runtime     *runtimeContext // rt, or nil
 	os          *osContext      // osc, or nil
 	rt          runtimeContext
@@ -172,6 +174,7 @@ func (m *mapper) resourceInto(ri *resourceInfo, res pcommon.Resource) {
 		lang:       str(a, "telemetry.sdk.language"),
 		release:    truncate(str(a, "service.version"), 256),
 		serverName: truncate(str(a, "host.name"), 256),
+		mainScript: str(a, "process.command"),
 	}
 	ri.platform = platformOf(ri.lang)
 	ri.environment = truncate(str(a, "deployment.environment.name", "deployment.environment"), 256)
@@ -230,14 +233,17 @@ type exceptionInput struct {
 // exception last, and the goroutine threads of a Go dump.
 func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
 	cx := &b.parts
-	ps := m.stacks.Parse(ri.lang, in.stacktrace)
+	ps := m.stacks.Parse(ri.lang, in.stacktrace, stacktrace.Hints{ExceptionType: in.typ, MainScript: ri.mainScript})
 	if len(ps.Exceptions) == 0 {
 		ps.Exceptions = []stacktrace.Exception{{}}
+	}
+	if ri.platform == "other" && ps.Language != "" {
+		b.ev.Platform = platformOf(ps.Language) // the resource did not say; the stack does
 	}
 	main := &ps.Exceptions[len(ps.Exceptions)-1]
 	// The attributes are what the SDK knew; the text fills what they lack.
 	if in.typ != "" {
-		main.Type = in.typ
+		setType(main, in.typ, cmp.Or(ps.Language, ri.lang))
 	}
 	if in.message != "" {
 		main.Value = in.message
@@ -270,7 +276,7 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 				e.Mechanism.Unhandled = true
 			}
 		} else {
-			e.Mechanism = mechanism{Type: "chained", Source: "cause", ExceptionID: id, ParentID: id - 1, HasParent: true}
+			e.Mechanism = mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: id - 1, HasParent: true}
 		}
 		out[i] = e
 	}
@@ -283,6 +289,22 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 			Stacktrace: stackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
 	}
 	return main.Type, ps.Panic
+}
+
+// setType sets the raised exception's type from exception.type. Python's and Java's SDKs
+// send the type's bare name and its module (package) apart: OTel's qualified name is
+// split so, and a bare name that is what the text names in full keeps the text's module
+// (OTel Python's log handler records the bare name, its spans the qualified one: both
+// give the same type and module).
+func setType(e *stacktrace.Exception, typ, lang string) {
+	if typ == e.Type {
+		return
+	}
+	if i := strings.LastIndexByte(typ, '.'); i > 0 && (lang == "python" || lang == "java") {
+		e.Module, e.Type = typ[:i], typ[i+1:]
+		return
+	}
+	e.Type, e.Module = typ, ""
 }
 
 // boundFrameFields cuts a frame's texts to maxValueLen.

@@ -95,6 +95,12 @@ func TestGoldenTraces(t *testing.T) {
 				frames := framesOf(t, exc[1])
 				require.Len(t, frames, 4)
 				assert.Equal(t, "/app/procode/agents/executor.py", frames[0]["abs_path"])
+				// As sentry-python: module and file name from the import root, which the
+				// qualified exception type (procode.tools.errors) shows is /app/.
+				assert.Equal(t, "procode.agents.executor", frames[0]["module"])
+				assert.Equal(t, "procode/agents/executor.py", frames[0]["filename"])
+				assert.Equal(t, "contextlib", frames[3]["module"], "the standard library's import root")
+				assert.Equal(t, "__cause__", exc[0]["mechanism"].(map[string]any)["source"])
 				assert.Equal(t, "run_tool", frames[0]["function"])
 				assert.EqualValues(t, 118, frames[0]["lineno"])
 				assert.Equal(t, "result = await tool.execute(call.arguments)", frames[0]["context_line"])
@@ -114,9 +120,12 @@ func TestGoldenTraces(t *testing.T) {
 			check: func(t *testing.T, ev map[string]any) {
 				exc := exceptionsOf(ev)
 				require.Len(t, exc, 3)
-				assert.Equal(t, "java.net.SocketTimeoutException", exc[0]["type"])
-				assert.Equal(t, "com.example.payments.PaymentGatewayException", exc[1]["type"])
-				assert.Equal(t, "com.example.orders.OrderProcessingException", exc[2]["type"])
+				// As sentry-java: the simple name, the package as the module.
+				assert.Equal(t, "SocketTimeoutException", exc[0]["type"])
+				assert.Equal(t, "java.net", exc[0]["module"])
+				assert.Equal(t, "PaymentGatewayException", exc[1]["type"])
+				assert.Equal(t, "OrderProcessingException", exc[2]["type"])
+				assert.Equal(t, "com.example.orders", exc[2]["module"])
 				main := framesOf(t, exc[2])
 				require.Len(t, main, 6)
 				last := main[len(main)-1]

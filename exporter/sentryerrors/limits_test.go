@@ -111,7 +111,7 @@ func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 			p.WriteString("Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in f\n    g()\na.Raised: top\n")
 			text = p.String()
 		}
-		ps := (&stacktrace.Parser{}).Parse(lang, text)
+		ps := (&stacktrace.Parser{}).Parse(lang, text, stacktrace.Hints{})
 		require.Len(t, ps.Exceptions, stacktrace.MaxExceptions, lang)
 		types := make([]string, 0, len(ps.Exceptions))
 		for _, e := range ps.Exceptions {
@@ -171,7 +171,7 @@ func TestOversizedEventIsTrimmed(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out, &ev))
 	require.Len(t, ev.Exception.Values, 5, "the chain is kept")
 	raised := ev.Exception.Values[4].Stacktrace
-	require.Equal(t, "a.X", ev.Exception.Values[4].Type)
+	require.Equal(t, "X", ev.Exception.Values[4].Type)
 	require.Len(t, raised.Frames, 50)
 	require.Equal(t, []int{12, 162}, raised.FramesOmitted, "200 frames: the oldest 12 and newest 38 kept")
 }

@@ -100,7 +100,8 @@ func (p *Parser) parseJava(sc *scratch, text string) Stack {
 		frames, _ := boundFrames(reverseFrames(s.frames))
 		e := Exception{Type: typ, Value: val, Frames: frames}
 		if j := strings.LastIndex(typ, "."); j > 0 {
-			e.Module = typ[:j]
+			// As sentry-java: the class's simple name, its package as the module.
+			e.Module, e.Type = typ[:j], typ[j+1:]
 		}
 		ps.Exceptions = append(ps.Exceptions, e)
 	}

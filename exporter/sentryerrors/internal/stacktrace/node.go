@@ -64,9 +64,13 @@ func (p *Parser) nodeFrame(s string) (Frame, bool) {
 		}
 	}
 	if line == 0 {
-		// "async Promise.all (index 0)", "<anonymous>", "native": a function without a location.
+		// "Promise.all (index 0)", "Array.map (<anonymous>)", "native": a function
+		// without a line; @sentry/node names the file and the module by what is in
+		// the parentheses.
 		if f.Function == "" {
 			f.Function = s
+		} else {
+			f.Filename, f.Module = loc, loc
 		}
 		f.InApp = false
 		return f, f.Function != ""
@@ -75,10 +79,55 @@ func (p *Parser) nodeFrame(s string) (Frame, bool) {
 	f.AbsPath = path
 	f.Filename = path
 	f.Lineno, f.Colno = line, col
-	if i := strings.LastIndex(path, "/node_modules/"); i >= 0 {
-		f.Module = path[i+len("/node_modules/"):]
+	// As @sentry/node writes them: "Object.<anonymous>" is "Object.?", a function
+	// without a name "?".
+	f.Function = strings.ReplaceAll(f.Function, "<anonymous>", "?")
+	if f.Function == "" {
+		f.Function = "?"
 	}
 	f.InApp = !(strings.Contains(path, "/node_modules/") || strings.HasPrefix(path, "node:") ||
 		strings.HasPrefix(path, "internal/") || !strings.ContainsAny(path, "/\\") || p.excluded(path))
 	return f, true
+}
+
+// nodeModules names each frame's module as @sentry/node does: for a file under
+// node_modules its directory there, dotted, ":" and its name without extension
+// ("express.lib.router:layer"); for a file under the main script's directory its
+// directory relative to that, dotted, ":" and its name ("lib:orders", "main"); else the
+// file's name alone ("loader" for node:internal/modules/cjs/loader).
+func nodeModules(excs []Exception, mainScript string) {
+	base := ""
+	if i := strings.LastIndexByte(mainScript, '/'); i > 0 {
+		base = mainScript[:i]
+	}
+	for i := range excs {
+		for j := range excs[i].Frames {
+			if f := &excs[i].Frames[j]; f.Lineno > 0 {
+				f.Module = nodeModule(f.Filename, base)
+			}
+		}
+	}
+}
+
+func nodeModule(path, base string) string {
+	dir, file := ".", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, file = path[:i], path[i+1:]
+	}
+	for _, ext := range []string{".js", ".mjs", ".cjs"} {
+		if name, ok := strings.CutSuffix(file, ext); ok && name != "" {
+			file = name
+			break
+		}
+	}
+	if i := strings.LastIndex(dir, "/node_modules"); i >= 0 {
+		return strings.ReplaceAll(strings.TrimPrefix(dir[i+len("/node_modules"):], "/"), "/", ".") + ":" + file
+	}
+	if base != "" && strings.HasPrefix(dir, base) {
+		if rel := strings.TrimPrefix(dir[len(base):], "/"); rel != "" {
+			return strings.ReplaceAll(rel, "/", ".") + ":" + file
+		}
+		return file
+	}
+	return file
 }

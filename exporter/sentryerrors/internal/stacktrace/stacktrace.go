@@ -37,6 +37,11 @@ const (
 	langDotNet
 )
 
+// languageNames are the telemetry.sdk.language values of the formats.
+var languageNames = map[stackLanguage]string{
+	langPython: "python", langJava: "java", langGo: "go", langNode: "nodejs", langDotNet: "dotnet",
+}
+
 // languageFromSDK maps telemetry.sdk.language to a stack format.
 func languageFromSDK(sdkLang string) stackLanguage {
 	switch sdkLang {
@@ -92,6 +97,9 @@ type Thread struct {
 type Exception struct {
 	Type, Value, Module string
 	Frames              []Frame
+	// Source is how this exception led to the next one of the chain, as the language's
+	// Sentry SDK names it ("__cause__" or "__context__" in Python); "" for "cause".
+	Source string
 }
 
 // Stack is what a stack trace text yields: exceptions from the root cause to the
@@ -99,7 +107,18 @@ type Exception struct {
 type Stack struct {
 	Exceptions []Exception
 	Threads    []Thread
-	Panic      bool // a Go panic or fatal error: an unhandled crash
+	Panic      bool   // a Go panic or fatal error: an unhandled crash
+	Language   string // the format the text was read as, a telemetry.sdk.language value
+}
+
+// Hints are what the telemetry around a stack trace says that the text does not.
+type Hints struct {
+	// ExceptionType is exception.type, which may be qualified (Python's
+	// "app.parsing.OrderParseError"): it tells where the app's import root is.
+	ExceptionType string
+	// MainScript is the path of the program's main script (resource process.command):
+	// Node.js module names are relative to its directory.
+	MainScript string
 }
 
 // Parser parses stack traces with the in-app rules of one exporter.
@@ -111,8 +130,15 @@ type Parser struct {
 
 // Parse reads text as the stack trace format of the SDK language sdkLang
 // (telemetry.sdk.language), else as the format the text looks like.
-func (p *Parser) Parse(sdkLang, text string) Stack {
-	return p.parseInto(&scratch{}, sdkLang, text)
+func (p *Parser) Parse(sdkLang, text string, h Hints) Stack {
+	ps := p.parseInto(&scratch{}, sdkLang, text)
+	switch ps.Language {
+	case "python":
+		pythonModules(ps.Exceptions, h.ExceptionType)
+	case "nodejs":
+		nodeModules(ps.Exceptions, h.MainScript)
+	}
+	return ps
 }
 
 // parseInto parses in sc's space: the frames and exceptions it returns live there.
@@ -129,10 +155,12 @@ func (p *Parser) parseInto(sc *scratch, sdkLang, text string) Stack {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lang := languageFromSDK(sdkLang)
 	if ps, ok := p.parseAs(sc, lang, text); ok {
+		ps.Language = languageNames[lang]
 		return ps.bounded()
 	}
 	if detected := detectLanguage(text); detected != lang {
 		if ps, ok := p.parseAs(sc, detected, text); ok {
+			ps.Language = languageNames[detected]
 			return ps.bounded()
 		}
 	}

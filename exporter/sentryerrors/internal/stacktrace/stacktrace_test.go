@@ -18,10 +18,11 @@ func TestParseEdgeCases(t *testing.T) {
 	t.Run("java thread prefix and excluded framework", func(t *testing.T) {
 		ps := p.Parse("java", "Exception in thread \"main\" java.lang.IllegalStateException: boom\n"+
 			"\tat org.springframework.web.Dispatcher.doDispatch(Dispatcher.java:10)\n"+
-			"\tat app//com.acme.Main.main(Main.java:5)\n")
+			"\tat app//com.acme.Main.main(Main.java:5)\n", Hints{})
 		require.Len(t, ps.Exceptions, 1)
 		e := ps.Exceptions[0]
-		assert.Equal(t, "java.lang.IllegalStateException", e.Type)
+		assert.Equal(t, "IllegalStateException", e.Type)
+		assert.Equal(t, "java.lang", e.Module)
 		assert.Equal(t, "boom", e.Value)
 		require.Len(t, e.Frames, 2)
 		assert.Equal(t, "com.acme.Main", e.Frames[0].Module)
@@ -33,7 +34,7 @@ func TestParseEdgeCases(t *testing.T) {
 		ps := p.Parse("go", "goroutine 7 [running]:\n"+
 			"runtime/debug.Stack()\n\t/usr/local/go/src/runtime/debug/stack.go:26 +0x5e\n"+
 			"go.opentelemetry.io/otel/sdk/trace.recordStackTrace(...)\n\t/root/go/pkg/mod/go.opentelemetry.io/otel/sdk@v1.46.0/trace/span.go:577\n"+
-			"main.handler({0x0?, 0x0?})\n\t/src/app/main.go:42 +0x10\n")
+			"main.handler({0x0?, 0x0?})\n\t/src/app/main.go:42 +0x10\n", Hints{})
 		require.Len(t, ps.Exceptions, 1)
 		f := ps.Exceptions[0].Frames
 		require.Len(t, f, 3)
@@ -50,10 +51,10 @@ func TestParseEdgeCases(t *testing.T) {
 	})
 
 	t.Run("language detected from text", func(t *testing.T) {
-		ps := p.Parse("", "TypeError: x\n    at f (/app/a.js:1:2)\n")
+		ps := p.Parse("", "TypeError: x\n    at f (/app/a.js:1:2)\n", Hints{})
 		require.Len(t, ps.Exceptions, 1)
 		assert.Equal(t, "f", ps.Exceptions[0].Frames[0].Function)
-		ps = p.Parse("java", "Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in <module>\nKeyError: 'a'\n")
+		ps = p.Parse("java", "Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in <module>\nKeyError: 'a'\n", Hints{})
 		require.Len(t, ps.Exceptions, 1)
 		assert.Equal(t, "KeyError", ps.Exceptions[0].Type, "the wrong SDK language falls back to detection")
 	})
@@ -61,10 +62,11 @@ func TestParseEdgeCases(t *testing.T) {
 	t.Run("python context chain", func(t *testing.T) {
 		ps := p.Parse("python", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in f\n    x()\nKeyError: 'k'\n\n"+
 			"During handling of the above exception, another exception occurred:\n\n"+
-			"Traceback (most recent call last):\n  File \"/app/a.py\", line 3, in f\n    raise RuntimeError('wrapped')\nRuntimeError: wrapped\n")
+			"Traceback (most recent call last):\n  File \"/app/a.py\", line 3, in f\n    raise RuntimeError('wrapped')\nRuntimeError: wrapped\n", Hints{})
 		require.Len(t, ps.Exceptions, 2)
 		assert.Equal(t, "KeyError", ps.Exceptions[0].Type)
 		assert.Equal(t, "RuntimeError", ps.Exceptions[1].Type)
+		assert.Equal(t, "__context__", ps.Exceptions[0].Source, "raised while handling, not from")
 	})
 
 	t.Run("deep stacks are bounded", func(t *testing.T) {
@@ -73,13 +75,13 @@ func TestParseEdgeCases(t *testing.T) {
 		for i := 0; i < 1000; i++ {
 			b.WriteString("    at recurse (/app/r.js:3:5)\n")
 		}
-		ps := p.Parse("nodejs", b.String())
+		ps := p.Parse("nodejs", b.String(), Hints{})
 		assert.Len(t, ps.Exceptions[0].Frames, MaxFrames)
 	})
 
 	t.Run("text that is no stack trace", func(t *testing.T) {
 		for _, s := range []string{"", "just a message", "\n\n\tat \n", "goroutine ]:\n", "Traceback (most recent call last):", " ---> \n   at "} {
-			assert.NotPanics(t, func() { p.Parse("", s) }, s)
+			assert.NotPanics(t, func() { p.Parse("", s, Hints{}) }, s)
 		}
 	})
 }
