@@ -210,6 +210,9 @@ func (cfg *Config) Validate() error {
 	if cfg.ClientConfig.Endpoint != "" {
 		errs = append(errs, errors.New("endpoint is not used: the DSN names Sentry's host; remove endpoint and set dsn"))
 	}
+	if cfg.ClientConfig.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %s must be greater than or equal to 0 (0: no timeout per envelope)", cfg.ClientConfig.Timeout))
+	}
 	if err := validateDSN("dsn", cfg.DSN); err != nil {
 		errs = append(errs, err)
 	}
