@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,4 +132,56 @@ func TestGroupingSpanAndLogAgree(t *testing.T) {
 	assert.Equal(t, "ValueError", cause["type"])
 	assert.Nil(t, cause["module"], "a builtin has no module in sentry-python")
 	assert.Equal(t, "__cause__", cause["mechanism"].(map[string]any)["source"])
+}
+
+// TestGroupingMatchesSentryJava compiles and runs testdata/java/Orders.java on the JDK:
+// it throws an exception with two causes, writes each exception of the chain as
+// sentry-java's factories build it from the Throwable (see the program), and the
+// printStackTrace text that OpenTelemetry records. Recorded as a span, the text must
+// give every exception sentry-java's type, module and value, and every frame its
+// module, function, file name and line, "... N more" frames included.
+func TestGroupingMatchesSentryJava(t *testing.T) {
+	javac, err := exec.LookPath("javac")
+	require.NoError(t, err)
+	java, err := exec.LookPath("java")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, javac, "-d", dir, filepath.Join("testdata", "java", "Orders.java")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	out, err = exec.CommandContext(ctx, java, "-cp", dir, "com.acme.orders.Orders").Output()
+	require.NoError(t, err)
+	refPart, text, ok := strings.Cut(string(out), "--\n")
+	require.True(t, ok)
+	type refFrame struct {
+		Module, Function, Filename string
+		Lineno                     int
+	}
+	type refException struct {
+		Type, Module, Value string
+		Frames              []refFrame
+	}
+	var want []refException
+	for _, line := range strings.Split(strings.TrimSpace(refPart), "\n") {
+		var e refException
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		want = append(want, e)
+	}
+	require.Len(t, want, 3)
+
+	res := testMapper(t, nil).mapTraces(agentTraceWithStack(t, "java", "java.lang.IllegalStateException", "could not process order", text))
+	require.Len(t, res.events, 1)
+	var got []refException
+	for _, x := range harness.SentryValues(decoded(t, res.events[0]), "exception") {
+		xm := x.(map[string]any)
+		e := refException{Type: xm["type"].(string), Module: xm["module"].(string), Value: xm["value"].(string)}
+		for _, f := range xm["stacktrace"].(map[string]any)["frames"].([]any) {
+			fm := f.(map[string]any)
+			lineno, _ := fm["lineno"].(float64)
+			e.Frames = append(e.Frames, refFrame{Module: fm["module"].(string), Function: fm["function"].(string), Filename: fm["filename"].(string), Lineno: int(lineno)})
+		}
+		got = append(got, e)
+	}
+	assert.Equal(t, want, got)
 }

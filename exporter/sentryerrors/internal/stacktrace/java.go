@@ -151,7 +151,9 @@ func (p *Parser) javaFrame(s string) Frame {
 	}
 	switch {
 	case loc == "Native Method":
-		f.Filename = "Native Method"
+		// sentry-java sends StackTraceElement.getFileName(), which for a native method
+		// is its class's source file all the same: by convention the outer class's name.
+		f.Filename = javaSourceFile(f.Module)
 	case loc == "Unknown Source" || loc == "":
 	default:
 		if i := strings.LastIndexByte(loc, ':'); i > 0 {
@@ -171,4 +173,17 @@ func (p *Parser) javaFrame(s string) Frame {
 		}
 	}
 	return f
+}
+
+// javaSourceFile is the source file of a class by the Java convention:
+// java.lang.Thread$State is in Thread.java.
+func javaSourceFile(class string) string {
+	name := class[strings.LastIndexByte(class, '.')+1:]
+	if i := strings.IndexByte(name, '$'); i > 0 {
+		name = name[:i]
+	}
+	if name == "" {
+		return ""
+	}
+	return name + ".java"
 }

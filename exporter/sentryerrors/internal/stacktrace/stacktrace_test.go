@@ -30,6 +30,16 @@ func TestParseEdgeCases(t *testing.T) {
 		assert.False(t, e.Frames[1].InApp, "in_app_exclude")
 	})
 
+	t.Run("java native method", func(t *testing.T) {
+		ps := p.Parse("java", "java.lang.InterruptedException: sleep interrupted\n"+
+			"\tat java.base/java.lang.Thread.sleep0(Native Method)\n"+
+			"\tat java.base/java.lang.Thread$Sleeper.sleep(Thread.java:509)\n", Hints{})
+		f := ps.Exceptions[0].Frames
+		require.Len(t, f, 2)
+		assert.Equal(t, "Thread.java", f[1].Filename, "as StackTraceElement.getFileName() gives it")
+		assert.Zero(t, f[1].Lineno)
+	})
+
 	t.Run("go debug.Stack as the OTel Go SDK records it", func(t *testing.T) {
 		ps := p.Parse("go", "goroutine 7 [running]:\n"+
 			"runtime/debug.Stack()\n\t/usr/local/go/src/runtime/debug/stack.go:26 +0x5e\n"+
