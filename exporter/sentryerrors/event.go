@@ -297,6 +297,11 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 // (OTel Python's log handler records the bare name, its spans the qualified one: both
 // give the same type and module).
 func setType(e *stacktrace.Exception, typ, lang string) {
+	if lang == "go" {
+		// OTel Go names a named error type by its package path ("github.com/x/pay.Err"),
+		// sentry-go by reflect's String ("pay.Err").
+		typ = typ[strings.LastIndexByte(typ, '/')+1:]
+	}
 	if typ == e.Type {
 		return
 	}

@@ -61,8 +61,9 @@ func (p *Parser) parseGo(sc *scratch, text string) Stack {
 					fn = fn[:j]
 				}
 			}
-			f := p.goFrame(fn, strings.TrimSpace(lines[i+1]))
-			pool = append(pool, f)
+			if f := p.goFrame(fn, strings.TrimSpace(lines[i+1])); !skippedGoFrame(f) {
+				pool = append(pool, f)
+			}
 			i++
 		}
 	}
@@ -85,7 +86,7 @@ func (p *Parser) parseGo(sc *scratch, text string) Stack {
 		}
 	}
 	for _, g := range gs {
-		reverseFrames(g.frames)
+		cleanupGoClosures(reverseFrames(g.frames))
 	}
 	frames, _ := boundFrames(gs[0].frames)
 	ps.Exceptions = append(sc.exceptionList(1), Exception{Type: typ, Value: val, Frames: frames})
@@ -121,10 +122,15 @@ func (p *Parser) goFrame(fn, loc string) Frame {
 	} else {
 		f.AbsPath = loc
 	}
-	f.Filename = goShortPath(f.AbsPath)
-	f.InApp = !(isGoStdlib(pkg) || strings.Contains(f.AbsPath, "/pkg/mod/") || strings.Contains(f.AbsPath, "/vendor/") ||
-		strings.Contains(f.AbsPath, "/go/src/runtime/") || strings.HasPrefix(f.AbsPath, "/usr/local/go/") ||
-		strings.HasPrefix(f.AbsPath, "/usr/lib/go") || p.excluded(pkg, f.AbsPath))
+	if !strings.HasPrefix(f.AbsPath, "/") && !isWindowsAbs(f.AbsPath) {
+		// A build with -trimpath prints paths relative to the module: sentry-go
+		// sends those as the file name, and absolute ones as abs_path alone.
+		f.Filename, f.AbsPath = f.AbsPath, ""
+	}
+	// As sentry-go: library code is what lies under GOROOT, or in a module path with
+	// "vendor" or "third_party"; everything else is the app's, the module cache included.
+	f.InApp = !(isGoRoot(f.AbsPath) || strings.Contains(pkg, "vendor") || strings.Contains(pkg, "third_party") ||
+		p.excluded(pkg, f.AbsPath, f.Filename))
 	return f
 }
 
@@ -161,27 +167,41 @@ func splitGoFunc(fn string) (pkg, name string) {
 	return "", fn
 }
 
-// isGoStdlib reports whether pkg is a standard library package: its first path element
-// has no dot ("net/http", "runtime") and it is not "main".
-func isGoStdlib(pkg string) bool {
-	if pkg == "" || pkg == "main" {
-		return false
+
+
+// skippedGoFrame reports the frames sentry-go leaves out of its stack traces: the
+// runtime's and the testing package's, and those of the code that took the stack
+// (OpenTelemetry's RecordError and runtime/debug.Stack), which a stack captured by
+// sentry-go at the same place would not have.
+func skippedGoFrame(f Frame) bool {
+	switch f.Module {
+	case "runtime", "testing", "runtime/debug":
+		return true
+	case "go.opentelemetry.io/otel/sdk/trace":
+		return f.Function == "recordStackTrace" || f.Function == "(*recordingSpan).RecordError" ||
+			f.Function == "(*recordingSpan).End" || f.Function == "(*recordingSpan).AddEvent"
 	}
-	first := pkg
-	if i := strings.IndexByte(pkg, '/'); i >= 0 {
-		first = pkg[:i]
-	}
-	return !strings.Contains(first, ".")
+	return false
 }
 
-// goShortPath trims GOROOT and module cache prefixes so that Sentry shows
-// "runtime/panic.go" or "github.com/x/y@v1.2.3/z.go".
-func goShortPath(p string) string {
-	if i := strings.Index(p, "/pkg/mod/"); i >= 0 {
-		return p[i+len("/pkg/mod/"):]
+// cleanupGoClosures names a closure as sentry-go does: without the name of the function
+// that calls it ("handler.func1" called by "handler" is "func1"), so that grouping does
+// not change with Go 1.21's qualified closure names. Frames are oldest call first.
+func cleanupGoClosures(f []Frame) {
+	for i := len(f) - 1; i > 0; i-- {
+		if rest, ok := strings.CutPrefix(f[i].Function, f[i-1].Function+"."); ok {
+			f[i].Function = rest
+		}
 	}
-	if i := strings.Index(p, "/go/src/"); i >= 0 {
-		return p[i+len("/go/src/"):]
-	}
-	return p
+}
+
+func isWindowsAbs(p string) bool {
+	return len(p) > 2 && p[1] == ':' && (p[2] == '/' || p[2] == '\\')
+}
+
+// isGoRoot reports whether an absolute path is in a Go installation: sentry-go compares
+// with the app's own GOROOT, which the collector knows only by the usual places.
+func isGoRoot(path string) bool {
+	return strings.HasPrefix(path, "/usr/local/go/") || strings.HasPrefix(path, "/usr/lib/go") ||
+		strings.Contains(path, "/go/src/runtime/") || strings.Contains(path, "/sdk/go1.")
 }

@@ -47,15 +47,14 @@ func TestParseEdgeCases(t *testing.T) {
 			"main.handler({0x0?, 0x0?})\n\t/src/app/main.go:42 +0x10\n", Hints{})
 		require.Len(t, ps.Exceptions, 1)
 		f := ps.Exceptions[0].Frames
-		require.Len(t, f, 3)
-		// Oldest call first: the app's handler, then the SDK, then debug.Stack.
+		// As sentry-go would capture it at the same place: without the frames that took
+		// the stack (debug.Stack, the SDK's recordStackTrace).
+		require.Len(t, f, 1)
 		assert.Equal(t, "handler", f[0].Function)
 		assert.Equal(t, "main", f[0].Module)
+		assert.Equal(t, "/src/app/main.go", f[0].AbsPath)
+		assert.Empty(t, f[0].Filename, "sentry-go sends an absolute path as abs_path alone")
 		assert.True(t, f[0].InApp)
-		assert.False(t, f[1].InApp)
-		assert.Equal(t, "go.opentelemetry.io/otel/sdk/trace", f[1].Module)
-		assert.Equal(t, "Stack", f[2].Function)
-		assert.False(t, f[2].InApp)
 		assert.False(t, ps.Panic)
 		assert.Empty(t, ps.Threads, "one goroutine needs no thread list")
 	})
