@@ -167,8 +167,6 @@ func splitGoFunc(fn string) (pkg, name string) {
 	return "", fn
 }
 
-
-
 // skippedGoFrame reports the frames sentry-go leaves out of its stack traces: the
 // runtime's and the testing package's, and those of the code that took the stack
 // (OpenTelemetry's RecordError and runtime/debug.Stack), which a stack captured by
