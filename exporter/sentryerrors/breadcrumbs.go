@@ -11,59 +11,17 @@ import (
 
 	sentry "github.com/getsentry/sentry-go"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// breadcrumb is one entry of an event's breadcrumbs. sentry-go's Breadcrumb keeps its
-// data in a map of interface values: a map and a boxed value per field, several
-// allocations for each span described. A span's breadcrumb has at most a handful of
-// data fields, held here inline; a span event's breadcrumb carries its attributes.
-type breadcrumb struct {
-	Type, Category, Message string
-	Level                   sentry.Level
-	Timestamp               time.Time
-	fields                  [maxCrumbFields]crumbField
-	nFields                 int
-	attrs                   json.RawMessage // a span event's attributes, as a JSON object
-}
-
-// maxCrumbFields is the most data fields a span's breadcrumb gets (an LLM call with a
-// failed status has seven).
-const maxCrumbFields = 8
-
-// crumbField is one data field of a breadcrumb: text, or a number written the way
-// encoding/json writes it (an integral one without a fraction when it is a count).
-type crumbField struct {
-	key  string
-	text string
-	num  float64
-	kind crumbKind
-}
-
-type crumbKind uint8
-
-const (
-	crumbText  crumbKind = iota
-	crumbCount           // jsonNumber: integral values as integers
-	crumbFloat
-)
-
-func (b *breadcrumb) put(f crumbField) {
-	if b.nFields < len(b.fields) {
-		b.fields[b.nFields] = f
-		b.nFields++
-	}
-}
-
-func (b *breadcrumb) hasData() bool { return b.nFields > 0 || len(b.attrs) > 0 }
-
 // spanBreadcrumb describes a span of the same trace that ended before the error: an
 // LLM call, a tool call, an HTTP or database call, or any other operation.
-func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrub.Counts) *breadcrumb {
+func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrub.Counts) *sentryevent.Breadcrumb {
 	attrs := span.Attributes()
-	*b = breadcrumb{
+	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "span",
 		Message:   m.scrub.Text(truncate(span.Name(), 256), c),
@@ -74,10 +32,10 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrub.Counts
 		b.Level = sentry.LevelError
 		b.Type = "error"
 		if msg := span.Status().Message(); msg != "" {
-			b.put(crumbField{key: "status_message", text: m.scrub.Text(truncate(msg, maxValueLen), c)})
+			b.Put(sentryevent.CrumbField{Key: "status_message", Text: m.scrub.Text(truncate(msg, maxValueLen), c)})
 		}
 	}
-	b.put(crumbField{key: "duration_ms", num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, kind: crumbFloat})
+	b.Put(sentryevent.CrumbField{Key: "duration_ms", Num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, Kind: sentryevent.CrumbFloat})
 	op := str(attrs, "gen_ai.operation.name")
 	switch {
 	case op == "execute_tool":
@@ -91,13 +49,13 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrub.Counts
 		putData(b, "provider", str(attrs, "gen_ai.provider.name", "gen_ai.system"), m, c)
 		putData(b, "model", str(attrs, "gen_ai.request.model", "gen_ai.response.model"), m, c)
 		if f, ok := num(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"); ok {
-			b.put(crumbField{key: "input_tokens", num: f, kind: crumbCount})
+			b.Put(sentryevent.CrumbField{Key: "input_tokens", Num: f, Kind: sentryevent.CrumbCount})
 		}
 		if f, ok := num(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"); ok {
-			b.put(crumbField{key: "output_tokens", num: f, kind: crumbCount})
+			b.Put(sentryevent.CrumbField{Key: "output_tokens", Num: f, Kind: sentryevent.CrumbCount})
 		}
 		if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
-			b.put(crumbField{key: "cost_usd", num: f, kind: crumbFloat})
+			b.Put(sentryevent.CrumbField{Key: "cost_usd", Num: f, Kind: sentryevent.CrumbFloat})
 		}
 	case str(attrs, "http.request.method", "http.method") != "":
 		b.Type = "http"
@@ -112,7 +70,7 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrub.Counts
 			putData(b, "url", route, m, c)
 		}
 		if f, ok := num(attrs, "http.response.status_code", "http.status_code"); ok {
-			b.put(crumbField{key: "status_code", num: f, kind: crumbCount})
+			b.Put(sentryevent.CrumbField{Key: "status_code", Num: f, Kind: sentryevent.CrumbCount})
 		}
 	case str(attrs, "db.system.name", "db.system") != "":
 		b.Type = "query"
@@ -131,22 +89,21 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrub.Counts
 	return b
 }
 
-func putData(b *breadcrumb, k, v string, m *mapper, c *scrub.Counts) {
+func putData(b *sentryevent.Breadcrumb, k, v string, m *mapper, c *scrub.Counts) {
 	if v == "" {
 		return
 	}
 	if rule, deny := m.scrub.KeyRule(k); deny {
 		c[rule]++
-		b.put(crumbField{key: k, text: scrub.Filtered})
+		b.Put(sentryevent.CrumbField{Key: k, Text: scrub.Filtered})
 		return
 	}
-	b.put(crumbField{key: k, text: m.scrub.Text(truncate(v, maxValueLen), c)})
+	b.Put(sentryevent.CrumbField{Key: k, Text: m.scrub.Text(truncate(v, maxValueLen), c)})
 }
 
 // eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
-func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrub.Counts) *breadcrumb {
-	b := buf.crumb()
-	*b = breadcrumb{
+func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrub.Counts) *sentryevent.Breadcrumb {
+	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "span.event",
 		Message:   m.scrub.Text(truncate(e.Name(), 256), c),
@@ -166,21 +123,17 @@ func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrub.Cou
 		return b
 	}
 	if a := e.Attributes(); a.Len() > 0 {
-		// At most 16 attributes, written in the event's buffer like the otel context's.
-		start := len(buf.json)
-		buf.json = m.appendAttrs(buf.json, a, 1, 16, c)
-		if obj := buf.json[start:]; len(obj) > len("{}") {
-			b.attrs = json.RawMessage(obj[:len(obj):len(obj)])
-		} else {
-			buf.json = buf.json[:start] // every attribute left out
+		// At most 16 attributes, as JSON like the otel context's.
+		if obj := m.appendAttrs(nil, a, 1, 16, c); len(obj) > len("{}") {
+			b.Attrs = json.RawMessage(obj)
 		}
 	}
 	return b
 }
 
 // logBreadcrumb describes an earlier log record of the same trace.
-func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrub.Counts) *breadcrumb {
-	*b = breadcrumb{
+func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrub.Counts) *sentryevent.Breadcrumb {
+	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "log",
 		Timestamp: logTime(lr).UTC(),
@@ -234,11 +187,11 @@ func latestUpTo[T any](tl []timed[T], at int64, k int, skip func(T) bool, add fu
 }
 
 // finishBreadcrumbs orders breadcrumbs oldest first and keeps the most recent max.
-func finishBreadcrumbs(bc []*breadcrumb, max int) []*breadcrumb {
+func finishBreadcrumbs(bc []*sentryevent.Breadcrumb, max int) []*sentryevent.Breadcrumb {
 	if len(bc) == 0 || max == 0 {
 		return nil
 	}
-	slices.SortStableFunc(bc, func(a, b *breadcrumb) int { return a.Timestamp.Compare(b.Timestamp) })
+	slices.SortStableFunc(bc, func(a, b *sentryevent.Breadcrumb) int { return a.Timestamp.Compare(b.Timestamp) })
 	if len(bc) > max {
 		bc = bc[len(bc)-max:]
 	}
@@ -358,7 +311,7 @@ func appendBounded(b []byte, v pcommon.Value, n int) []byte {
 				b = append(b, ',')
 			}
 			i++
-			b = appendJSONString(b, truncate(k, n))
+			b = sentryevent.AppendString(b, truncate(k, n))
 			b = append(b, ':')
 			b = appendBounded(b, e, n)
 		}
@@ -376,9 +329,9 @@ func appendBounded(b []byte, v pcommon.Value, n int) []byte {
 		}
 		return append(b, ']')
 	case pcommon.ValueTypeStr:
-		return appendJSONString(b, truncate(v.Str(), n))
+		return sentryevent.AppendString(b, truncate(v.Str(), n))
 	case pcommon.ValueTypeBytes:
-		return appendJSONString(b, "<"+strconv.Itoa(v.Bytes().Len())+" bytes>")
+		return sentryevent.AppendString(b, "<"+strconv.Itoa(v.Bytes().Len())+" bytes>")
 	}
 	return append(b, v.AsString()...)
 }

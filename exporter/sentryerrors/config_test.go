@@ -115,7 +115,7 @@ func TestReadmeExample(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, "billing-api", appendSortedKeys(nil, cfg.DSNByService)[0])
+	assert.Contains(t, cfg.DSNByService, "billing-api")
 	assert.Equal(t, 100, cfg.FingerprintLimit.MaxEvents)
 	require.NotNil(t, cfg.QueueConfig.Get().StorageID)
 

@@ -2,31 +2,10 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
 )
-
-// maxEventBytes is Sentry's size limit for an event item (1 MB): Relay rejects a larger
-// event whole. An event that encodes larger is trimmed, step by step, until it fits.
-const maxEventBytes = 1_000_000
-
-// encodePayload returns the event JSON payload of ev with contexts cx (see
-// appendEventJSON), and how many trimming steps (eventParts.trim) it took to fit
-// maxEventBytes.
-func encodePayload(ev *sentry.Event, cx *eventParts) ([]byte, int, error) {
-	buf, err := appendEventJSON(make([]byte, 0, 8<<10), ev, cx) // most events fit
-	steps := 0
-	for err == nil && len(buf) > maxEventBytes && cx.trim(steps+1) {
-		steps++
-		buf, err = appendEventJSON(buf[:0], ev, cx)
-	}
-	if err == nil && len(buf) > maxEventBytes {
-		err = fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), maxEventBytes)
-	}
-	return buf, steps, err
-}
 
 // envelopeHeader is the first line of an envelope. trace is the dynamic sampling
 // context: with it Sentry ties the event to its trace for sampling, as the SDKs do.

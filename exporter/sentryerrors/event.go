@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"hash/fnv"
 	"net/url"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	sentry "github.com/getsentry/sentry-go"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -150,11 +150,9 @@ type resourceInfo struct {
 	release     string
 	environment string
 	serverName  string
-	mainScript  string          // process.command: Node.js module names are relative to its directory
-	runtime     *runtimeContext // rt, or nil
-	os          *osContext      // osc, or nil
-	rt          runtimeContext
-	osc         osContext
+	mainScript  string               // process.command: Node.js module names are relative to its directory
+	runtime     *sentryevent.Runtime // nil when the resource names none
+	os          *sentryevent.OS
 	filled      bool // by resourceInto
 }
 
@@ -185,42 +183,31 @@ func (m *mapper) resourceInto(ri *resourceInfo, res pcommon.Resource) {
 		ri.environment = m.cfg.EnvironmentOverride
 	}
 	if name, version := str(a, "process.runtime.name"), str(a, "process.runtime.version"); name != "" || version != "" {
-		ri.rt = runtimeContext{name: truncate(name, 256), version: truncate(version, 256),
-			rawDescription: truncate(str(a, "process.runtime.description"), maxValueLen)}
-		ri.runtime = &ri.rt
+		ri.runtime = &sentryevent.Runtime{Name: truncate(name, 256), Version: truncate(version, 256),
+			RawDescription: truncate(str(a, "process.runtime.description"), maxValueLen)}
 	}
 	if name := str(a, "os.name", "os.type"); name != "" {
-		ri.osc = osContext{name: truncate(name, 256), version: truncate(str(a, "os.version"), 256),
-			build: truncate(str(a, "os.build_id"), 256), rawDescription: truncate(str(a, "os.description"), maxValueLen)}
-		ri.os = &ri.osc
+		ri.os = &sentryevent.OS{Name: truncate(name, 256), Version: truncate(str(a, "os.version"), 256),
+			Build: truncate(str(a, "os.build_id"), 256), RawDescription: truncate(str(a, "os.description"), maxValueLen)}
 	}
 }
 
-// newEvent fills what every event of a resource has, in a pooled buffer that the
-// event's mappedEvent releases once it is encoded.
-func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrub.Counts) *eventBuf {
-	b := getEventBuf()
-	ev := &b.ev
+// newEvent fills what every event of a resource has.
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrub.Counts) *sentryevent.Event {
+	ev := &sentryevent.Event{}
 	ev.EventID = id
 	ev.Timestamp = ts.UTC()
 	ev.Platform = ri.platform
 	ev.Release = m.scrub.Text(ri.release, c)
 	ev.Environment = m.scrub.Text(ri.environment, c)
 	ev.ServerName = m.scrub.Text(ri.serverName, c)
-	ev.Sdk = m.sdk
+	ev.Sdk = &m.sdk
 	if ri.service != "" {
-		b.parts.setTag(tagService, tagValue(m.scrub.Text(truncate(ri.service, 256), c)))
+		ev.Tags.Set(sentryevent.TagService, tagValue(m.scrub.Text(truncate(ri.service, 256), c)))
 	}
-	// Copies: the resource's information is the batch's, the event outlives the mapping.
-	if ri.runtime != nil {
-		b.runtime = *ri.runtime
-		b.parts.runtime = &b.runtime
-	}
-	if ri.os != nil {
-		b.os = *ri.os
-		b.parts.os = &b.os
-	}
-	return b
+	// Shared by the resource's events, which only read them.
+	ev.Contexts.Runtime, ev.Contexts.OS = ri.runtime, ri.os
+	return ev
 }
 
 // exceptionInput is what OTel says about one exception.
@@ -231,14 +218,13 @@ type exceptionInput struct {
 
 // exceptions builds the event's exception list, the root cause first and the raised
 // exception last, and the goroutine threads of a Go dump.
-func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
-	cx := &b.parts
+func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
 	ps := m.stacks.Parse(ri.lang, in.stacktrace, stacktrace.Hints{ExceptionType: in.typ, MainScript: ri.mainScript})
 	if len(ps.Exceptions) == 0 {
 		ps.Exceptions = []stacktrace.Exception{{}}
 	}
 	if ri.platform == "other" && ps.Language != "" {
-		b.ev.Platform = platformOf(ps.Language) // the resource did not say; the stack does
+		ev.Platform = platformOf(ps.Language) // the resource did not say; the stack does
 	}
 	main := &ps.Exceptions[len(ps.Exceptions)-1]
 	// The attributes are what the SDK knew; the text fills what they lack.
@@ -251,7 +237,7 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 	if main.Type == "" && main.Value == "" {
 		main.Type = "Error"
 	}
-	out := make([]exception, len(ps.Exceptions))
+	out := make([]sentryevent.Exception, len(ps.Exceptions))
 	last := len(ps.Exceptions) - 1
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
@@ -261,7 +247,7 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 				f.ContextLine = m.scrub.Text(f.ContextLine, c)
 			}
 		}
-		e := exception{
+		e := sentryevent.Exception{
 			Type:   m.scrub.Text(truncate(pe.Type, 256), c),
 			Value:  m.scrub.Text(truncate(pe.Value, maxMessageLen), c),
 			Module: truncate(pe.Module, 256),
@@ -270,23 +256,23 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
 		id := last - i
 		if i == last {
-			e.Mechanism = mechanism{Type: in.mechanism, ExceptionID: id}
+			e.Mechanism = sentryevent.Mechanism{Type: in.mechanism, ExceptionID: id}
 			if ps.Panic {
 				e.Mechanism.Type = "panic"
 				e.Mechanism.Unhandled = true
 			}
 		} else {
-			e.Mechanism = mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: id - 1, HasParent: true}
+			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: id - 1, HasParent: true}
 		}
 		out[i] = e
 	}
-	cx.exceptions = out
+	ev.Exceptions = out
 	for _, t := range ps.Threads {
 		for j := range t.Frames {
 			boundFrameFields(&t.Frames[j])
 		}
-		cx.threads = append(cx.threads, thread{ID: t.ID, Name: t.Name, Crashed: t.Crashed, Current: t.Current,
-			Stacktrace: stackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
+		ev.Threads = append(ev.Threads, sentryevent.Thread{ID: t.ID, Name: t.Name, Crashed: t.Crashed, Current: t.Current,
+			Stacktrace: sentryevent.StackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
 	}
 	return main.Type, ps.Panic
 }
@@ -313,7 +299,7 @@ func setType(e *stacktrace.Exception, typ, lang string) {
 }
 
 // boundFrameFields cuts a frame's texts to maxValueLen.
-func boundFrameFields(f *frame) {
+func boundFrameFields(f *stacktrace.Frame) {
 	f.Function = truncate(f.Function, maxValueLen)
 	f.Module = truncate(f.Module, maxValueLen)
 	f.Filename = truncate(f.Filename, maxValueLen)
@@ -323,9 +309,10 @@ func boundFrameFields(f *frame) {
 
 // groupKey approximates Sentry's default grouping for fingerprint_limit: service,
 // exception type and the innermost app frame, or the message when there is no frame.
-func groupKey(ev *sentry.Event, cx *eventParts) string {
+func groupKey(ev *sentryevent.Event) string {
 	h := fnv.New64a()
-	h.Write([]byte(cx.tags[tagService]))
+	service, _ := ev.Tags.Get(sentryevent.TagService)
+	h.Write([]byte(service))
 	if len(ev.Fingerprint) > 0 && !(len(ev.Fingerprint) == 1 && ev.Fingerprint[0] == "{{ default }}") {
 		for _, f := range ev.Fingerprint {
 			h.Write([]byte{0})
@@ -333,10 +320,10 @@ func groupKey(ev *sentry.Event, cx *eventParts) string {
 		}
 		return hex.EncodeToString(h.Sum(nil))
 	}
-	if n := len(cx.exceptions); n > 0 {
-		e := cx.exceptions[n-1]
+	if n := len(ev.Exceptions); n > 0 {
+		e := ev.Exceptions[n-1]
 		h.Write([]byte(e.Type))
-		var top *frame
+		var top *stacktrace.Frame
 		for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
 			if e.Stacktrace.Frames[i].InApp {
 				top = &e.Stacktrace.Frames[i]
@@ -400,12 +387,12 @@ func cleanURL(raw string) string {
 }
 
 // request builds the event's HTTP request from a server or client span's attributes.
-func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *sentry.Request {
+func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts) *sentry.Request {
 	method := str(attrs, "http.request.method", "http.method")
 	if method == "" {
 		return nil
 	}
-	r := &b.req
+	r := &sentry.Request{}
 	r.Method = m.scrub.Text(truncate(method, 32), c)
 	if full := str(attrs, "url.full", "http.url"); full != "" {
 		r.URL = cleanURL(full)
@@ -440,10 +427,7 @@ func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *sentr
 			continue
 		}
 		if r.Headers == nil {
-			if b.headers == nil {
-				b.headers = make(map[string]string, 4)
-			}
-			r.Headers = b.headers
+			r.Headers = make(map[string]string, 4)
 		}
 		if rule, deny := m.scrub.KeyRule(name); deny {
 			c[rule]++
@@ -494,131 +478,4 @@ func (m *mapper) user(attrs pcommon.Map, c *scrub.Counts) sentry.User {
 		u.IPAddress = truncate(str(attrs, "client.address", "http.client_ip"), 64)
 	}
 	return u
-}
-
-// llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
-func (m *mapper) llmContext(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *llmContext {
-	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
-	model := str(attrs, "gen_ai.request.model")
-	responseModel := str(attrs, "gen_ai.response.model")
-	if provider == "" && model == "" && responseModel == "" {
-		return nil
-	}
-	clean := func(v string) string {
-		if v == "" {
-			return v
-		}
-		return m.scrub.Text(truncate(v, 256), c)
-	}
-	n := func(keys ...string) optNum {
-		f, ok := num(attrs, keys...)
-		return optNum{v: f, ok: ok}
-	}
-	l := &b.llm
-	*l = llmContext{
-		provider:            clean(provider),
-		model:               clean(model),
-		responseModel:       clean(responseModel),
-		operation:           clean(str(attrs, "gen_ai.operation.name")),
-		inputTokens:         n("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
-		outputTokens:        n("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
-		totalTokens:         n("gen_ai.usage.total_tokens", "llm.usage.total_tokens"),
-		cacheReadTokens:     n("gen_ai.usage.cache_read.input_tokens"),
-		cacheCreationTokens: n("gen_ai.usage.cache_creation.input_tokens"),
-		reasoningTokens:     n("gen_ai.usage.reasoning.output_tokens"),
-		cost:                n("gen_ai.usage.cost"),
-		costStatus:          clean(str(attrs, "llm_cost.status")),
-		priceID:             clean(str(attrs, "llm_cost.model")),
-		pricingVersion:      clean(str(attrs, "llm_cost.pricing_version")),
-	}
-	if !l.totalTokens.ok && (l.inputTokens.ok || l.outputTokens.ok) {
-		l.totalTokens = optNum{v: l.inputTokens.v + l.outputTokens.v, ok: true}
-	}
-	for i, p := range costParts {
-		l.breakdown[i] = n("llm_cost.breakdown." + p)
-	}
-	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
-		l.finishReasons = m.appendValue(nil, v, 1, c)
-	}
-	return l
-}
-
-// agentContext is the agent context at attrs, nil when attrs name no agent.
-func (m *mapper) agentContext(attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *agentContext {
-	name := str(attrs, "gen_ai.agent.name")
-	id := str(attrs, "gen_ai.agent.id")
-	if name == "" && id == "" {
-		return nil
-	}
-	clean := func(v string) string {
-		if v == "" {
-			return v
-		}
-		return m.scrub.Text(truncate(v, 256), c)
-	}
-	b.agent = agentContext{
-		name:           clean(name),
-		id:             clean(id),
-		description:    clean(str(attrs, "gen_ai.agent.description")),
-		conversationID: clean(str(attrs, "gen_ai.conversation.id")),
-	}
-	return &b.agent
-}
-
-// toolFields adds the tool call the error happened in to an agent context.
-func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrub.Counts, b *eventBuf) *agentContext {
-	tool := str(attrs, "gen_ai.tool.name")
-	if tool == "" {
-		return ctx
-	}
-	if ctx == nil {
-		ctx = &b.agent
-	}
-	ctx.tool = m.scrub.Text(truncate(tool, 256), c)
-	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
-		ctx.toolCallID = m.scrub.Text(truncate(id, 256), c)
-	}
-	return ctx
-}
-
-// setTags adds the llm, agent, route and error.type tags.
-func (m *mapper) setTags(cx *eventParts, errorType, route string, c *scrub.Counts) {
-	if l := cx.llm; l != nil {
-		if l.provider != "" {
-			cx.setTag(tagLLMProvider, tagValue(l.provider))
-		}
-		if l.model != "" {
-			cx.setTag(tagLLMModel, tagValue(l.model))
-		} else if l.responseModel != "" {
-			cx.setTag(tagLLMModel, tagValue(l.responseModel))
-		}
-	}
-	if a := cx.agent; a != nil && a.name != "" {
-		cx.setTag(tagAgent, tagValue(a.name))
-	}
-	if route != "" {
-		cx.setTag(tagRoute, tagValue(m.scrub.Text(truncate(route, 256), c)))
-	}
-	if errorType != "" {
-		cx.setTag(tagErrorType, tagValue(m.scrub.Text(truncate(errorType, 256), c)))
-	}
-}
-
-func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrub.Counts, b *eventBuf) *otelContext {
-	o := &b.otel
-	// Both objects in the buffer's bytes; a resource object that makes it grow leaves the
-	// attributes object where it was written.
-	start := len(b.json)
-	b.json = m.appendAttrsObject(b.json, attrs, maxAttrs, c)
-	o.attributes = json.RawMessage(b.json[start:len(b.json):len(b.json)])
-	start = len(b.json)
-	b.json = m.appendAttrsObject(b.json, res, maxAttrs, c)
-	o.resource = json.RawMessage(b.json[start:len(b.json):len(b.json)])
-	if len(o.attributes) == 0 {
-		o.attributes = nil
-	}
-	if len(o.resource) == 0 {
-		o.resource = nil
-	}
-	return o
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"github.com/procode-ai/otelcol-procode/internal/redirect"
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
@@ -213,11 +214,11 @@ func (e *signalExporter) request(ctx context.Context, res mapResult) *eventsRequ
 	now := time.Now()
 	for i := range res.events {
 		me := &res.events[i]
-		if !e.core.limiter.allow(groupKey(me.event, me.ctx), now) {
+		if !e.core.limiter.allow(groupKey(me.event), now) {
 			e.tel.dropped(ctx, dropFingerprintLimit, 1)
 			continue
 		}
-		payload, trimmed, err := encodePayload(me.event, me.ctx)
+		payload, trimmed, err := sentryevent.Encode(me.event)
 		eventID := string(me.event.EventID)
 		if err != nil {
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
@@ -237,10 +238,11 @@ func (e *signalExporter) request(ctx context.Context, res mapResult) *eventsRequ
 
 // traceOf is the envelope trace header of an event of a trace.
 func traceOf(me *mappedEvent) traceHeader {
-	if me.ctx.trace == nil || me.ctx.trace.traceID == "" {
+	tr := me.event.Contexts.Trace
+	if tr == nil || tr.TraceID == "" {
 		return traceHeader{}
 	}
-	return traceHeader{TraceID: me.ctx.trace.traceID, Release: me.event.Release, Environment: me.event.Environment}
+	return traceHeader{TraceID: tr.TraceID, Release: me.event.Release, Environment: me.event.Environment}
 }
 
 // sameOrigin follows a redirect only on the DSN's own host (redirect.SameHost): the

@@ -7,6 +7,7 @@ import (
 
 	sentry "github.com/getsentry/sentry-go"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -136,8 +137,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	if ts.IsZero() {
 		ts = time.Now()
 	}
-	buf := m.newEvent(ri, id, ts, &c)
-	ev, cx := &buf.ev, &buf.parts
+	ev := m.newEvent(ri, id, ts, &c)
 	sev := severityOf(lr)
 	ev.Level = levelOf(sev)
 	if sev == plog.SeverityNumberUnspecified {
@@ -153,7 +153,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	mainType := in.typ
 	if in.typ != "" || in.message != "" || in.stacktrace != "" {
 		var panicked bool
-		mainType, panicked = m.exceptions(buf, ri, in, &c)
+		mainType, panicked = m.exceptions(ev, ri, in, &c)
 		if ignored(m.cfg.IgnoreExceptions, mainType) {
 			res.drops[dropFiltered]++
 			return
@@ -164,7 +164,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	}
 	if showBody {
 		ev.Message = m.scrub.Text(truncate(body, maxMessageLen), &c)
-	} else if len(cx.exceptions) == 0 {
+	} else if len(ev.Exceptions) == 0 {
 		ev.Message = m.scrub.Text(truncate(lr.EventName(), 256), &c)
 		if ev.Message == "" {
 			ev.Message = m.scrub.Text(truncate(lr.SeverityText(), 64), &c) + " log record"
@@ -172,33 +172,31 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	}
 
 	if !tid.IsEmpty() {
-		cx.trace = &buf.trace
-		cx.trace.traceID = tid.String()
+		ev.Contexts.Trace = &sentryevent.Trace{TraceID: tid.String()}
 		if !sid.IsEmpty() {
-			cx.trace.spanID = sid.String()
+			ev.Contexts.Trace.SpanID = sid.String()
 		}
 	}
-	cx.llm = m.llmContext(a, &c, buf)
-	cx.agent = m.toolFields(m.agentContext(a, &c, buf), a, &c, buf)
-	ev.Request = m.request(a, &c, buf)
+	ev.Contexts.LLM = m.llmContext(a, &c)
+	ev.Contexts.Agent = m.toolFields(m.agentContext(a, &c), a, &c)
+	ev.Request = m.request(a, &c)
 	ev.User = m.user(a, &c)
 	errorType := str(a, "error.type")
 	if errorType == "" {
 		errorType = mainType
 	}
-	m.setTags(cx, errorType, str(a, "http.route"), &c)
-	cx.otel = m.otelContext(a, ri.attrs, &c, buf)
-	cx.otel.scope = ev.Logger
-	cx.otel.severityText = m.scrub.Text(truncate(lr.SeverityText(), 64), &c)
-	cx.otel.eventName = m.scrub.Text(truncate(lr.EventName(), 256), &c)
+	m.setTags(ev, errorType, str(a, "http.route"), &c)
+	ev.Contexts.Otel = m.otelContext(a, ri.attrs, &c)
+	ev.Contexts.Otel.Scope = ev.Logger
+	ev.Contexts.Otel.SeverityText = m.scrub.Text(truncate(lr.SeverityText(), 64), &c)
+	ev.Contexts.Otel.EventName = m.scrub.Text(truncate(lr.EventName(), 256), &c)
 
-	bc := buf.crumbP[:0]
+	var bc []*sentryevent.Breadcrumb
 	latestUpTo(byTrace[tid], unixNanos(ts), m.cfg.MaxBreadcrumbs, func(o plog.LogRecord) bool { return o == lr },
-		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(buf.crumb(), o, &c)) })
-	buf.crumbP = bc
-	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(o, &c)) })
+	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
 }
 
 // attrsDigest is a digest of a record's attributes, keys and values, in their order.

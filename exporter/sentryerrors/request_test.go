@@ -96,7 +96,7 @@ func TestPartialDeliveryRetriesTheRest(t *testing.T) {
 		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(4).SetSpanID([8]byte{1, 2, 3, 4, 5, 6, 7, byte(i)})
 		me := m.mapTraces(td).events[0]
 		ev := me.event
-		p, _, err := encodeEvent(ev, me.ctx)
+		p, _, err := encodeEvent(me)
 		require.NoError(t, err)
 		r.events = append(r.events, encodedEvent{eventID: string(ev.EventID), payload: p})
 	}

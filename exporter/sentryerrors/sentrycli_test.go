@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
@@ -45,7 +46,7 @@ func TestEnvelopesParseInSentryCLI(t *testing.T) {
 	for _, f := range fixtureStacks {
 		for _, me := range append(m.mapTraces(agentTrace(t, f.lang, f.typ, "msg", f.stack)).events,
 			m.mapLogs(errorLog(t, f.lang, f.typ, "log msg", f.stack)).events...) {
-			payload, _, err := encodePayload(me.event, me.ctx)
+			payload, _, err := sentryevent.Encode(me.event)
 			require.NoError(t, err)
 			e := encodedEvent{eventID: string(me.event.EventID), payload: payload, trace: traceOf(&me)}
 			env, err := encodeEnvelope(e, tgt.publicKey, time.Now(), &m.sdk)

@@ -8,6 +8,7 @@ import (
 
 	sentry "github.com/getsentry/sentry-go"
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -38,8 +39,7 @@ var reasonNames = [numReasons]string{
 // mappedEvent is an error that passed the filters, ready to be encoded.
 type mappedEvent struct {
 	route  string // the dsn_by_service key, "" for dsn
-	event  *sentry.Event
-	ctx    *eventParts
+	event  *sentryevent.Event
 	scrubs scrub.Counts
 }
 
@@ -306,11 +306,10 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	}
 
 	var c scrub.Counts
-	buf := m.newEvent(ri, id, ts, &c)
-	ev, cx := &buf.ev, &buf.parts
+	ev := m.newEvent(ri, id, ts, &c)
 	ev.Level = sentry.LevelError
 	ev.Logger = m.scrub.Text(truncate(ref.scope.Name(), 256), &c)
-	parsedType, panicked := m.exceptions(buf, ri, in, &c)
+	parsedType, panicked := m.exceptions(ev, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
 		return
@@ -329,30 +328,30 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	root := chain[len(chain)-1]
 	ev.Transaction = m.scrub.Text(truncate(root.span.Name(), 256), &c)
 
-	cx.trace = &buf.trace
-	cx.trace.op, cx.trace.status = spanOp(s), spanStatus(s)
-	cx.trace.traceID, cx.trace.spanID, cx.trace.parentSpanID = hexIDs(tid, sid, s.ParentSpanID())
+	tr := &sentryevent.Trace{Op: spanOp(s), Status: spanStatus(s)}
+	tr.TraceID, tr.SpanID, tr.ParentSpanID = hexIDs(tid, sid, s.ParentSpanID())
 	if s.Name() != "" {
-		cx.trace.description = m.scrub.Text(truncate(s.Name(), 256), &c)
+		tr.Description = m.scrub.Text(truncate(s.Name(), 256), &c)
 	}
+	ev.Contexts.Trace = tr
 
-	var llm *llmContext
-	var agent *agentContext
+	var llm *sentryevent.LLM
+	var agent *sentryevent.Agent
 	var req *sentry.Request
 	user := sentry.User{}
 	route2 := ""
 	for i, r := range chain {
 		a := r.span.Attributes()
 		if llm == nil {
-			if llm = m.llmContext(a, &c, buf); llm != nil && i > 0 {
-				llm.spanID = r.span.SpanID().String()
+			if llm = m.llmContext(a, &c); llm != nil && i > 0 {
+				llm.SpanID = r.span.SpanID().String()
 			}
 		}
 		if agent == nil {
-			agent = m.agentContext(a, &c, buf)
+			agent = m.agentContext(a, &c)
 		}
 		if req == nil {
-			req = m.request(a, &c, buf)
+			req = m.request(a, &c)
 		}
 		if user.ID == "" {
 			user = m.user(a, &c)
@@ -387,26 +386,26 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 			}
 		}
 		if last != nil {
-			if llm = m.llmContext(last.span.Attributes(), &c, buf); llm != nil {
-				llm.spanID = last.span.SpanID().String()
+			if llm = m.llmContext(last.span.Attributes(), &c); llm != nil {
+				llm.SpanID = last.span.SpanID().String()
 			}
 		}
 	}
-	cx.llm = llm
-	cx.agent = m.toolFields(agent, attrs, &c, buf)
+	ev.Contexts.LLM = llm
+	ev.Contexts.Agent = m.toolFields(agent, attrs, &c)
 	ev.Request = req
 	ev.User = user
 	errorType := str(attrs, "error.type")
 	if errorType == "" {
 		errorType = parsedType
 	}
-	m.setTags(cx, errorType, route2, &c)
-	cx.otel = m.otelContext(attrs, ri.attrs, &c, buf)
-	cx.otel.kind = kindName(s.Kind())
-	cx.otel.scope = ev.Logger
+	m.setTags(ev, errorType, route2, &c)
+	ev.Contexts.Otel = m.otelContext(attrs, ri.attrs, &c)
+	ev.Contexts.Otel.Kind = kindName(s.Kind())
+	ev.Contexts.Otel.Scope = ev.Logger
 
 	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
-	bc := buf.crumbP[:0]
+	var bc []*sentryevent.Breadcrumb
 	if m.cfg.MaxBreadcrumbs > 0 {
 		// Only the latest max_breadcrumbs of each kind can be among the latest of all.
 		k, at := m.cfg.MaxBreadcrumbs, ts.UnixNano()
@@ -414,29 +413,28 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		if events == nil {
 			for i := 0; i < evs.Len(); i++ {
 				if e := evs.At(i); i != eventIndex && !e.Timestamp().AsTime().After(ts) {
-					bc = append(bc, m.eventBreadcrumb(buf, e, &c))
+					bc = append(bc, m.eventBreadcrumb(e, &c))
 				}
 			}
 		} else {
 			latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
-				func(i int) { bc = append(bc, m.eventBreadcrumb(buf, evs.At(i), &c)) })
+				func(i int) { bc = append(bc, m.eventBreadcrumb(evs.At(i), &c)) })
 		}
 		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
 			for _, r := range refs {
 				if end := r.span.EndTimestamp(); r.span.SpanID() != sid && end != 0 && !end.AsTime().After(ts) {
-					bc = append(bc, m.spanBreadcrumb(buf.crumb(), r.span, &c))
+					bc = append(bc, m.spanBreadcrumb(r.span, &c))
 				}
 			}
 		} else {
 			latestUpTo(ti.timeline(tid).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
-				func(r spanRef) { bc = append(bc, m.spanBreadcrumb(buf.crumb(), r.span, &c)) })
+				func(r spanRef) { bc = append(bc, m.spanBreadcrumb(r.span, &c)) })
 		}
 	}
-	buf.crumbP = bc
-	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
 
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
 }
 
 // spanOp names the span's operation the way Sentry's performance views do.
