@@ -73,14 +73,6 @@ func valueNum(v pcommon.Value) (float64, bool) {
 	return 0, false
 }
 
-// jsonNumber keeps integers integral in the event JSON.
-func jsonNumber(f float64) any {
-	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-		return int64(f)
-	}
-	return f
-}
-
 // appendAttrsObject appends attributes as a JSON object (nothing when there are none),
 // straight to bytes: an event's otel context holds every attribute of the span and its
 // resource, and encoding/json's reflective map encoding of them would cost more than the

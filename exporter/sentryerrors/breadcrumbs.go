@@ -20,7 +20,6 @@ import (
 // spanBreadcrumb describes a span of the same trace that ended before the error: an
 // LLM call, a tool call, an HTTP or database call, or any other operation.
 func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrub.Counts) *sentryevent.Breadcrumb {
-	attrs := span.Attributes()
 	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "span",
@@ -36,6 +35,14 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrub.Counts) *sentryevent.
 		}
 	}
 	b.Put(sentryevent.CrumbField{Key: "duration_ms", Num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, Kind: sentryevent.CrumbFloat})
+	m.describeSpan(b, span, c)
+	return b
+}
+
+// describeSpan gives a span's breadcrumb the category and data of what the span did: an
+// LLM call, a tool call, an agent, an HTTP or database call, RPC or messaging.
+func (m *mapper) describeSpan(b *sentryevent.Breadcrumb, span ptrace.Span, c *scrub.Counts) {
+	attrs := span.Attributes()
 	op := str(attrs, "gen_ai.operation.name")
 	switch {
 	case op == "execute_tool":
@@ -86,7 +93,6 @@ func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrub.Counts) *sentryevent.
 	case str(attrs, "messaging.system") != "":
 		b.Category = "messaging"
 	}
-	return b
 }
 
 func putData(b *sentryevent.Breadcrumb, k, v string, m *mapper, c *scrub.Counts) {

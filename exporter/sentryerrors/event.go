@@ -417,6 +417,14 @@ func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts) *sentry.Request {
 		}
 	}
 	r.URL = m.scrub.Text(truncate(r.URL, maxValueLen), c)
+	r.Headers = m.requestHeaders(attrs, c)
+	return r
+}
+
+// requestHeaders are the http.request.header.* attributes in request_headers, by their
+// canonical names; a header whose name is on the deny list is [Filtered].
+func (m *mapper) requestHeaders(attrs pcommon.Map, c *scrub.Counts) map[string]string {
+	var headers map[string]string
 	for k, v := range attrs.All() {
 		name, ok := strings.CutPrefix(k, "http.request.header.")
 		if !ok {
@@ -426,12 +434,12 @@ func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts) *sentry.Request {
 		if !allowed {
 			continue
 		}
-		if r.Headers == nil {
-			r.Headers = make(map[string]string, 4)
+		if headers == nil {
+			headers = make(map[string]string, 4)
 		}
 		if rule, deny := m.scrub.KeyRule(name); deny {
 			c[rule]++
-			r.Headers[header] = scrub.Filtered
+			headers[header] = scrub.Filtered
 			continue
 		}
 		var val string
@@ -452,9 +460,9 @@ func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts) *sentry.Request {
 		default:
 			val = v.AsString()
 		}
-		r.Headers[header] = m.scrub.Text(truncate(val, maxValueLen), c)
+		headers[header] = m.scrub.Text(truncate(val, maxValueLen), c)
 	}
-	return r
+	return headers
 }
 
 func canonicalHeader(h string) string {

@@ -120,13 +120,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 		stacktrace: str(a, "exception.stacktrace"),
 		mechanism:  "opentelemetry.log",
 	}
-	// A log record has no event index: its content identifies it, attributes included
-	// (two records alike but for their stack trace or attributes are two errors, and one
-	// id would make Sentry drop the second as a duplicate).
-	id := eventID([]byte("log"), tid[:], sid[:], timestampBytes(lr.Timestamp()), timestampBytes(lr.ObservedTimestamp()),
-		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
-		[]byte(ri.service), []byte(ref.scope.Name()), attrsDigest(a))
-
+	id := logEventID(ref, body, in)
 	route, ok := m.admit(res, id, in.typ, ri.service)
 	if !ok {
 		return
@@ -145,11 +139,6 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	}
 	ev.Logger = m.scrub.Text(truncate(ref.scope.Name(), 256), &c)
 
-	_, genAIEvent := genAIContentEvents[lr.EventName()]
-	showBody := body != "" && body != in.message && !(genAIEvent && !m.cfg.IncludeGenAIContent)
-	if genAIEvent && !m.cfg.IncludeGenAIContent && body != "" {
-		c[scrub.RuleGenAIContent]++
-	}
 	mainType := in.typ
 	if in.typ != "" || in.message != "" || in.stacktrace != "" {
 		var panicked bool
@@ -162,14 +151,7 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 			ev.Level = sentry.LevelFatal
 		}
 	}
-	if showBody {
-		ev.Message = m.scrub.Text(truncate(body, maxMessageLen), &c)
-	} else if len(ev.Exceptions) == 0 {
-		ev.Message = m.scrub.Text(truncate(lr.EventName(), 256), &c)
-		if ev.Message == "" {
-			ev.Message = m.scrub.Text(truncate(lr.SeverityText(), 64), &c) + " log record"
-		}
-	}
+	ev.Message = m.logMessage(lr, body, in, len(ev.Exceptions) > 0, &c)
 
 	if !tid.IsEmpty() {
 		ev.Contexts.Trace = &sentryevent.Trace{TraceID: tid.String()}
@@ -197,6 +179,39 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
 	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
+}
+
+// logEventID identifies a log record's event. A record has no event index: its content
+// identifies it, attributes included (two records alike but for their stack trace or
+// attributes are two errors, and one id would make Sentry drop the second as a
+// duplicate).
+func logEventID(ref logRef, body string, in exceptionInput) sentry.EventID {
+	lr := ref.lr
+	tid, sid := lr.TraceID(), lr.SpanID()
+	return eventID([]byte("log"), tid[:], sid[:], timestampBytes(lr.Timestamp()), timestampBytes(lr.ObservedTimestamp()),
+		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
+		[]byte(ref.res.service), []byte(ref.scope.Name()), attrsDigest(lr.Attributes()))
+}
+
+// logMessage is the event's message: the body when it says more than the exception's
+// message (GenAI content events' bodies are left out unless include_genai_content),
+// else for a record without exception its event name or severity.
+func (m *mapper) logMessage(lr plog.LogRecord, body string, in exceptionInput, hasException bool, c *scrub.Counts) string {
+	_, genAIEvent := genAIContentEvents[lr.EventName()]
+	hidden := genAIEvent && !m.cfg.IncludeGenAIContent
+	if hidden && body != "" {
+		c[scrub.RuleGenAIContent]++
+	}
+	switch {
+	case body != "" && body != in.message && !hidden:
+		return m.scrub.Text(truncate(body, maxMessageLen), c)
+	case hasException:
+		return ""
+	}
+	if msg := m.scrub.Text(truncate(lr.EventName(), 256), c); msg != "" {
+		return msg
+	}
+	return m.scrub.Text(truncate(lr.SeverityText(), 64), c) + " log record"
 }
 
 // attrsDigest is a digest of a record's attributes, keys and values, in their order.

@@ -66,96 +66,120 @@ type Otel struct {
 // appendJSON writes the contexts object, keys in alphabetical order.
 func (cx *Contexts) appendJSON(w *jsonWriter) {
 	w.raw('{')
-	if c := cx.Agent; c != nil {
+	if cx.Agent != nil {
 		w.key("agent")
-		w.raw('{')
-		w.optStr("conversation_id", c.ConversationID)
-		w.optStr("description", c.Description)
-		w.optStr("id", c.ID)
-		w.optStr("name", c.Name)
-		w.optStr("tool", c.Tool)
-		w.optStr("tool_call_id", c.ToolCallID)
-		w.raw('}')
+		cx.Agent.appendJSON(w)
 	}
-	if c := cx.LLM; c != nil {
+	if cx.LLM != nil {
 		w.key("llm")
-		w.raw('{')
-		w.optNum("cache_creation_input_tokens", c.CacheCreationTokens)
-		w.optNum("cache_read_input_tokens", c.CacheReadTokens)
-		if c.hasBreakdown() {
-			w.key("cost_breakdown_usd")
-			w.raw('{')
-			for i, p := range CostParts {
-				w.optFloat(p, c.Breakdown[i])
-			}
-			w.raw('}')
-		}
-		w.optStr("cost_status", c.CostStatus)
-		w.optFloat("cost_usd", c.Cost)
-		if len(c.FinishReasons) > 0 {
-			w.key("finish_reasons")
-			w.buf = append(w.buf, c.FinishReasons...)
-		}
-		w.optNum("input_tokens", c.InputTokens)
-		w.optStr("model", c.Model)
-		w.optStr("operation", c.Operation)
-		w.optNum("output_tokens", c.OutputTokens)
-		w.optStr("price_id", c.PriceID)
-		w.optStr("pricing_version", c.PricingVersion)
-		w.optStr("provider", c.Provider)
-		w.optNum("reasoning_output_tokens", c.ReasoningTokens)
-		w.optStr("response_model", c.ResponseModel)
-		w.optStr("span_id", c.SpanID)
-		w.optNum("total_tokens", c.TotalTokens)
-		w.raw('}')
+		cx.LLM.appendJSON(w)
 	}
-	if c := cx.OS; c != nil {
+	if cx.OS != nil {
 		w.key("os")
-		w.raw('{')
-		w.optStr("build", c.Build)
-		w.optStr("name", c.Name)
-		w.optStr("raw_description", c.RawDescription)
-		w.optStr("version", c.Version)
-		w.raw('}')
+		cx.OS.appendJSON(w)
 	}
-	if c := cx.Otel; c != nil {
+	if cx.Otel != nil {
 		w.key("otel")
-		w.raw('{')
-		if len(c.Attributes) > 0 {
-			w.key("attributes")
-			w.buf = append(w.buf, c.Attributes...)
-		}
-		w.optStr("event_name", c.EventName)
-		w.optStr("kind", c.Kind)
-		if len(c.Resource) > 0 {
-			w.key("resource")
-			w.buf = append(w.buf, c.Resource...)
-		}
-		w.optStr("scope", c.Scope)
-		w.optStr("severity_text", c.SeverityText)
-		w.raw('}')
+		cx.Otel.appendJSON(w)
 	}
-	if c := cx.Runtime; c != nil {
+	if cx.Runtime != nil {
 		w.key("runtime")
-		w.raw('{')
-		w.optStr("name", c.Name)
-		w.optStr("raw_description", c.RawDescription)
-		w.optStr("version", c.Version)
-		w.raw('}')
+		cx.Runtime.appendJSON(w)
 	}
-	if c := cx.Trace; c != nil {
+	if cx.Trace != nil {
 		w.key("trace")
+		cx.Trace.appendJSON(w)
+	}
+	w.raw('}')
+}
+
+func (c *Agent) appendJSON(w *jsonWriter) {
+	w.raw('{')
+	w.optStr("conversation_id", c.ConversationID)
+	w.optStr("description", c.Description)
+	w.optStr("id", c.ID)
+	w.optStr("name", c.Name)
+	w.optStr("tool", c.Tool)
+	w.optStr("tool_call_id", c.ToolCallID)
+	w.raw('}')
+}
+
+func (c *LLM) appendJSON(w *jsonWriter) {
+	w.raw('{')
+	w.optNum("cache_creation_input_tokens", c.CacheCreationTokens)
+	w.optNum("cache_read_input_tokens", c.CacheReadTokens)
+	if c.hasBreakdown() {
+		w.key("cost_breakdown_usd")
 		w.raw('{')
-		w.optStr("description", c.Description)
-		w.optStr("op", c.Op)
-		w.optStr("parent_span_id", c.ParentSpanID)
-		w.optStr("span_id", c.SpanID)
-		w.optStr("status", c.Status)
-		w.optStr("trace_id", c.TraceID)
-		w.key("type")
-		w.str("trace")
+		for i, p := range CostParts {
+			w.optFloat(p, c.Breakdown[i])
+		}
 		w.raw('}')
 	}
+	w.optStr("cost_status", c.CostStatus)
+	w.optFloat("cost_usd", c.Cost)
+	if len(c.FinishReasons) > 0 {
+		w.key("finish_reasons")
+		w.buf = append(w.buf, c.FinishReasons...)
+	}
+	w.optNum("input_tokens", c.InputTokens)
+	w.optStr("model", c.Model)
+	w.optStr("operation", c.Operation)
+	w.optNum("output_tokens", c.OutputTokens)
+	w.optStr("price_id", c.PriceID)
+	w.optStr("pricing_version", c.PricingVersion)
+	w.optStr("provider", c.Provider)
+	w.optNum("reasoning_output_tokens", c.ReasoningTokens)
+	w.optStr("response_model", c.ResponseModel)
+	w.optStr("span_id", c.SpanID)
+	w.optNum("total_tokens", c.TotalTokens)
+	w.raw('}')
+}
+
+func (c *OS) appendJSON(w *jsonWriter) {
+	w.raw('{')
+	w.optStr("build", c.Build)
+	w.optStr("name", c.Name)
+	w.optStr("raw_description", c.RawDescription)
+	w.optStr("version", c.Version)
+	w.raw('}')
+}
+
+func (c *Otel) appendJSON(w *jsonWriter) {
+	w.raw('{')
+	if len(c.Attributes) > 0 {
+		w.key("attributes")
+		w.buf = append(w.buf, c.Attributes...)
+	}
+	w.optStr("event_name", c.EventName)
+	w.optStr("kind", c.Kind)
+	if len(c.Resource) > 0 {
+		w.key("resource")
+		w.buf = append(w.buf, c.Resource...)
+	}
+	w.optStr("scope", c.Scope)
+	w.optStr("severity_text", c.SeverityText)
+	w.raw('}')
+}
+
+func (c *Runtime) appendJSON(w *jsonWriter) {
+	w.raw('{')
+	w.optStr("name", c.Name)
+	w.optStr("raw_description", c.RawDescription)
+	w.optStr("version", c.Version)
+	w.raw('}')
+}
+
+func (c *Trace) appendJSON(w *jsonWriter) {
+	w.raw('{')
+	w.optStr("description", c.Description)
+	w.optStr("op", c.Op)
+	w.optStr("parent_span_id", c.ParentSpanID)
+	w.optStr("span_id", c.SpanID)
+	w.optStr("status", c.Status)
+	w.optStr("trace_id", c.TraceID)
+	w.key("type")
+	w.str("trace")
 	w.raw('}')
 }
 

@@ -35,6 +35,8 @@ func Encode(ev *Event) ([]byte, int, error) {
 // Event.MarshalJSON writes them (a test holds the two to the same values on every
 // fixture), straight to bytes. Through encoding/json, sentry-go's reflection and
 // re-scanning of nested values cost several times the rest of the work per event.
+//
+// One field after another, in the protocol's order: long, but a list.
 func appendEvent(buf []byte, ev *Event) []byte {
 	w := jsonWriter{buf: append(buf, '{')}
 	if len(ev.Breadcrumbs) > 0 {
@@ -135,8 +137,6 @@ func (w *jsonWriter) key(k string) { w.buf = appendKey(w.buf, k) }
 func (w *jsonWriter) str(s string) { w.buf = AppendString(w.buf, s) }
 
 func (w *jsonWriter) optStr(k, v string) { w.buf = appendOptStr(w.buf, k, v) }
-
-func (w *jsonWriter) optInt(k string, v int) { w.buf = appendOptInt(w.buf, k, v) }
 
 func (w *jsonWriter) bool(k string, v bool) { w.buf = strconv.AppendBool(appendKey(w.buf, k), v) }
 

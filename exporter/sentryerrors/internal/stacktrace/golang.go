@@ -16,6 +16,9 @@ import (
 //		/app/main.go:12
 //	main.main()
 //		/app/main.go:8 +0x1d
+//
+// One pass over the lines with the state of the exception being read: the states are
+// easier to follow in one loop than spread over helpers.
 func (p *Parser) parseGo(sc *scratch, text string) Stack {
 	var ps Stack
 	var panicMsg string

@@ -20,6 +20,9 @@ var jdkPrefixes = []string{
 //	Caused by: java.io.IOException: Connection reset
 //		at java.base/sun.nio.ch.SocketDispatcher.read0(Native Method)
 //		... 2 more
+//
+// One pass over the lines with the state of the exception being read: the states are
+// easier to follow in one loop than spread over helpers.
 func (p *Parser) parseJava(sc *scratch, text string) Stack {
 	type section struct {
 		header exceptionHeader

@@ -11,6 +11,9 @@ import (
 //	  File "/app/agent/tools.py", line 42, in run_tool
 //	    result = tool.execute(args)
 //	httpx.ConnectError: [Errno 111] Connection refused
+//
+// One pass over the lines with the state of the exception being read: the states are
+// easier to follow in one loop than spread over helpers.
 func (p *Parser) parsePython(sc *scratch, text string) Stack {
 	ps := Stack{Exceptions: sc.exceptionList(strings.Count(text, "Traceback (most recent call last):"))}
 	lines := sc.split(text)
