@@ -200,8 +200,9 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	if err := cfg.ClientConfig.Unmarshal(confmap.NewFromStringMap(client)); err != nil {
 		return err
 	}
-	type plain Config // without this method
-	return confmap.NewFromStringMap(rest).Unmarshal((*plain)(cfg))
+	type fields Config // Config's fields without this method
+	type Config fields // named as before in decoding errors ("'sentryerrors.Config' has invalid keys")
+	return confmap.NewFromStringMap(rest).Unmarshal((*Config)(cfg))
 }
 
 // Validate checks the configuration at startup and names the bad field and value.
