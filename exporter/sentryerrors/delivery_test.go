@@ -418,3 +418,21 @@ func TestRedirectsStayOnTheDSNHost(t *testing.T) {
 		"the event redirected on the same host is not sent")
 	assert.EqualValues(t, 1, delivered.Load())
 }
+
+// TestClientSettingsApply: the HTTP client is confighttp's, so its settings reach Sentry:
+// a configured header arrives with each envelope, beside the X-Sentry-Auth header.
+func TestClientSettingsApply(t *testing.T) {
+	var tenant, auth atomic.Value
+	sentry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenant.Store(r.Header.Get("X-Tenant"))
+		auth.Store(r.Header.Get("X-Sentry-Auth"))
+	}))
+	t.Cleanup(sentry.Close)
+	te := startTraces(t, "http://publickey123@"+strings.TrimPrefix(sentry.URL, "http://")+"/7", func(c *Config) {
+		c.ClientConfig.Headers = configopaque.MapList{{Name: "X-Tenant", Value: "acme"}}
+	})
+	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
+	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 }, "the event was not sent")
+	assert.Equal(t, "acme", tenant.Load())
+	assert.Contains(t, auth.Load(), "sentry_key=publickey123")
+}
