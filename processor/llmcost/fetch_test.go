@@ -605,3 +605,42 @@ func TestGenAIPricesFileSource(t *testing.T) {
 	assert.Equal(t, componentstatus.StatusRecoverableError, f.host.last().Status())
 	assert.Contains(t, f.host.last().Err().Error(), "price_files[0]: genai_prices format: no models")
 }
+
+// The headers and authenticator of a price source are set on every request by the
+// client's round trippers, redirects included (Go strips only its own sensitive
+// headers on a redirect to another host): a redirect to another host is not followed,
+// so a token meant for the price server never reaches another one.
+func TestURLSourceRedirectElsewhereKeepsTheHeaders(t *testing.T) {
+	var leaked atomic.Value
+	leaked.Store("")
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization") + r.Header.Get("X-Api-Key"))
+		_, _ = w.Write([]byte(gpData(7)))
+	}))
+	defer other.Close()
+	f := newURLFixture(t, serveBody(200, gpData(1)), func(_ *Config, s *PriceFile) {
+		s.ClientConfig.Headers = configopaque.MapList{{Name: "Authorization", Value: "Bearer price-token"}, {Name: "X-Api-Key", Value: "k3y"}}
+	}, nil)
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/elsewhere.json", http.StatusFound)
+	})
+	assert.False(t, f.fetch())
+	assert.Empty(t, leaked.Load(), "the price source's headers went to another host")
+	_, c, _ := f.price("acme", "acme-1")
+	assert.InDelta(t, 1, c, 1e-12, "the previous table stays in use")
+	require.NotNil(t, f.host.last())
+	assert.Contains(t, f.host.last().Err().Error(), "redirect to "+other.URL+" not followed")
+
+	// A redirect on the same host is followed, headers and all.
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/moved.json" {
+			http.Redirect(w, r, "/moved.json", http.StatusMovedPermanently)
+			return
+		}
+		serveBody(200, gpData(2))(w, r)
+	})
+	assert.True(t, f.fetch())
+	assert.Equal(t, "Bearer price-token", f.lastReq.Load().Header.Get("Authorization"))
+	_, c, _ = f.price("acme", "acme-1")
+	assert.InDelta(t, 2, c, 1e-12)
+}

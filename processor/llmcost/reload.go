@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/procode-ai/otelcol-procode/internal/redirect"
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadata"
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
@@ -167,6 +168,11 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 		if err != nil {
 			return fmt.Errorf("llm_cost %s: HTTP client: %w", s.name, err)
 		}
+		if len(cc.Headers) > 0 || cc.Auth.HasValue() {
+			// The configured headers and the authenticator's are set on every request
+			// by the client's round trippers, redirects included.
+			client.CheckRedirect = credentialsStayOnHost
+		}
 		s.client = client
 		r.loadStored(ctx, s)
 	}
@@ -191,6 +197,18 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 			r.wg.Add(1)
 			go r.urlLoop(runCtx, s)
 		}
+	}
+	return nil
+}
+
+// credentialsStayOnHost follows redirects on the source's host only (and never from
+// https to http): a redirect elsewhere fails the fetch, naming where it pointed.
+func credentialsStayOnHost(req *http.Request, via []*http.Request) error {
+	if !redirect.SameHost(req, via) {
+		return fmt.Errorf("redirect to %s://%s not followed: the source's headers would go with it", req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= redirect.MaxHops {
+		return fmt.Errorf("stopped after %d redirects", redirect.MaxHops)
 	}
 	return nil
 }
