@@ -644,3 +644,42 @@ func TestURLSourceRedirectElsewhereKeepsTheHeaders(t *testing.T) {
 	_, c, _ = f.price("acme", "acme-1")
 	assert.InDelta(t, 2, c, 1e-12)
 }
+
+// A stored copy read in another format than the entry now names (its format was
+// changed in the configuration) is not used: the source is fetched unconditionally and
+// read in the configured format, so a 304 cannot confirm a copy the configuration no
+// longer describes. A stored copy that is not readable is said so in the log.
+func TestURLSourceStoredCopyOfAnotherFormat(t *testing.T) {
+	st := &memStorage{data: map[string][]byte{}}
+	id := component.MustNewID("file_storage")
+	ext := map[component.ID]component.Component{id: st}
+	f := newURLFixture(t, serveBody(200, gpData(5), "ETag", `"v5"`), func(c *Config, _ *PriceFile) { c.Storage = &id }, ext)
+	url := f.srv.URL + "/prices/data.json"
+	require.NoError(t, f.p.shutdown(context.Background()))
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") == `"v5"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		serveBody(200, gpData(5), "ETag", `"v5"`)(w, r)
+	})
+	g := newURLFixture(t, nil, func(c *Config, s *PriceFile) { c.Storage = &id; s.URL = url; s.Format = "litellm" }, ext)
+	assert.Empty(t, f.lastReq.Load().Header.Get("If-None-Match"), "the stored copy of another format is not asked about")
+	_, c, v := g.price("acme", "acme-1")
+	assert.Equal(t, -1.0, c, "the genai_prices copy does not price under format litellm")
+	assert.Equal(t, "embedded 2026-09-23", v)
+	require.NotNil(t, g.host.last())
+	assert.Contains(t, g.host.last().Err().Error(), "price_files[0]: ")
+	require.NoError(t, g.p.shutdown(context.Background()))
+
+	// A stored copy whose record is not readable is said so, and fetched again.
+	for k := range st.data {
+		if strings.HasSuffix(k, "/meta") {
+			st.data[k] = []byte("{not json")
+		}
+	}
+	h := newURLFixture(t, nil, func(c *Config, s *PriceFile) { c.Storage = &id; s.URL = url }, ext)
+	assert.Equal(t, 1, h.logs.FilterMessageSnippet("stored copy of a price source is unusable").Len())
+	_, c, _ = h.price("acme", "acme-1")
+	assert.InDelta(t, 5, c, 1e-12)
+}

@@ -637,8 +637,12 @@ func (r *reloader) loadStored(ctx context.Context, s *source) {
 		return
 	}
 	var m storedMeta
-	if err := json.Unmarshal(mb, &m); err != nil || m.URL != s.display {
+	if err := json.Unmarshal(mb, &m); err != nil {
+		r.logger.Warn("the stored copy of a price source is unusable; it will be fetched", zap.String("url", s.display), zap.String("error", safetext.Error(err)))
 		return
+	}
+	if f := s.cfg.Format; m.URL != s.display || f != "" && f != pricing.FormatAuto && f != m.Format {
+		return // stored for another URL or format: the configuration changed since
 	}
 	parsed, err := pricing.ParseSource(body, m.Format, m.Version)
 	if err != nil {
