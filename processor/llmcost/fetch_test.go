@@ -683,3 +683,25 @@ func TestURLSourceStoredCopyOfAnotherFormat(t *testing.T) {
 	_, c, _ = h.price("acme", "acme-1")
 	assert.InDelta(t, 5, c, 1e-12)
 }
+
+// The age of a genai_prices file's data is counted from the file's modification date
+// (the date its pricing_version names), not from when the collector read it: a file
+// copied once and never updated grows stale across restarts too.
+func TestGenAIPricesFileAgeIsItsModificationDate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	require.NoError(t, os.WriteFile(path, []byte(gpData(3)), 0o600))
+	written := time.Now().Add(-60 * 24 * time.Hour)
+	require.NoError(t, os.Chtimes(path, written, written))
+	cfg := createDefaultConfig().(*Config)
+	cfg.PriceFiles = []PriceFile{{Path: path}}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	p, err := newProcessor(metadatatest.NewSettings(tel), cfg, signalSpans)
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	f := &urlFixture{t: t, p: p, tel: tel}
+	_, c, _ := f.price("acme", "acme-1")
+	require.InDelta(t, 3, c, 1e-12, "the file's table is in use")
+	assert.InDelta(t, (60 * 24 * time.Hour).Seconds(), f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 60)
+}

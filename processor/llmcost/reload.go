@@ -60,7 +60,7 @@ type source struct {
 	sum     [sha256.Size]byte // of the content last read (good or bad)
 	content pricing.Parsed    // last good content; kept while the source is bad
 	version string            // llm_cost.pricing_version of content.Table
-	current time.Time         // when the content was last known current (read, fetched or confirmed)
+	current time.Time         // when the content was last known current (file modified, URL fetched or confirmed)
 
 	err          string // current problem, "" when the source is good
 	failingSince time.Time
@@ -370,7 +370,8 @@ func (r *reloader) checkFile(ctx context.Context, s *source) bool {
 		return false
 	}
 	r.recover(s)
-	s.content, s.version, s.current = parsed, version, r.now()
+	// The file's data is as current as its modification: no one confirms it since.
+	s.content, s.version, s.current = parsed, version, info.ModTime()
 	r.loads.Add(ctx, 1, r.okOpt)
 	r.logger.Info("price file loaded", zap.String("path", s.cfg.Path), zap.String("format", parsed.Format),
 		zap.Int("models", modelCount(parsed)))
@@ -559,7 +560,8 @@ func (r *reloader) reportStatus() {
 }
 
 // observeAge reports the age of the price data in use: since its date for the
-// built-in table, since the source was last known current for a genai_prices source.
+// built-in table, since the source was last known current for a genai_prices source
+// (fetched or confirmed by a 304 for a URL, modified for a file).
 func (r *reloader) observeAge(_ context.Context, o metric.Float64Observer) error {
 	r.mu.Lock()
 	since := r.builtin.Date
