@@ -705,3 +705,19 @@ func TestGenAIPricesFileAgeIsItsModificationDate(t *testing.T) {
 	require.InDelta(t, 3, c, 1e-12, "the file's table is in use")
 	assert.InDelta(t, (60 * 24 * time.Hour).Seconds(), f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 60)
 }
+
+// The collector's own telemetry carries no credentials of a source's URL: the HTTP
+// client of a price source makes no spans or metrics of its requests (which would hold
+// the full URL, query tokens included); the component's own metrics say how fetches go.
+func TestURLSourceCredentialsStayOutOfOwnTelemetry(t *testing.T) {
+	f := newURLFixture(t, serveBody(200, gpData(1)), func(_ *Config, s *PriceFile) {
+		s.URL = strings.Replace(s.URL, "http://", "http://user:hunter2@", 1) + "?token=s3cret"
+	}, nil)
+	require.True(t, f.fetch())
+	for _, s := range f.tel.SpanRecorder.Ended() {
+		text := fmt.Sprint(s.Name(), s.Attributes(), s.Events())
+		assert.NotContains(t, text, "s3cret")
+		assert.NotContains(t, text, "hunter2")
+	}
+	assert.Empty(t, f.tel.SpanRecorder.Ended(), "no span per fetch")
+}

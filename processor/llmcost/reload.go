@@ -164,7 +164,11 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 		if cc.Timeout == 0 {
 			cc.Timeout = defaultFetchTimeout
 		}
-		client, err := cc.ToClient(ctx, host.GetExtensions(), r.telemetry)
+		// No tracer or meter provider: their spans would carry the full URL, query
+		// tokens included; the component's own metrics say how fetches go.
+		set := r.telemetry
+		set.TracerProvider, set.MeterProvider = nil, nil
+		client, err := cc.ToClient(ctx, host.GetExtensions(), set)
 		if err != nil {
 			return fmt.Errorf("llm_cost %s: HTTP client: %w", s.name, err)
 		}
