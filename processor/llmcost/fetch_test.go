@@ -210,8 +210,10 @@ func TestURLSourceConditionalRequests(t *testing.T) {
 	_, c, _ := f.price("acme", "acme-1")
 	assert.InDelta(t, 1, c, 1e-12, "not modified: the same prices")
 	f.fetches(1, 1, 0)
-	// The data is current as of the last successful fetch: its age is 0.
-	assert.InDelta(t, 0, f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 1e-9)
+	// The data is as old as its Last-Modified says, 304 or not.
+	lmTime, err := http.ParseTime(lm)
+	require.NoError(t, err)
+	assert.InDelta(t, f.clock.Now().Sub(lmTime).Seconds(), f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 1e-9)
 
 	// Upstream publishes new prices: the next fetch swaps them in.
 	f.serve(serveBody(200, gpData(3), "ETag", `"v2"`))
@@ -720,4 +722,31 @@ func TestURLSourceCredentialsStayOutOfOwnTelemetry(t *testing.T) {
 		assert.NotContains(t, text, "hunter2")
 	}
 	assert.Empty(t, f.tel.SpanRecorder.Ended(), "no span per fetch")
+}
+
+// The age of a URL source's data counts from when its content last changed (its
+// Last-Modified, else when that content was first fetched), not from the last 304: a
+// file upstream no longer updates (prices/data.json today, the v2 file once upstream
+// moves to v3) answers 304 for ever and must still grow stale. A failing source is the
+// other alert's business.
+func TestURLSourceAgeIsTheContentsAge(t *testing.T) {
+	f := newURLFixture(t, serveBody(200, gpData(1), "ETag", `"v1"`), nil, nil)
+	age := func() float64 { return f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value }
+	assert.InDelta(t, 0, age(), 1e-6)
+	f.serve(serveBody(http.StatusNotModified, ""))
+	for range 40 {
+		f.clock.Add(24 * time.Hour)
+		require.True(t, f.fetch())
+	}
+	assert.InDelta(t, (40 * 24 * time.Hour).Seconds(), age(), 1e-6, "40 days of 304s: the data is 40 days old")
+	// The same content served again without validators is no newer either.
+	f.serve(serveBody(200, gpData(1), "ETag", `"v1"`))
+	require.True(t, f.fetch())
+	assert.InDelta(t, (40 * 24 * time.Hour).Seconds(), age(), 1e-6)
+	f.fetches(1, 41, 0)
+
+	// New content: new data, dated by the server's Last-Modified when it gives one.
+	f.serve(serveBody(200, gpData(2), "ETag", `"v2"`, "Last-Modified", f.clock.Now().Add(-2*time.Hour).Format(http.TimeFormat)))
+	require.True(t, f.fetch())
+	assert.InDelta(t, (2 * time.Hour).Seconds(), age(), 1e-6)
 }

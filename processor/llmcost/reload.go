@@ -60,7 +60,7 @@ type source struct {
 	sum     [sha256.Size]byte // of the content last read (good or bad)
 	content pricing.Parsed    // last good content; kept while the source is bad
 	version string            // llm_cost.pricing_version of content.Table
-	current time.Time         // when the content was last known current (file modified, URL fetched or confirmed)
+	dated   time.Time         // the content's date: a file's modification, a URL's Last-Modified or first fetch
 
 	err          string // current problem, "" when the source is good
 	failingSince time.Time
@@ -374,8 +374,7 @@ func (r *reloader) checkFile(ctx context.Context, s *source) bool {
 		return false
 	}
 	r.recover(s)
-	// The file's data is as current as its modification: no one confirms it since.
-	s.content, s.version, s.current = parsed, version, info.ModTime()
+	s.content, s.version, s.dated = parsed, version, info.ModTime()
 	r.loads.Add(ctx, 1, r.okOpt)
 	r.logger.Info("price file loaded", zap.String("path", s.cfg.Path), zap.String("format", parsed.Format),
 		zap.Int("models", modelCount(parsed)))
@@ -409,21 +408,25 @@ func (r *reloader) fetch(ctx context.Context, s *source) bool {
 		r.fail(ctx, s, err)
 		return false
 	}
-	now := r.now()
+	// A 304, or the same content again, keeps the content's date: the age of the data
+	// in use grows until upstream publishes something new.
 	if res.StatusCode == http.StatusNotModified {
 		r.fetches.Add(ctx, 1, r.notModifiedOpt)
 		r.recover(s)
-		s.current = now
 		return true
 	}
 	sum := sha256.Sum256(body)
 	if sum == s.sum && s.good() && s.err == "" {
 		// The same content without a 304 (a server without validators).
 		r.fetches.Add(ctx, 1, r.notModifiedOpt)
-		s.etag, s.lastMod, s.current = res.Header.Get("ETag"), res.Header.Get("Last-Modified"), now
+		s.etag, s.lastMod = res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 		return true
 	}
-	version := provenance(s.display, res.Header, now)
+	dated := r.now()
+	if lm, err := http.ParseTime(res.Header.Get("Last-Modified")); err == nil {
+		dated = lm
+	}
+	version := provenance(s.display, res.Header.Get("ETag"), dated)
 	parsed, err := pricing.ParseSource(body, s.cfg.Format, version)
 	if err != nil {
 		r.fetches.Add(ctx, 1, r.failedOpt)
@@ -432,7 +435,7 @@ func (r *reloader) fetch(ctx context.Context, s *source) bool {
 	}
 	r.fetches.Add(ctx, 1, r.updatedOpt)
 	r.recover(s)
-	s.sum, s.content, s.version, s.current = sum, parsed, version, now
+	s.sum, s.content, s.version, s.dated = sum, parsed, version, dated
 	s.etag, s.lastMod = res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 	r.logger.Info("price source fetched", zap.String("url", s.display), zap.String("format", parsed.Format),
 		zap.Int("models", modelCount(parsed)), zap.String("pricing_version", version))
@@ -493,15 +496,11 @@ func (r *reloader) get(ctx context.Context, s *source, etag, lastMod string) ([]
 	return body, res, nil
 }
 
-// provenance is the pricing_version of a fetched table: the URL, the date the server
-// gives for its content (Last-Modified; else the day it was fetched) and its ETag.
-func provenance(display string, h http.Header, fetched time.Time) string {
-	date := fetched.UTC().Format(time.DateOnly)
-	if lm, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
-		date = lm.UTC().Format(time.DateOnly)
-	}
-	v := display + " " + date
-	if etag := h.Get("ETag"); etag != "" {
+// provenance is the pricing_version of a fetched table: the URL, the content's date
+// (Last-Modified; else the day it was fetched) and its ETag.
+func provenance(display, etag string, dated time.Time) string {
+	v := display + " " + dated.UTC().Format(time.DateOnly)
+	if etag != "" {
 		v += " etag " + safetext.Truncate(etag, 80)
 	}
 	return v
@@ -564,14 +563,14 @@ func (r *reloader) reportStatus() {
 }
 
 // observeAge reports the age of the price data in use: since its date for the
-// built-in table, since the source was last known current for a genai_prices source
-// (fetched or confirmed by a 304 for a URL, modified for a file).
+// built-in table, since its content's date for a genai_prices source (the file's
+// modification; the URL's Last-Modified, else when that content was first fetched).
 func (r *reloader) observeAge(_ context.Context, o metric.Float64Observer) error {
 	r.mu.Lock()
 	since := r.builtin.Date
 	for _, s := range r.sources {
 		if s.content.Table != nil {
-			since = s.current
+			since = s.dated
 			break
 		}
 	}
@@ -604,7 +603,7 @@ type storedMeta struct {
 	ETag    string    `json:"etag,omitempty"`
 	LastMod string    `json:"last_modified,omitempty"`
 	Version string    `json:"pricing_version"`
-	Fetched time.Time `json:"fetched"`
+	Dated   time.Time `json:"dated"` // the content's date (see source.dated)
 }
 
 func (r *reloader) openStorage(ctx context.Context, host component.Host) error {
@@ -657,10 +656,10 @@ func (r *reloader) loadStored(ctx context.Context, s *source) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s.content, s.version, s.current = parsed, m.Version, m.Fetched
+	s.content, s.version, s.dated = parsed, m.Version, m.Dated
 	s.etag, s.lastMod, s.sum = m.ETag, m.LastMod, sha256.Sum256(body)
 	r.logger.Info("price source loaded from its stored copy", zap.String("url", s.display), zap.String("pricing_version", m.Version),
-		zap.Time("fetched", m.Fetched))
+		zap.Time("dated", m.Dated))
 	r.rebuild()
 }
 
@@ -669,7 +668,7 @@ func (r *reloader) save(ctx context.Context, s *source, body []byte) {
 	if r.store == nil {
 		return
 	}
-	mb, _ := json.Marshal(storedMeta{URL: s.display, Format: s.content.Format, ETag: s.etag, LastMod: s.lastMod, Version: s.version, Fetched: s.current})
+	mb, _ := json.Marshal(storedMeta{URL: s.display, Format: s.content.Format, ETag: s.etag, LastMod: s.lastMod, Version: s.version, Dated: s.dated})
 	if err := r.store.Batch(ctx, storage.SetOperation(s.storeKey+"/body", body), storage.SetOperation(s.storeKey+"/meta", mb)); err != nil {
 		r.logger.Warn("storing the copy of a price source failed; a restart without network will not have it",
 			zap.String("url", s.display), zap.String("error", safetext.Error(err)))
