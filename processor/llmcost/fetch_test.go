@@ -3,6 +3,7 @@ package llmcost
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -35,11 +36,44 @@ import (
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadatatest"
 )
 
-// gpData is a small genai-prices data file (the upstream v2 shape): acme-1 at `in` USD
-// per million input tokens, and an openai gpt-4o at twice that.
+// committedData is the genai-prices data file of the repository (the upstream v2 shape).
+var committedData = sync.OnceValues(func() ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", "third_party", "genai-prices", "data.json"))
+})
+
+// gpData is genai-prices data as upstream could publish it next: the committed data
+// file with openai's gpt-4o at 2*in USD per million input tokens, a new provider acme
+// whose acme-1 costs in, and without the voyageai provider.
 func gpData(in float64) string {
-	return fmt.Sprintf(`[{"id":"openai","provider_match":{"contains":"openai"},"models":[{"id":"gpt-4o","match":{"equals":"gpt-4o"},"prices":{"input_mtok":%g,"output_mtok":10}}]},`+
-		`{"id":"acme","name":"Acme","models":[{"id":"acme-1","prices":{"input_mtok":%g}}]}]`, 2*in, in)
+	b, err := committedData()
+	if err != nil {
+		panic(err)
+	}
+	var providers []map[string]any
+	if err := json.Unmarshal(b, &providers); err != nil {
+		panic(err)
+	}
+	out := providers[:0]
+	for _, p := range providers {
+		if p["id"] == "voyageai" {
+			continue
+		}
+		if p["id"] == "openai" {
+			for _, m := range p["models"].([]any) {
+				if m := m.(map[string]any); m["id"] == "gpt-4o" {
+					m["prices"] = map[string]any{"input_mtok": 2 * in, "output_mtok": 10}
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	out = append(out, map[string]any{"id": "acme", "name": "Acme", "models": []any{
+		map[string]any{"id": "acme-1", "prices": map[string]any{"input_mtok": in}}}})
+	j, err := json.Marshal(out)
+	if err != nil {
+		panic(err)
+	}
+	return string(j)
 }
 
 // urlFixture is a processor with one URL price source served by a local server whose
@@ -182,7 +216,7 @@ func TestURLSourceReplacesTheEmbeddedTable(t *testing.T) {
 	assert.Equal(t, f.srv.URL+`/prices/data.json 2026-09-29 etag "v1"`, v)
 	_, c, _ = f.price("openai", "gpt-4o")
 	assert.InDelta(t, 2, c, 1e-12, "the source's gpt-4o, not the embedded 2.50")
-	st, _, _ = f.price("anthropic", "claude-sonnet-4-5")
+	st, _, _ = f.price("voyageai", "voyage-3")
 	assert.Equal(t, "unpriced", st, "the source replaces the embedded table; it does not add to it")
 	assert.Nil(t, f.host.last(), "no status change while the source is good")
 	f.fetches(1, 0, 0)
@@ -596,7 +630,7 @@ func TestGenAIPricesFileSource(t *testing.T) {
 	info, err := os.Stat(f.path)
 	require.NoError(t, err)
 	assert.Equal(t, "file prices.yaml "+info.ModTime().UTC().Format(time.DateOnly), f.p.eng.table().Version)
-	st, _ = f.cost("anthropic", "claude-sonnet-4-5")
+	st, _ = f.cost("voyageai", "voyage-3")
 	assert.Equal(t, "unpriced", st, "the file's table replaced the embedded one")
 
 	// A version without models is refused: the previous table stays.
@@ -749,4 +783,26 @@ func TestURLSourceAgeIsTheContentsAge(t *testing.T) {
 	f.serve(serveBody(200, gpData(2), "ETag", `"v2"`, "Last-Modified", f.clock.Now().Add(-2*time.Hour).Format(http.TimeFormat)))
 	require.True(t, f.fetch())
 	assert.InDelta(t, (2 * time.Hour).Seconds(), age(), 1e-6)
+}
+
+// A genai_prices source that is valid but holds a fraction of the data (a bad upstream
+// commit, a file of one provider) is refused rather than replacing a table of 1,700
+// models with one of 3: the previous table stays, and the status says why.
+func TestURLSourceNearlyEmptyTableIsRefused(t *testing.T) {
+	small := `[{"id":"acme","models":[{"id":"acme-1","prices":{"input_mtok":9}},{"id":"acme-2","prices":{"input_mtok":9}},{"id":"acme-3","prices":{"input_mtok":9}}]}]`
+	f := newURLFixture(t, serveBody(200, small), nil, nil)
+	st, c, v := f.price("voyageai", "voyage-3")
+	assert.Equal(t, "priced", st, "the embedded table stays in use")
+	assert.Greater(t, c, 0.0)
+	assert.Equal(t, "embedded 2026-09-23", v)
+	require.NotNil(t, f.host.last())
+	assert.Contains(t, f.host.last().Err().Error(), "price_files[0]: genai_prices format: 3 models, fewer than half")
+
+	// After good data, a shrunken version keeps the good one.
+	f.serve(serveBody(200, gpData(1)))
+	require.True(t, f.fetch())
+	f.serve(serveBody(200, small))
+	assert.False(t, f.fetch())
+	_, c, _ = f.price("acme", "acme-1")
+	assert.InDelta(t, 1, c, 1e-12)
 }

@@ -365,7 +365,7 @@ func (r *reloader) checkFile(ctx context.Context, s *source) bool {
 	prev := s.sum
 	s.sum = sum
 	version := "file " + filepath.Base(s.cfg.Path) + " " + info.ModTime().UTC().Format(time.DateOnly)
-	parsed, err := pricing.ParseSource(b, s.cfg.Format, version)
+	parsed, err := r.parse(b, s.cfg.Format, version)
 	if err != nil {
 		if prev == sum {
 			return false // same bad content as before: already reported
@@ -379,6 +379,18 @@ func (r *reloader) checkFile(ctx context.Context, s *source) bool {
 	r.logger.Info("price file loaded", zap.String("path", s.cfg.Path), zap.String("format", parsed.Format),
 		zap.Int("models", modelCount(parsed)))
 	return true
+}
+
+// parse reads a source's content. A genai_prices table with fewer than half the models
+// of the embedded one is refused: it would replace the whole table, and such a file is
+// far more likely broken (a bad upstream commit, one provider's part) than current.
+func (r *reloader) parse(b []byte, format, version string) (pricing.Parsed, error) {
+	parsed, err := pricing.ParseSource(b, format, version)
+	if err == nil && parsed.Table != nil && 2*parsed.Table.ModelCount() < r.builtin.ModelCount() {
+		return parsed, fmt.Errorf("genai_prices format: %d models, fewer than half the %d of the embedded table: refused as incomplete (prices of your own go in format llm_cost)",
+			parsed.Table.ModelCount(), r.builtin.ModelCount())
+	}
+	return parsed, err
 }
 
 func modelCount(p pricing.Parsed) int {
@@ -427,7 +439,7 @@ func (r *reloader) fetch(ctx context.Context, s *source) bool {
 		dated = lm
 	}
 	version := provenance(s.display, res.Header.Get("ETag"), dated)
-	parsed, err := pricing.ParseSource(body, s.cfg.Format, version)
+	parsed, err := r.parse(body, s.cfg.Format, version)
 	if err != nil {
 		r.fetches.Add(ctx, 1, r.failedOpt)
 		r.fail(ctx, s, err)
@@ -649,7 +661,7 @@ func (r *reloader) loadStored(ctx context.Context, s *source) {
 	if f := s.cfg.Format; m.URL != s.display || f != "" && f != pricing.FormatAuto && f != m.Format {
 		return // stored for another URL or format: the configuration changed since
 	}
-	parsed, err := pricing.ParseSource(body, m.Format, m.Version)
+	parsed, err := r.parse(body, m.Format, m.Version)
 	if err != nil {
 		r.logger.Warn("the stored copy of a price source is unusable; it will be fetched", zap.String("url", s.display), zap.String("error", safetext.Error(err)))
 		return
