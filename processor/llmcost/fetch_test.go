@@ -806,3 +806,20 @@ func TestURLSourceNearlyEmptyTableIsRefused(t *testing.T) {
 	_, c, _ = f.price("acme", "acme-1")
 	assert.InDelta(t, 1, c, 1e-12)
 }
+
+// A URL with surrounding white space (an environment variable holding a trailing
+// newline, url: ${env:PRICES_URL}) passes validation trimmed, and is fetched trimmed:
+// not refused at every fetch with an error that repeats it, query token and all.
+func TestURLSourceWithSurroundingSpace(t *testing.T) {
+	f := newURLFixture(t, serveBody(200, gpData(4)), func(_ *Config, s *PriceFile) {
+		s.URL = " " + s.URL + "?token=s3cret\n"
+	}, nil)
+	if ev := f.host.last(); ev != nil && ev.Err() != nil {
+		assert.NotContains(t, ev.Err().Error(), "s3cret")
+		t.Errorf("the source failed: %v", ev.Err())
+	}
+	_, c, v := f.price("acme", "acme-1")
+	assert.InDelta(t, 4, c, 1e-12)
+	assert.NotContains(t, v, "s3cret")
+	assert.NotContains(t, fmt.Sprint(f.logs.All()), "s3cret")
+}

@@ -118,7 +118,9 @@ func newReloader(id component.ID, set component.TelemetrySettings, cfg *Config, 
 	for i, f := range cfg.PriceFiles {
 		s := &source{cfg: f, index: i, name: fmt.Sprintf("price_files[%d]", i), display: f.Path}
 		if f.URL != "" {
-			u, err := url.Parse(strings.TrimSpace(f.URL))
+			// Validated trimmed (an environment variable may end in a newline): fetched so.
+			s.cfg.URL = strings.TrimSpace(f.URL)
+			u, err := url.Parse(s.cfg.URL)
 			if err != nil {
 				return nil, fmt.Errorf("%s: url: %s", s.name, safetext.Error(errors.Unwrap(err)))
 			}
@@ -126,7 +128,7 @@ func newReloader(id component.ID, set component.TelemetrySettings, cfg *Config, 
 			if s.interval == 0 {
 				s.interval = defaultURLReloadInterval
 			}
-			key := sha256.Sum256([]byte(f.URL))
+			key := sha256.Sum256([]byte(s.cfg.URL))
 			s.storeKey = "price_source_" + hex.EncodeToString(key[:8])
 		}
 		r.sources = append(r.sources, s)
