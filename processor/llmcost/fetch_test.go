@@ -823,3 +823,22 @@ func TestURLSourceWithSurroundingSpace(t *testing.T) {
 	assert.NotContains(t, v, "s3cret")
 	assert.NotContains(t, fmt.Sprint(f.logs.All()), "s3cret")
 }
+
+// After a failed fetch the source is tried again after 15 s, 30 s, 1 min, ... up to its
+// interval, and stays at the interval however long it keeps failing (the wait doubled
+// without end once, and overflowed into a negative wait after 31 failures, about a day
+// into an outage: a burst of back-to-back fetches).
+func TestRetryWaitStaysWithinTheInterval(t *testing.T) {
+	var waits []time.Duration
+	var w time.Duration
+	for range 200 {
+		w = nextRetry(w, time.Hour)
+		waits = append(waits, w)
+	}
+	assert.Equal(t, []time.Duration{15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute,
+		8 * time.Minute, 16 * time.Minute, 32 * time.Minute, time.Hour}, waits[:9])
+	for i, w := range waits[9:] {
+		require.Equal(t, time.Hour, w, "wait after failure %d", i+10)
+	}
+	assert.Equal(t, 2*time.Second, nextRetry(0, 2*time.Second), "an interval shorter than the first retry bounds it")
+}

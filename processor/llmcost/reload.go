@@ -249,12 +249,8 @@ func (r *reloader) urlLoop(ctx context.Context, s *source) {
 	for {
 		wait := s.interval
 		if !r.fetch(ctx, s) {
-			if s.retry == 0 {
-				s.retry = firstRetry
-			} else {
-				s.retry *= 2
-			}
-			wait = min(s.retry, s.interval)
+			s.retry = nextRetry(s.retry, s.interval)
+			wait = s.retry
 		} else {
 			s.retry = 0
 		}
@@ -266,6 +262,17 @@ func (r *reloader) urlLoop(ctx context.Context, s *source) {
 		case <-t.C:
 		}
 	}
+}
+
+// nextRetry is the wait before fetching a failed source again, given the wait after
+// the previous failure (0 for none): firstRetry, doubling, never more than the interval.
+// Capped, not only its use: doubling without end overflows after 31 failures, and a
+// negative wait fetches at once, over and over.
+func nextRetry(prev, interval time.Duration) time.Duration {
+	if prev == 0 {
+		return min(firstRetry, interval)
+	}
+	return min(2*prev, interval)
 }
 
 func (r *reloader) shutdown(ctx context.Context) error {
