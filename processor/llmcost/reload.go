@@ -624,7 +624,7 @@ type storedMeta struct {
 	ETag    string    `json:"etag,omitempty"`
 	LastMod string    `json:"last_modified,omitempty"`
 	Version string    `json:"pricing_version"`
-	Dated   time.Time `json:"dated"` // the content's date (see source.dated)
+	Dated   time.Time `json:"fetched"` // the content's date (source.dated); the key of the copies stored before it could be Last-Modified
 }
 
 func (r *reloader) openStorage(ctx context.Context, host component.Host) error {
