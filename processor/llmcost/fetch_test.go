@@ -301,7 +301,7 @@ func TestURLSourceBadAnswersKeepThePreviousTable(t *testing.T) {
 		handler http.HandlerFunc
 		reason  string
 	}{
-		{"unreachable", nil, "fetching: dial tcp"},
+		{"unreachable", nil, "fetching: dial: connect: connection refused"},
 		{"slow", slow, "within the timeout (300ms)"},
 		{"redirect loop", redirectLoop, "fetching: stopped after 10 redirects"},
 		{"html", serveBody(200, "<!DOCTYPE html><html><body>Rate limited</body></html>", "Content-Type", "text/html"), "genai_prices format: not JSON"},
@@ -841,4 +841,40 @@ func TestRetryWaitStaysWithinTheInterval(t *testing.T) {
 		require.Equal(t, time.Hour, w, "wait after failure %d", i+10)
 	}
 	assert.Equal(t, 2*time.Second, nextRetry(0, 2*time.Second), "an interval shorter than the first retry bounds it")
+}
+
+// The component status, which /health shows, says what failed without the host names
+// and addresses of the price server (or of the DNS server): like probe URLs and price
+// file paths, they are configuration an outsider should not learn from a health
+// endpoint. The log line has them. A DNS timeout's text names a new local port at every
+// try; without addresses it is one state, logged once.
+func TestURLSourceStatusNamesNoAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	for _, c := range []struct {
+		url, want, hidden string
+	}{
+		{"http://tenant-acme-prices.invalid:8443/data.json", "price_files[0]: fetching: dial: DNS lookup: ", "tenant-acme-prices"},
+		{"http://" + closedAddr + "/data.json", "price_files[0]: fetching: dial: connect: connection refused", closedAddr},
+	} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.PriceFiles = []PriceFile{{URL: c.url}}
+		core, logs := observer.New(zapcore.InfoLevel)
+		set := metadatatest.NewSettings(componenttest.NewTelemetry())
+		set.Logger = zap.New(core)
+		p, err := newProcessor(set, cfg, signalSpans)
+		require.NoError(t, err)
+		p.reloader.manual = true
+		host := &statusHost{Host: componenttest.NewNopHost()}
+		require.NoError(t, p.start(context.Background(), host))
+		require.NotNil(t, host.last())
+		status := host.last().Err().Error()
+		assert.True(t, strings.HasPrefix(status, c.want), status)
+		assert.NotContains(t, status, c.hidden)
+		assert.NotContains(t, status, ":53", "the DNS server's address")
+		assert.Contains(t, fmt.Sprint(logs.All()), c.hidden, "the log line says where")
+		require.NoError(t, p.shutdown(context.Background()))
+	}
 }

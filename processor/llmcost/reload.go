@@ -3,11 +3,13 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -533,7 +535,7 @@ func provenance(display, etag string, dated time.Time) string {
 // not by its path or URL: it becomes the component status, which the readiness
 // extension's /health shows; the log line carries the path or the redacted URL.
 func (r *reloader) fail(ctx context.Context, s *source, err error) {
-	msg := s.name + ": " + safetext.Error(err)
+	msg := s.name + ": " + withoutAddresses(err)
 	if msg == s.err {
 		return
 	}
@@ -546,11 +548,32 @@ func (r *reloader) fail(ctx context.Context, s *source, err error) {
 		kept = "its previous prices are kept"
 	}
 	if s.isURL {
-		r.logger.Warn("price source failed; "+kept, zap.String("url", s.display), zap.String("error", msg))
+		r.logger.Warn("price source failed; "+kept, zap.String("url", s.display), zap.String("error", s.name+": "+safetext.Error(err)))
 		return
 	}
 	r.loads.Add(ctx, 1, r.errOpt)
 	r.logger.Warn("price file rejected; "+kept, zap.String("path", s.cfg.Path), zap.String("error", msg))
+}
+
+// withoutAddresses is err's text without the host names and network addresses that
+// Go's network errors carry, for the component status, which /health shows: what failed
+// stays (dial: connect: connection refused, dial: DNS lookup: no such host); the log
+// line keeps them. It also keeps a DNS timeout, whose text names a new local port at
+// every try, one state rather than a new one per fetch.
+func withoutAddresses(err error) string {
+	text := err.Error()
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &opErr):
+		text = strings.Replace(text, opErr.Error(), opErr.Op+": "+withoutAddresses(opErr.Err), 1)
+	case errors.As(err, &dnsErr):
+		text = strings.Replace(text, dnsErr.Error(), "DNS lookup: "+dnsErr.Err, 1)
+	case errors.As(err, &hostErr):
+		text = strings.Replace(text, hostErr.Error(), "x509: the certificate is not valid for the server's host name", 1)
+	}
+	return safetext.Clean(text)
 }
 
 // recover clears s's problem, logging the change of state.
