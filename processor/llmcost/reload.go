@@ -20,6 +20,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -164,22 +165,9 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 		if !s.isURL {
 			continue
 		}
-		cc := s.cfg.ClientConfig
-		if cc.Timeout == 0 {
-			cc.Timeout = defaultFetchTimeout
-		}
-		// No tracer or meter provider: their spans would carry the full URL, query
-		// tokens included; the component's own metrics say how fetches go.
-		set := r.telemetry
-		set.TracerProvider, set.MeterProvider = nil, nil
-		client, err := cc.ToClient(ctx, host.GetExtensions(), set)
+		client, err := r.newClient(ctx, host, s.cfg.ClientConfig)
 		if err != nil {
 			return fmt.Errorf("llm_cost %s: HTTP client: %w", s.name, err)
-		}
-		if len(cc.Headers) > 0 || cc.Auth.HasValue() {
-			// The configured headers and the authenticator's are set on every request
-			// by the client's round trippers, redirects included.
-			client.CheckRedirect = credentialsStayOnHost
 		}
 		s.client = client
 		r.loadStored(ctx, s)
@@ -207,6 +195,27 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 		}
 	}
 	return nil
+}
+
+// newClient makes a URL source's HTTP client from its settings.
+func (r *reloader) newClient(ctx context.Context, host component.Host, cc confighttp.ClientConfig) (*http.Client, error) {
+	if cc.Timeout == 0 {
+		cc.Timeout = defaultFetchTimeout
+	}
+	// No tracer or meter provider: their spans would carry the full URL, query tokens
+	// included; the component's own metrics say how fetches go.
+	set := r.telemetry
+	set.TracerProvider, set.MeterProvider = nil, nil
+	client, err := cc.ToClient(ctx, host.GetExtensions(), set)
+	if err != nil {
+		return nil, err
+	}
+	if len(cc.Headers) > 0 || cc.Auth.HasValue() {
+		// The configured headers and the authenticator's are set on every request by
+		// the client's round trippers, redirects included.
+		client.CheckRedirect = credentialsStayOnHost
+	}
+	return client, nil
 }
 
 // credentialsStayOnHost follows redirects on the source's host only (and never from
