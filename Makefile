@@ -83,7 +83,7 @@ FUZZTIME ?= 8s
 FUZZ_TARGETS := \
 	./processor/llmcost:FuzzProcess \
 	./processor/llmcost/internal/pricing:FuzzParseFile \
-	./exporter/sentryerrors:FuzzParse \
+	./exporter/sentryerrors/internal/stacktrace:FuzzParse \
 	./exporter/sentryerrors:FuzzThrottleDelay \
 	./receiver/healthprobe:FuzzBodyCheck \
 	./connector/agentmetrics:FuzzConsumeTraces \

@@ -145,6 +145,7 @@ var configErrorCases = []configErrorCase{
 	{component: "exporters::sentry_errors", set: `timeout: -1s`, field: "timeout", fix: `must be greater than or equal to 0`},
 	{component: "exporters::sentry_errors", set: `retry_on_failure: {multiplier: -1}`, field: "multiplier", fix: `must be greater than or equal to 0`},
 	{component: "exporters::sentry_errors", set: `sending_queue: {queue_size: 0}`, field: "queue_size", fix: `must be positive`},
+	{component: "exporters::sentry_errors", set: `endpoint: "https://sentry.example"`, field: "endpoint", fix: `the DSN names Sentry's host; remove endpoint and set dsn`},
 	{component: "exporters::sentry_errors", set: `dns: "https://k@sentry.example/42"`, field: "dns", fix: `has invalid keys: dns`},
 
 	// agent_metrics connector

@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,17 +61,19 @@ func newPriceServer(t *testing.T, addr string) *priceServer {
 	return p
 }
 
-// publish sets the data: acme-large at `in` USD per million input tokens, and a
-// gpt-4o at the published price.
-func (p *priceServer) publish(in float64, etag string) {
+// publish sets the data: the repository's genai-prices data file (a source with a
+// fraction of its models is refused) and a provider acme whose acme-large costs `in`
+// USD per million input tokens.
+func (p *priceServer) publish(t *testing.T, in float64, etag string) {
+	data, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "third_party", "genai-prices", "data.json"))
+	require.NoError(t, err)
+	end := bytes.LastIndexByte(data, ']')
+	require.Positive(t, end)
+	acme := fmt.Sprintf(`,{"id":"acme","provider_match":{"equals":"acme"},"models":[
+{"id":"acme-large","match":{"starts_with":"acme-large"},"prices":{"input_mtok":%g,"output_mtok":%g}}]}`, in, 4*in)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.body = fmt.Sprintf(`[
-{"id":"openai","provider_match":{"contains":"openai"},"models":[
-{"id":"gpt-4o","match":{"equals":"gpt-4o"},"prices":{"input_mtok":2.5,"cache_read_mtok":1.25,"output_mtok":10}}]},
-{"id":"acme","provider_match":{"equals":"acme"},"models":[
-{"id":"acme-large","match":{"starts_with":"acme-large"},"prices":{"input_mtok":%g,"output_mtok":%g}}]}
-]`, in, 4*in)
+	p.body = string(data[:end]) + acme + "]\n"
 	p.etag = etag
 }
 
@@ -191,14 +195,21 @@ service:
 // URL still down starts from the copy kept by the file_storage extension.
 func TestPriceSourceByURL(t *testing.T) {
 	prices := newPriceServer(t, "")
-	prices.publish(1.5, `"v1"`)
+	prices.publish(t, 1.5, `"v1"`)
 	sink := newSpanSink(t)
 	storageDir := t.TempDir()
 	const interval = 2 * time.Second
 	configs := []string{writeFile(t, "base.yaml", ownTelemetryOnly), priceSourceConfig(t, prices.url(), storageDir, sink.srv.URL, interval)}
 	c := harness.Start(t, harness.Options{Configs: configs})
 
-	// Priced from the URL's data, which says where it came from.
+	// Priced from the URL's data once fetched (the start does not wait for the network),
+	// which says where it came from.
+	harness.Eventually(t, 10*time.Second, func() string {
+		if !c.ContainsLine("price source fetched") {
+			return "the URL source is not fetched yet"
+		}
+		return ""
+	})
 	a := priceCall(t, c, sink)
 	assert.Equal(t, "priced", a["llm_cost.status"])
 	assert.InDelta(t, 1.5, a["gen_ai.usage.cost"], 1e-9)
@@ -208,7 +219,7 @@ func TestPriceSourceByURL(t *testing.T) {
 
 	// A new price is picked up within the reload interval (plus a send), no restart.
 	pid := c.Pid()
-	prices.publish(2, `"v2"`)
+	prices.publish(t, 2, `"v2"`)
 	changed := time.Now()
 	harness.Eventually(t, 3*interval+5*time.Second, func() string {
 		if got := priceCall(t, c, sink)["gen_ai.usage.cost"]; got != 2.0 {
@@ -270,7 +281,7 @@ func TestPriceSourceByURL(t *testing.T) {
 	// The URL comes back (same address): the stored ETag makes the first request
 	// conditional, and the status is OK again.
 	back := newPriceServer(t, addr)
-	back.publish(2, `"v2"`)
+	back.publish(t, 2, `"v2"`)
 	harness.Eventually(t, 3*interval+20*time.Second, func() string {
 		back.mu.Lock()
 		n := back.n304

@@ -3,6 +3,7 @@ package llmcost
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -35,11 +36,44 @@ import (
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadatatest"
 )
 
-// gpData is a small genai-prices data file (the upstream v2 shape): acme-1 at `in` USD
-// per million input tokens, and an openai gpt-4o at twice that.
+// committedData is the genai-prices data file of the repository (the upstream v2 shape).
+var committedData = sync.OnceValues(func() ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", "third_party", "genai-prices", "data.json"))
+})
+
+// gpData is genai-prices data as upstream could publish it next: the committed data
+// file with openai's gpt-4o at 2*in USD per million input tokens, a new provider acme
+// whose acme-1 costs in, and without the voyageai provider.
 func gpData(in float64) string {
-	return fmt.Sprintf(`[{"id":"openai","provider_match":{"contains":"openai"},"models":[{"id":"gpt-4o","match":{"equals":"gpt-4o"},"prices":{"input_mtok":%g,"output_mtok":10}}]},`+
-		`{"id":"acme","name":"Acme","models":[{"id":"acme-1","prices":{"input_mtok":%g}}]}]`, 2*in, in)
+	b, err := committedData()
+	if err != nil {
+		panic(err)
+	}
+	var providers []map[string]any
+	if err := json.Unmarshal(b, &providers); err != nil {
+		panic(err)
+	}
+	out := providers[:0]
+	for _, p := range providers {
+		if p["id"] == "voyageai" {
+			continue
+		}
+		if p["id"] == "openai" {
+			for _, m := range p["models"].([]any) {
+				if m := m.(map[string]any); m["id"] == "gpt-4o" {
+					m["prices"] = map[string]any{"input_mtok": 2 * in, "output_mtok": 10}
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	out = append(out, map[string]any{"id": "acme", "name": "Acme", "models": []any{
+		map[string]any{"id": "acme-1", "prices": map[string]any{"input_mtok": in}}}})
+	j, err := json.Marshal(out)
+	if err != nil {
+		panic(err)
+	}
+	return string(j)
 }
 
 // urlFixture is a processor with one URL price source served by a local server whose
@@ -182,7 +216,7 @@ func TestURLSourceReplacesTheEmbeddedTable(t *testing.T) {
 	assert.Equal(t, f.srv.URL+`/prices/data.json 2026-09-29 etag "v1"`, v)
 	_, c, _ = f.price("openai", "gpt-4o")
 	assert.InDelta(t, 2, c, 1e-12, "the source's gpt-4o, not the embedded 2.50")
-	st, _, _ = f.price("anthropic", "claude-sonnet-4-5")
+	st, _, _ = f.price("voyageai", "voyage-3")
 	assert.Equal(t, "unpriced", st, "the source replaces the embedded table; it does not add to it")
 	assert.Nil(t, f.host.last(), "no status change while the source is good")
 	f.fetches(1, 0, 0)
@@ -210,8 +244,10 @@ func TestURLSourceConditionalRequests(t *testing.T) {
 	_, c, _ := f.price("acme", "acme-1")
 	assert.InDelta(t, 1, c, 1e-12, "not modified: the same prices")
 	f.fetches(1, 1, 0)
-	// The data is current as of the last successful fetch: its age is 0.
-	assert.InDelta(t, 0, f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 1e-9)
+	// The data is as old as its Last-Modified says, 304 or not.
+	lmTime, err := http.ParseTime(lm)
+	require.NoError(t, err)
+	assert.InDelta(t, f.clock.Now().Sub(lmTime).Seconds(), f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 1e-9)
 
 	// Upstream publishes new prices: the next fetch swaps them in.
 	f.serve(serveBody(200, gpData(3), "ETag", `"v2"`))
@@ -265,7 +301,7 @@ func TestURLSourceBadAnswersKeepThePreviousTable(t *testing.T) {
 		handler http.HandlerFunc
 		reason  string
 	}{
-		{"unreachable", nil, "fetching: dial tcp"},
+		{"unreachable", nil, "fetching: dial: connect: connection refused"},
 		{"slow", slow, "within the timeout (300ms)"},
 		{"redirect loop", redirectLoop, "fetching: stopped after 10 redirects"},
 		{"html", serveBody(200, "<!DOCTYPE html><html><body>Rate limited</body></html>", "Content-Type", "text/html"), "genai_prices format: not JSON"},
@@ -594,7 +630,7 @@ func TestGenAIPricesFileSource(t *testing.T) {
 	info, err := os.Stat(f.path)
 	require.NoError(t, err)
 	assert.Equal(t, "file prices.yaml "+info.ModTime().UTC().Format(time.DateOnly), f.p.eng.table().Version)
-	st, _ = f.cost("anthropic", "claude-sonnet-4-5")
+	st, _ = f.cost("voyageai", "voyage-3")
 	assert.Equal(t, "unpriced", st, "the file's table replaced the embedded one")
 
 	// A version without models is refused: the previous table stays.
@@ -604,4 +640,241 @@ func TestGenAIPricesFileSource(t *testing.T) {
 	assert.InDelta(t, 3, c, 1e-12)
 	assert.Equal(t, componentstatus.StatusRecoverableError, f.host.last().Status())
 	assert.Contains(t, f.host.last().Err().Error(), "price_files[0]: genai_prices format: no models")
+}
+
+// The headers and authenticator of a price source are set on every request by the
+// client's round trippers, redirects included (Go strips only its own sensitive
+// headers on a redirect to another host): a redirect to another host is not followed,
+// so a token meant for the price server never reaches another one.
+func TestURLSourceRedirectElsewhereKeepsTheHeaders(t *testing.T) {
+	var leaked atomic.Value
+	leaked.Store("")
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization") + r.Header.Get("X-Api-Key"))
+		_, _ = w.Write([]byte(gpData(7)))
+	}))
+	defer other.Close()
+	f := newURLFixture(t, serveBody(200, gpData(1)), func(_ *Config, s *PriceFile) {
+		s.ClientConfig.Headers = configopaque.MapList{{Name: "Authorization", Value: "Bearer price-token"}, {Name: "X-Api-Key", Value: "k3y"}}
+	}, nil)
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/elsewhere.json", http.StatusFound)
+	})
+	assert.False(t, f.fetch())
+	assert.Empty(t, leaked.Load(), "the price source's headers went to another host")
+	_, c, _ := f.price("acme", "acme-1")
+	assert.InDelta(t, 1, c, 1e-12, "the previous table stays in use")
+	require.NotNil(t, f.host.last())
+	assert.Contains(t, f.host.last().Err().Error(), "redirect to "+other.URL+" not followed")
+
+	// A redirect on the same host is followed, headers and all.
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/moved.json" {
+			http.Redirect(w, r, "/moved.json", http.StatusMovedPermanently)
+			return
+		}
+		serveBody(200, gpData(2))(w, r)
+	})
+	assert.True(t, f.fetch())
+	assert.Equal(t, "Bearer price-token", f.lastReq.Load().Header.Get("Authorization"))
+	_, c, _ = f.price("acme", "acme-1")
+	assert.InDelta(t, 2, c, 1e-12)
+}
+
+// A stored copy read in another format than the entry now names (its format was
+// changed in the configuration) is not used: the source is fetched unconditionally and
+// read in the configured format, so a 304 cannot confirm a copy the configuration no
+// longer describes. A stored copy that is not readable is said so in the log.
+func TestURLSourceStoredCopyOfAnotherFormat(t *testing.T) {
+	st := &memStorage{data: map[string][]byte{}}
+	id := component.MustNewID("file_storage")
+	ext := map[component.ID]component.Component{id: st}
+	f := newURLFixture(t, serveBody(200, gpData(5), "ETag", `"v5"`), func(c *Config, _ *PriceFile) { c.Storage = &id }, ext)
+	url := f.srv.URL + "/prices/data.json"
+	require.NoError(t, f.p.shutdown(context.Background()))
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") == `"v5"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		serveBody(200, gpData(5), "ETag", `"v5"`)(w, r)
+	})
+	g := newURLFixture(t, nil, func(c *Config, s *PriceFile) { c.Storage = &id; s.URL = url; s.Format = "litellm" }, ext)
+	assert.Empty(t, f.lastReq.Load().Header.Get("If-None-Match"), "the stored copy of another format is not asked about")
+	_, c, v := g.price("acme", "acme-1")
+	assert.Equal(t, -1.0, c, "the genai_prices copy does not price under format litellm")
+	assert.Equal(t, "embedded 2026-09-23", v)
+	require.NotNil(t, g.host.last())
+	assert.Contains(t, g.host.last().Err().Error(), "price_files[0]: ")
+	require.NoError(t, g.p.shutdown(context.Background()))
+
+	// A stored copy whose record is not readable is said so, and fetched again.
+	for k := range st.data {
+		if strings.HasSuffix(k, "/meta") {
+			st.data[k] = []byte("{not json")
+		}
+	}
+	h := newURLFixture(t, nil, func(c *Config, s *PriceFile) { c.Storage = &id; s.URL = url }, ext)
+	assert.Equal(t, 1, h.logs.FilterMessageSnippet("stored copy of a price source is unusable").Len())
+	_, c, _ = h.price("acme", "acme-1")
+	assert.InDelta(t, 5, c, 1e-12)
+}
+
+// The age of a genai_prices file's data is counted from the file's modification date
+// (the date its pricing_version names), not from when the collector read it: a file
+// copied once and never updated grows stale across restarts too.
+func TestGenAIPricesFileAgeIsItsModificationDate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	require.NoError(t, os.WriteFile(path, []byte(gpData(3)), 0o600))
+	written := time.Now().Add(-60 * 24 * time.Hour)
+	require.NoError(t, os.Chtimes(path, written, written))
+	cfg := createDefaultConfig().(*Config)
+	cfg.PriceFiles = []PriceFile{{Path: path}}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	p, err := newProcessor(metadatatest.NewSettings(tel), cfg, signalSpans)
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	f := &urlFixture{t: t, p: p, tel: tel}
+	_, c, _ := f.price("acme", "acme-1")
+	require.InDelta(t, 3, c, 1e-12, "the file's table is in use")
+	assert.InDelta(t, (60 * 24 * time.Hour).Seconds(), f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value, 60)
+}
+
+// The collector's own telemetry carries no credentials of a source's URL: the HTTP
+// client of a price source makes no spans or metrics of its requests (which would hold
+// the full URL, query tokens included); the component's own metrics say how fetches go.
+func TestURLSourceCredentialsStayOutOfOwnTelemetry(t *testing.T) {
+	f := newURLFixture(t, serveBody(200, gpData(1)), func(_ *Config, s *PriceFile) {
+		s.URL = strings.Replace(s.URL, "http://", "http://user:hunter2@", 1) + "?token=s3cret"
+	}, nil)
+	require.True(t, f.fetch())
+	for _, s := range f.tel.SpanRecorder.Ended() {
+		text := fmt.Sprint(s.Name(), s.Attributes(), s.Events())
+		assert.NotContains(t, text, "s3cret")
+		assert.NotContains(t, text, "hunter2")
+	}
+	assert.Empty(t, f.tel.SpanRecorder.Ended(), "no span per fetch")
+}
+
+// The age of a URL source's data counts from when its content last changed (its
+// Last-Modified, else when that content was first fetched), not from the last 304: a
+// file upstream no longer updates (prices/data.json today, the v2 file once upstream
+// moves to v3) answers 304 for ever and must still grow stale. A failing source is the
+// other alert's business.
+func TestURLSourceAgeIsTheContentsAge(t *testing.T) {
+	f := newURLFixture(t, serveBody(200, gpData(1), "ETag", `"v1"`), nil, nil)
+	age := func() float64 { return f.gauge("otelcol_processor_llm_cost_price_table_age")[0].Value }
+	assert.InDelta(t, 0, age(), 1e-6)
+	f.serve(serveBody(http.StatusNotModified, ""))
+	for range 40 {
+		f.clock.Add(24 * time.Hour)
+		require.True(t, f.fetch())
+	}
+	assert.InDelta(t, (40 * 24 * time.Hour).Seconds(), age(), 1e-6, "40 days of 304s: the data is 40 days old")
+	// The same content served again without validators is no newer either.
+	f.serve(serveBody(200, gpData(1), "ETag", `"v1"`))
+	require.True(t, f.fetch())
+	assert.InDelta(t, (40 * 24 * time.Hour).Seconds(), age(), 1e-6)
+	f.fetches(1, 41, 0)
+
+	// New content: new data, dated by the server's Last-Modified when it gives one.
+	f.serve(serveBody(200, gpData(2), "ETag", `"v2"`, "Last-Modified", f.clock.Now().Add(-2*time.Hour).Format(http.TimeFormat)))
+	require.True(t, f.fetch())
+	assert.InDelta(t, (2 * time.Hour).Seconds(), age(), 1e-6)
+}
+
+// A genai_prices source that is valid but holds a fraction of the data (a bad upstream
+// commit, a file of one provider) is refused rather than replacing a table of 1,700
+// models with one of 3: the previous table stays, and the status says why.
+func TestURLSourceNearlyEmptyTableIsRefused(t *testing.T) {
+	small := `[{"id":"acme","models":[{"id":"acme-1","prices":{"input_mtok":9}},{"id":"acme-2","prices":{"input_mtok":9}},{"id":"acme-3","prices":{"input_mtok":9}}]}]`
+	f := newURLFixture(t, serveBody(200, small), nil, nil)
+	st, c, v := f.price("voyageai", "voyage-3")
+	assert.Equal(t, "priced", st, "the embedded table stays in use")
+	assert.Greater(t, c, 0.0)
+	assert.Equal(t, "embedded 2026-09-23", v)
+	require.NotNil(t, f.host.last())
+	assert.Contains(t, f.host.last().Err().Error(), "price_files[0]: genai_prices format: 3 models, fewer than half")
+
+	// After good data, a shrunken version keeps the good one.
+	f.serve(serveBody(200, gpData(1)))
+	require.True(t, f.fetch())
+	f.serve(serveBody(200, small))
+	assert.False(t, f.fetch())
+	_, c, _ = f.price("acme", "acme-1")
+	assert.InDelta(t, 1, c, 1e-12)
+}
+
+// A URL with surrounding white space (an environment variable holding a trailing
+// newline, url: ${env:PRICES_URL}) passes validation trimmed, and is fetched trimmed:
+// not refused at every fetch with an error that repeats it, query token and all.
+func TestURLSourceWithSurroundingSpace(t *testing.T) {
+	f := newURLFixture(t, serveBody(200, gpData(4)), func(_ *Config, s *PriceFile) {
+		s.URL = " " + s.URL + "?token=s3cret\n"
+	}, nil)
+	if ev := f.host.last(); ev != nil && ev.Err() != nil {
+		assert.NotContains(t, ev.Err().Error(), "s3cret")
+		t.Errorf("the source failed: %v", ev.Err())
+	}
+	_, c, v := f.price("acme", "acme-1")
+	assert.InDelta(t, 4, c, 1e-12)
+	assert.NotContains(t, v, "s3cret")
+	assert.NotContains(t, fmt.Sprint(f.logs.All()), "s3cret")
+}
+
+// After a failed fetch the source is tried again after 15 s, 30 s, 1 min, ... up to its
+// interval, and stays at the interval however long it keeps failing (the wait doubled
+// without end once, and overflowed into a negative wait after 31 failures, about a day
+// into an outage: a burst of back-to-back fetches).
+func TestRetryWaitStaysWithinTheInterval(t *testing.T) {
+	var waits []time.Duration
+	var w time.Duration
+	for range 200 {
+		w = nextRetry(w, time.Hour)
+		waits = append(waits, w)
+	}
+	assert.Equal(t, []time.Duration{15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute,
+		8 * time.Minute, 16 * time.Minute, 32 * time.Minute, time.Hour}, waits[:9])
+	for i, w := range waits[9:] {
+		require.Equal(t, time.Hour, w, "wait after failure %d", i+10)
+	}
+	assert.Equal(t, 2*time.Second, nextRetry(0, 2*time.Second), "an interval shorter than the first retry bounds it")
+}
+
+// The component status, which /health shows, says what failed without the host names
+// and addresses of the price server (or of the DNS server): like probe URLs and price
+// file paths, they are configuration an outsider should not learn from a health
+// endpoint. The log line has them. A DNS timeout's text names a new local port at every
+// try; without addresses it is one state, logged once.
+func TestURLSourceStatusNamesNoAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	for _, c := range []struct {
+		url, want, hidden string
+	}{
+		{"http://tenant-acme-prices.invalid:8443/data.json", "price_files[0]: fetching: dial: DNS lookup: ", "tenant-acme-prices"},
+		{"http://" + closedAddr + "/data.json", "price_files[0]: fetching: dial: connect: connection refused", closedAddr},
+	} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.PriceFiles = []PriceFile{{URL: c.url}}
+		core, logs := observer.New(zapcore.InfoLevel)
+		set := metadatatest.NewSettings(componenttest.NewTelemetry())
+		set.Logger = zap.New(core)
+		p, err := newProcessor(set, cfg, signalSpans)
+		require.NoError(t, err)
+		p.reloader.manual = true
+		host := &statusHost{Host: componenttest.NewNopHost()}
+		require.NoError(t, p.start(context.Background(), host))
+		require.NotNil(t, host.last())
+		status := host.last().Err().Error()
+		assert.True(t, strings.HasPrefix(status, c.want), status)
+		assert.NotContains(t, status, c.hidden)
+		assert.NotContains(t, status, ":53", "the DNS server's address")
+		assert.Contains(t, fmt.Sprint(logs.All()), c.hidden, "the log line says where")
+		require.NoError(t, p.shutdown(context.Background()))
+	}
 }

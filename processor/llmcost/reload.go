@@ -3,11 +3,13 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,11 +20,13 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/procode-ai/otelcol-procode/internal/redirect"
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadata"
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
@@ -59,7 +63,7 @@ type source struct {
 	sum     [sha256.Size]byte // of the content last read (good or bad)
 	content pricing.Parsed    // last good content; kept while the source is bad
 	version string            // llm_cost.pricing_version of content.Table
-	current time.Time         // when the content was last known current (read, fetched or confirmed)
+	dated   time.Time         // the content's date: a file's modification, a URL's Last-Modified or first fetch
 
 	err          string // current problem, "" when the source is good
 	failingSince time.Time
@@ -117,7 +121,9 @@ func newReloader(id component.ID, set component.TelemetrySettings, cfg *Config, 
 	for i, f := range cfg.PriceFiles {
 		s := &source{cfg: f, index: i, name: fmt.Sprintf("price_files[%d]", i), display: f.Path}
 		if f.URL != "" {
-			u, err := url.Parse(strings.TrimSpace(f.URL))
+			// Validated trimmed (an environment variable may end in a newline): fetched so.
+			s.cfg.URL = strings.TrimSpace(f.URL)
+			u, err := url.Parse(s.cfg.URL)
 			if err != nil {
 				return nil, fmt.Errorf("%s: url: %s", s.name, safetext.Error(errors.Unwrap(err)))
 			}
@@ -125,7 +131,7 @@ func newReloader(id component.ID, set component.TelemetrySettings, cfg *Config, 
 			if s.interval == 0 {
 				s.interval = defaultURLReloadInterval
 			}
-			key := sha256.Sum256([]byte(f.URL))
+			key := sha256.Sum256([]byte(s.cfg.URL))
 			s.storeKey = "price_source_" + hex.EncodeToString(key[:8])
 		}
 		r.sources = append(r.sources, s)
@@ -159,11 +165,7 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 		if !s.isURL {
 			continue
 		}
-		cc := s.cfg.ClientConfig
-		if cc.Timeout == 0 {
-			cc.Timeout = defaultFetchTimeout
-		}
-		client, err := cc.ToClient(ctx, host.GetExtensions(), r.telemetry)
+		client, err := r.newClient(ctx, host, s.cfg.ClientConfig)
 		if err != nil {
 			return fmt.Errorf("llm_cost %s: HTTP client: %w", s.name, err)
 		}
@@ -191,6 +193,39 @@ func (r *reloader) start(ctx context.Context, host component.Host) error {
 			r.wg.Add(1)
 			go r.urlLoop(runCtx, s)
 		}
+	}
+	return nil
+}
+
+// newClient makes a URL source's HTTP client from its settings.
+func (r *reloader) newClient(ctx context.Context, host component.Host, cc confighttp.ClientConfig) (*http.Client, error) {
+	if cc.Timeout == 0 {
+		cc.Timeout = defaultFetchTimeout
+	}
+	// No tracer or meter provider: their spans would carry the full URL, query tokens
+	// included; the component's own metrics say how fetches go.
+	set := r.telemetry
+	set.TracerProvider, set.MeterProvider = nil, nil
+	client, err := cc.ToClient(ctx, host.GetExtensions(), set)
+	if err != nil {
+		return nil, err
+	}
+	if len(cc.Headers) > 0 || cc.Auth.HasValue() {
+		// The configured headers and the authenticator's are set on every request by
+		// the client's round trippers, redirects included.
+		client.CheckRedirect = credentialsStayOnHost
+	}
+	return client, nil
+}
+
+// credentialsStayOnHost follows redirects on the source's host only (and never from
+// https to http): a redirect elsewhere fails the fetch, naming where it pointed.
+func credentialsStayOnHost(req *http.Request, via []*http.Request) error {
+	if !redirect.SameHost(req, via) {
+		return fmt.Errorf("redirect to %s://%s not followed: the source's headers would go with it", req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= redirect.MaxHops {
+		return fmt.Errorf("stopped after %d redirects", redirect.MaxHops)
 	}
 	return nil
 }
@@ -225,12 +260,8 @@ func (r *reloader) urlLoop(ctx context.Context, s *source) {
 	for {
 		wait := s.interval
 		if !r.fetch(ctx, s) {
-			if s.retry == 0 {
-				s.retry = firstRetry
-			} else {
-				s.retry *= 2
-			}
-			wait = min(s.retry, s.interval)
+			s.retry = nextRetry(s.retry, s.interval)
+			wait = s.retry
 		} else {
 			s.retry = 0
 		}
@@ -242,6 +273,17 @@ func (r *reloader) urlLoop(ctx context.Context, s *source) {
 		case <-t.C:
 		}
 	}
+}
+
+// nextRetry is the wait before fetching a failed source again, given the wait after
+// the previous failure (0 for none): firstRetry, doubling, never more than the interval.
+// Capped, not only its use: doubling without end overflows after 31 failures, and a
+// negative wait fetches at once, over and over.
+func nextRetry(prev, interval time.Duration) time.Duration {
+	if prev == 0 {
+		return min(firstRetry, interval)
+	}
+	return min(2*prev, interval)
 }
 
 func (r *reloader) shutdown(ctx context.Context) error {
@@ -343,7 +385,7 @@ func (r *reloader) checkFile(ctx context.Context, s *source) bool {
 	prev := s.sum
 	s.sum = sum
 	version := "file " + filepath.Base(s.cfg.Path) + " " + info.ModTime().UTC().Format(time.DateOnly)
-	parsed, err := pricing.ParseSource(b, s.cfg.Format, version)
+	parsed, err := r.parse(b, s.cfg.Format, version)
 	if err != nil {
 		if prev == sum {
 			return false // same bad content as before: already reported
@@ -352,11 +394,23 @@ func (r *reloader) checkFile(ctx context.Context, s *source) bool {
 		return false
 	}
 	r.recover(s)
-	s.content, s.version, s.current = parsed, version, r.now()
+	s.content, s.version, s.dated = parsed, version, info.ModTime()
 	r.loads.Add(ctx, 1, r.okOpt)
 	r.logger.Info("price file loaded", zap.String("path", s.cfg.Path), zap.String("format", parsed.Format),
 		zap.Int("models", modelCount(parsed)))
 	return true
+}
+
+// parse reads a source's content. A genai_prices table with fewer than half the models
+// of the embedded one is refused: it would replace the whole table, and such a file is
+// far more likely broken (a bad upstream commit, one provider's part) than current.
+func (r *reloader) parse(b []byte, format, version string) (pricing.Parsed, error) {
+	parsed, err := pricing.ParseSource(b, format, version)
+	if err == nil && parsed.Table != nil && 2*parsed.Table.ModelCount() < r.builtin.ModelCount() {
+		return parsed, fmt.Errorf("genai_prices format: %d models, fewer than half the %d of the embedded table: refused as incomplete (prices of your own go in format llm_cost)",
+			parsed.Table.ModelCount(), r.builtin.ModelCount())
+	}
+	return parsed, err
 }
 
 func modelCount(p pricing.Parsed) int {
@@ -386,22 +440,26 @@ func (r *reloader) fetch(ctx context.Context, s *source) bool {
 		r.fail(ctx, s, err)
 		return false
 	}
-	now := r.now()
+	// A 304, or the same content again, keeps the content's date: the age of the data
+	// in use grows until upstream publishes something new.
 	if res.StatusCode == http.StatusNotModified {
 		r.fetches.Add(ctx, 1, r.notModifiedOpt)
 		r.recover(s)
-		s.current = now
 		return true
 	}
 	sum := sha256.Sum256(body)
 	if sum == s.sum && s.good() && s.err == "" {
 		// The same content without a 304 (a server without validators).
 		r.fetches.Add(ctx, 1, r.notModifiedOpt)
-		s.etag, s.lastMod, s.current = res.Header.Get("ETag"), res.Header.Get("Last-Modified"), now
+		s.etag, s.lastMod = res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 		return true
 	}
-	version := provenance(s.display, res.Header, now)
-	parsed, err := pricing.ParseSource(body, s.cfg.Format, version)
+	dated := r.now()
+	if lm, err := http.ParseTime(res.Header.Get("Last-Modified")); err == nil {
+		dated = lm
+	}
+	version := provenance(s.display, res.Header.Get("ETag"), dated)
+	parsed, err := r.parse(body, s.cfg.Format, version)
 	if err != nil {
 		r.fetches.Add(ctx, 1, r.failedOpt)
 		r.fail(ctx, s, err)
@@ -409,7 +467,7 @@ func (r *reloader) fetch(ctx context.Context, s *source) bool {
 	}
 	r.fetches.Add(ctx, 1, r.updatedOpt)
 	r.recover(s)
-	s.sum, s.content, s.version, s.current = sum, parsed, version, now
+	s.sum, s.content, s.version, s.dated = sum, parsed, version, dated
 	s.etag, s.lastMod = res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 	r.logger.Info("price source fetched", zap.String("url", s.display), zap.String("format", parsed.Format),
 		zap.Int("models", modelCount(parsed)), zap.String("pricing_version", version))
@@ -470,15 +528,11 @@ func (r *reloader) get(ctx context.Context, s *source, etag, lastMod string) ([]
 	return body, res, nil
 }
 
-// provenance is the pricing_version of a fetched table: the URL, the date the server
-// gives for its content (Last-Modified; else the day it was fetched) and its ETag.
-func provenance(display string, h http.Header, fetched time.Time) string {
-	date := fetched.UTC().Format(time.DateOnly)
-	if lm, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
-		date = lm.UTC().Format(time.DateOnly)
-	}
-	v := display + " " + date
-	if etag := h.Get("ETag"); etag != "" {
+// provenance is the pricing_version of a fetched table: the URL, the content's date
+// (Last-Modified; else the day it was fetched) and its ETag.
+func provenance(display, etag string, dated time.Time) string {
+	v := display + " " + dated.UTC().Format(time.DateOnly)
+	if etag != "" {
 		v += " etag " + safetext.Truncate(etag, 80)
 	}
 	return v
@@ -490,7 +544,7 @@ func provenance(display string, h http.Header, fetched time.Time) string {
 // not by its path or URL: it becomes the component status, which the readiness
 // extension's /health shows; the log line carries the path or the redacted URL.
 func (r *reloader) fail(ctx context.Context, s *source, err error) {
-	msg := s.name + ": " + safetext.Error(err)
+	msg := s.name + ": " + withoutAddresses(err)
 	if msg == s.err {
 		return
 	}
@@ -503,11 +557,32 @@ func (r *reloader) fail(ctx context.Context, s *source, err error) {
 		kept = "its previous prices are kept"
 	}
 	if s.isURL {
-		r.logger.Warn("price source failed; "+kept, zap.String("url", s.display), zap.String("error", msg))
+		r.logger.Warn("price source failed; "+kept, zap.String("url", s.display), zap.String("error", s.name+": "+safetext.Error(err)))
 		return
 	}
 	r.loads.Add(ctx, 1, r.errOpt)
 	r.logger.Warn("price file rejected; "+kept, zap.String("path", s.cfg.Path), zap.String("error", msg))
+}
+
+// withoutAddresses is err's text without the host names and network addresses that
+// Go's network errors carry, for the component status, which /health shows: what failed
+// stays (dial: connect: connection refused, dial: DNS lookup: no such host); the log
+// line keeps them. It also keeps a DNS timeout, whose text names a new local port at
+// every try, one state rather than a new one per fetch.
+func withoutAddresses(err error) string {
+	text := err.Error()
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &opErr):
+		text = strings.Replace(text, opErr.Error(), opErr.Op+": "+withoutAddresses(opErr.Err), 1)
+	case errors.As(err, &dnsErr):
+		text = strings.Replace(text, dnsErr.Error(), "DNS lookup: "+dnsErr.Err, 1)
+	case errors.As(err, &hostErr):
+		text = strings.Replace(text, hostErr.Error(), "x509: the certificate is not valid for the server's host name", 1)
+	}
+	return safetext.Clean(text)
 }
 
 // recover clears s's problem, logging the change of state.
@@ -541,13 +616,14 @@ func (r *reloader) reportStatus() {
 }
 
 // observeAge reports the age of the price data in use: since its date for the
-// built-in table, since the source was last known current for a genai_prices source.
+// built-in table, since its content's date for a genai_prices source (the file's
+// modification; the URL's Last-Modified, else when that content was first fetched).
 func (r *reloader) observeAge(_ context.Context, o metric.Float64Observer) error {
 	r.mu.Lock()
 	since := r.builtin.Date
 	for _, s := range r.sources {
 		if s.content.Table != nil {
-			since = s.current
+			since = s.dated
 			break
 		}
 	}
@@ -580,7 +656,7 @@ type storedMeta struct {
 	ETag    string    `json:"etag,omitempty"`
 	LastMod string    `json:"last_modified,omitempty"`
 	Version string    `json:"pricing_version"`
-	Fetched time.Time `json:"fetched"`
+	Dated   time.Time `json:"fetched"` // the content's date (source.dated); the key of the copies stored before it could be Last-Modified
 }
 
 func (r *reloader) openStorage(ctx context.Context, host component.Host) error {
@@ -619,20 +695,24 @@ func (r *reloader) loadStored(ctx context.Context, s *source) {
 		return
 	}
 	var m storedMeta
-	if err := json.Unmarshal(mb, &m); err != nil || m.URL != s.display {
+	if err := json.Unmarshal(mb, &m); err != nil {
+		r.logger.Warn("the stored copy of a price source is unusable; it will be fetched", zap.String("url", s.display), zap.String("error", safetext.Error(err)))
 		return
 	}
-	parsed, err := pricing.ParseSource(body, m.Format, m.Version)
+	if f := s.cfg.Format; m.URL != s.display || f != "" && f != pricing.FormatAuto && f != m.Format {
+		return // stored for another URL or format: the configuration changed since
+	}
+	parsed, err := r.parse(body, m.Format, m.Version)
 	if err != nil {
 		r.logger.Warn("the stored copy of a price source is unusable; it will be fetched", zap.String("url", s.display), zap.String("error", safetext.Error(err)))
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s.content, s.version, s.current = parsed, m.Version, m.Fetched
+	s.content, s.version, s.dated = parsed, m.Version, m.Dated
 	s.etag, s.lastMod, s.sum = m.ETag, m.LastMod, sha256.Sum256(body)
 	r.logger.Info("price source loaded from its stored copy", zap.String("url", s.display), zap.String("pricing_version", m.Version),
-		zap.Time("fetched", m.Fetched))
+		zap.Time("dated", m.Dated))
 	r.rebuild()
 }
 
@@ -641,7 +721,7 @@ func (r *reloader) save(ctx context.Context, s *source, body []byte) {
 	if r.store == nil {
 		return
 	}
-	mb, _ := json.Marshal(storedMeta{URL: s.display, Format: s.content.Format, ETag: s.etag, LastMod: s.lastMod, Version: s.version, Fetched: s.current})
+	mb, _ := json.Marshal(storedMeta{URL: s.display, Format: s.content.Format, ETag: s.etag, LastMod: s.lastMod, Version: s.version, Dated: s.dated})
 	if err := r.store.Batch(ctx, storage.SetOperation(s.storeKey+"/body", body), storage.SetOperation(s.storeKey+"/meta", mb)); err != nil {
 		r.logger.Warn("storing the copy of a price source failed; a restart without network will not have it",
 			zap.String("url", s.display), zap.String("error", safetext.Error(err)))

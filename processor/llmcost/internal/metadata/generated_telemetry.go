@@ -149,7 +149,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorLlmCostPriceTableAge, err = builder.meter.Float64ObservableGauge(
 		"otelcol_processor_llm_cost_price_table_age",
-		metric.WithDescription("Age of the price data in use, in seconds; since its publication date for the embedded table, since the last successful fetch or read for a genai_prices source. [Development]"),
+		metric.WithDescription("Age of the price data in use, in seconds; since its publication date for the embedded table, since its content last changed for a genai_prices source (a file's modification; a URL's Last-Modified, else the fetch that brought the content). [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

@@ -86,7 +86,7 @@ func AssertEqualProcessorLlmCostPriceSourceFailingDuration(t *testing.T, tt *com
 func AssertEqualProcessorLlmCostPriceTableAge(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_llm_cost_price_table_age",
-		Description: "Age of the price data in use, in seconds; since its publication date for the embedded table, since the last successful fetch or read for a genai_prices source. [Development]",
+		Description: "Age of the price data in use, in seconds; since its publication date for the embedded table, since its content last changed for a genai_prices source (a file's modification; a URL's Last-Modified, else the fetch that brought the content). [Development]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,
