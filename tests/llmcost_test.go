@@ -179,7 +179,7 @@ func TestLLMCostMetricsEndToEnd(t *testing.T) {
 	expect("llm_requests_total", with("llm_cost_model", "gpt-4o", "gen_ai_operation_name", "chat", "outcome", "ok"), rounds*3)
 	expect("llm_requests_total", with("llm_cost_model", "claude-sonnet-4-5"), rounds*2)
 	expect("llm_requests_total", with("llm_cost_model", "gpt-4o-mini", "outcome", "ok"), rounds) // no_usage
-	expect("llm_requests_total", with("llm_cost_model", "gpt-4.1"), rounds)                     // invalid
+	expect("llm_requests_total", with("llm_cost_model", "gpt-4.1"), rounds)                      // invalid
 	expect("llm_requests_total", with("llm_cost_model", "gpt-4o-mini", "gen_ai_provider_name", "openai", "outcome", "error"), rounds)
 	expect("llm_requests_total", with("outcome", "error"), rounds)
 	// The agent span repeats its children's usage: it is no request of its own.
