@@ -50,18 +50,18 @@ service:
 			var keys []string
 			const rounds = 6
 			for r := 1; r <= rounds; r++ {
-				llmRound(t, tp.Tracer("e2e-llm")) // 7 spans, 5 of them LLM calls
+				llmRound(t, tp.Tracer("e2e-llm")) // 12 spans, 9 LLM calls (one described by two spans)
 				keys = append(keys, sendErrors(t, c, fmt.Sprintf("%s backend round %d", mode, r), 1, 0)...)
 				harness.Eventually(t, 20*time.Second, func() string {
 					fams, err := harness.Scrape(c.MetricsURL())
 					if err != nil {
 						return err.Error()
 					}
-					if v, _ := fams.Sum("llm_requests_total", svc); v != float64(5*r) {
-						return fmt.Sprintf("round %d: llm_requests_total %v, want %d", r, v, 5*r)
+					if v, _ := fams.Sum("llm_requests_total", svc); v != float64(9*r) {
+						return fmt.Sprintf("round %d: llm_requests_total %v, want %d", r, v, 9*r)
 					}
-					if v, _ := fams.Sum("traces_span_metrics_calls_total", svc); v != float64(7*r) {
-						return fmt.Sprintf("round %d: traces_span_metrics_calls_total %v, want %d", r, v, 7*r)
+					if v, _ := fams.Sum("traces_span_metrics_calls_total", svc); v != float64(12*r) {
+						return fmt.Sprintf("round %d: traces_span_metrics_calls_total %v, want %d", r, v, 12*r)
 					}
 					// Each round has two errors: the failed LLM call of llmRound and ours.
 					if n := len(srv.Events()); n != 2*r {
