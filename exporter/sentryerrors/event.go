@@ -221,7 +221,7 @@ type exceptionInput struct {
 func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
 	ps := m.stacks.Parse(ri.lang, in.stacktrace, stacktrace.Hints{ExceptionType: in.typ, MainScript: ri.mainScript})
 	if len(ps.Exceptions) == 0 {
-		ps.Exceptions = []stacktrace.Exception{{}}
+		ps.Exceptions = []stacktrace.Exception{{Parent: -1}}
 	}
 	if ri.platform == "other" && ps.Language != "" {
 		ev.Platform = platformOf(ps.Language) // the resource did not say; the stack does
@@ -254,16 +254,18 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 		}
 		e.Stacktrace.Frames = pe.Frames
 		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
+		// (the exceptions are listed in the reverse of that order, trees included).
 		id := last - i
-		if i == last {
+		if pe.Parent < 0 {
 			e.Mechanism = sentryevent.Mechanism{Type: in.mechanism, ExceptionID: id}
 			if ps.Panic {
 				e.Mechanism.Type = "panic"
 				e.Mechanism.Unhandled = true
 			}
 		} else {
-			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: id - 1, HasParent: true}
+			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: last - pe.Parent, HasParent: true}
 		}
+		e.Mechanism.Group = pe.Group
 		out[i] = e
 	}
 	ev.Exceptions = out

@@ -43,6 +43,7 @@ type Mechanism struct {
 	ExceptionID  int
 	ParentID     int
 	HasParent    bool
+	Group        bool // written as "is_exception_group": true
 	Unhandled    bool // written as "handled": false (a Go panic)
 }
 

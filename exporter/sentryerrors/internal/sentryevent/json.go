@@ -387,6 +387,9 @@ func (w *jsonWriter) exception(e *Exception) {
 	if m.Unhandled {
 		w.bool("handled", false)
 	}
+	if m.Group {
+		w.bool("is_exception_group", true)
+	}
 	if m.HasParent {
 		w.key("parent_id")
 		w.buf = strconv.AppendInt(w.buf, int64(m.ParentID), 10)
