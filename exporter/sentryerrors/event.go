@@ -239,6 +239,9 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 	}
 	out := make([]sentryevent.Exception, len(ps.Exceptions))
 	last := len(ps.Exceptions) - 1
+	// sentry-python numbers no plain chain (only exception groups, which a traceback
+	// text does not show as such); the other SDKs number every chain.
+	unnumbered := cmp.Or(ps.Language, ri.lang) == "python"
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
 			f := &pe.Frames[j]
@@ -265,7 +268,7 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 		} else {
 			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: last - pe.Parent, HasParent: true}
 		}
-		e.Mechanism.Group = pe.Group
+		e.Mechanism.Group, e.Mechanism.Unnumbered = pe.Group, unnumbered
 		out[i] = e
 	}
 	ev.Exceptions = out

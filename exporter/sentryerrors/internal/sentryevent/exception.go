@@ -44,7 +44,10 @@ type Mechanism struct {
 	ParentID     int
 	HasParent    bool
 	Group        bool // written as "is_exception_group": true
-	Unhandled    bool // written as "handled": false (a Go panic)
+	// Unnumbered leaves exception_id and parent_id out, as sentry-python does for a
+	// chain of causes (Sentry then groups the chain in its listed order).
+	Unnumbered bool
+	Unhandled  bool // written as "handled": false (a Go panic)
 }
 
 // Thread is one value of the event's threads interface (Go goroutines).
