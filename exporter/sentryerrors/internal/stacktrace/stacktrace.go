@@ -59,8 +59,28 @@ func languageFromSDK(sdkLang string) stackLanguage {
 	return langUnknown
 }
 
-// detectLanguage recognises a stack trace format from its text.
+// detectLanguage recognises a stack trace format from its text: by the first line that
+// only one format writes (a frame line, a traceback or goroutine header), so that an
+// exception message that mentions a file or an arrow ("cannot open Foo.java:12",
+// "step 1 ---> step 2") does not decide it; else by what the text contains.
 func detectLanguage(text string) stackLanguage {
+	for rest := text; rest != ""; {
+		line, tail, _ := strings.Cut(rest, "\n")
+		rest = tail
+		switch {
+		case strings.HasPrefix(line, "Traceback (most recent call last):"),
+			strings.HasPrefix(line, "  File \"") && strings.Contains(line, "\", line "):
+			return langPython
+		case strings.HasPrefix(line, "goroutine ") && strings.HasSuffix(line, "]:"):
+			return langGo
+		case strings.HasPrefix(line, "\tat "):
+			return langJava
+		case strings.HasPrefix(line, "    at "): // V8 indents its frames by four spaces
+			return langNode
+		case strings.HasPrefix(line, "   at "): // .NET by three
+			return langDotNet
+		}
+	}
 	switch {
 	case strings.Contains(text, "Traceback (most recent call last):"), strings.Contains(text, "\n  File \""):
 		return langPython
