@@ -238,6 +238,13 @@ func (cfg *Config) validateDelivery() []error {
 	if cfg.ClientConfig.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s must be greater than or equal to 0 (0: no timeout per envelope)", cfg.ClientConfig.Timeout))
 	}
+	// confighttp sets its headers over the request's: these would replace the DSN's key
+	// (every project's events sent with one key) or the envelope's content type.
+	for name := range cfg.ClientConfig.Headers.Iter {
+		if strings.EqualFold(name, "X-Sentry-Auth") || strings.EqualFold(name, "Content-Type") {
+			errs = append(errs, fmt.Errorf("headers::%s is set by the exporter (from the DSN, for the envelope): remove it", name))
+		}
+	}
 	if err := validateDSN("dsn", cfg.DSN); err != nil {
 		errs = append(errs, err)
 	}
