@@ -238,9 +238,6 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 		main.Type = "Error"
 	}
 	out := make([]sentryevent.Exception, len(ps.Exceptions))
-	last := len(ps.Exceptions) - 1
-	// sentry-python numbers no plain chain (only exception groups, which a traceback
-	// text does not show as such); the other SDKs number every chain.
 	unnumbered := cmp.Or(ps.Language, ri.lang) == "python"
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
@@ -256,19 +253,7 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 			Module: truncate(pe.Module, 256),
 		}
 		e.Stacktrace.Frames = pe.Frames
-		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
-		// (the exceptions are listed in the reverse of that order, trees included).
-		id := last - i
-		if pe.Parent < 0 {
-			e.Mechanism = sentryevent.Mechanism{Type: in.mechanism, ExceptionID: id}
-			if ps.Panic {
-				e.Mechanism.Type = "panic"
-				e.Mechanism.Unhandled = true
-			}
-		} else {
-			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: last - pe.Parent, HasParent: true}
-		}
-		e.Mechanism.Group, e.Mechanism.Unnumbered = pe.Group, unnumbered
+		e.Mechanism = mechanismOf(ps, i, in.mechanism, unnumbered)
 		out[i] = e
 	}
 	ev.Exceptions = out
@@ -280,6 +265,25 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 			Stacktrace: sentryevent.StackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
 	}
 	return main.Type, ps.Panic
+}
+
+// mechanismOf is the mechanism of the ith exception of ps: exception_id 0 is the raised
+// exception, its cause 1, the cause's cause 2, ... (the exceptions are listed in the
+// reverse of that order, trees included), each naming its parent. sentry-python numbers
+// no plain chain (only exception groups, which a traceback does not show as such), so a
+// Python chain is unnumbered; the other SDKs number every chain.
+func mechanismOf(ps stacktrace.Stack, i int, raised string, unnumbered bool) sentryevent.Mechanism {
+	last := len(ps.Exceptions) - 1
+	pe := &ps.Exceptions[i]
+	m := sentryevent.Mechanism{Type: raised, ExceptionID: last - i, Group: pe.Group, Unnumbered: unnumbered}
+	switch {
+	case pe.Parent >= 0:
+		m.Type, m.Source = "chained", cmp.Or(pe.Source, "cause")
+		m.ParentID, m.HasParent = last-pe.Parent, true
+	case ps.Panic:
+		m.Type, m.Unhandled = "panic", true
+	}
+	return m
 }
 
 // setType sets the raised exception's type from exception.type. Python's and Java's SDKs
