@@ -66,7 +66,8 @@ var configErrorCases = []configErrorCase{
 	// health_probe receiver
 	{component: "receivers::health_probe", set: `collection_interval: 0s`, field: "collection_interval", fix: `requires positive value`},
 	{component: "receivers::health_probe", set: `timeout: 40s`, field: "timeout", fix: `must be less than collection_interval 30s`},
-	{component: "receivers::health_probe", set: `timeout: 0s`, field: "timeout", fix: `must be positive`},
+	{component: "receivers::health_probe", set: `timeout: -1s`, field: "timeout", fix: `must not be negative (0 or unset: 5s, or just under collection_interval`},
+	{component: "receivers::health_probe", set: `{collection_interval: 5s, timeout: 5s}`, field: "timeout", fix: `must be less than collection_interval 5s`},
 	{component: "receivers::health_probe", set: `initial_delay: -1s`, field: "initial_delay", fix: `must not be negative`},
 	{component: "receivers::health_probe", set: `workers: 0`, field: "workers", fix: `must be between 1 and 1024`},
 	{component: "receivers::health_probe", set: `probes: []`, field: "probes", fix: `must list at least one probe`},

@@ -92,3 +92,21 @@ func structType(t reflect.Type) reflect.Type {
 	}
 	return t
 }
+
+// Keys returns the top-level mapstructure keys that cfg (a struct or a pointer to one)
+// declares, following squashed fields, sorted: the keys a configuration section of that
+// type accepts.
+func Keys(cfg any) []string {
+	t := structType(reflect.TypeOf(cfg))
+	if t == nil {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	collect(t, fields)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
