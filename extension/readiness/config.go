@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
 
@@ -28,7 +30,51 @@ type Config struct {
 
 	// RecoveryDuration is how long a component may stay in RecoverableError before it
 	// makes /ready fail and its pipeline check unhealthy. Until then it is degraded.
+	// With delivery checks on, an exporter's errors are judged by its delivery check
+	// instead (see DeliveryConfig).
 	RecoveryDuration time.Duration `mapstructure:"recovery_duration"`
+
+	// Delivery configures the delivery check of each exporter and the refusal check of
+	// each memory limiter.
+	Delivery DeliveryConfig `mapstructure:"delivery"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// DeliveryConfig configures the delivery checks.
+type DeliveryConfig struct {
+	// Enabled adds an exporter:<id> check per exporter and a processor:<id> check per
+	// memory limiter to /health.
+	Enabled bool `mapstructure:"enabled"`
+
+	// FailingAfter is how long sends may keep failing before the exporter is degraded.
+	// A memory limiter stays degraded this long after its last refusal.
+	FailingAfter time.Duration `mapstructure:"failing_after"`
+
+	// QueueThreshold is the fill of a sending queue (size / capacity) from which the
+	// exporter is degraded.
+	QueueThreshold float64 `mapstructure:"queue_threshold"`
+
+	// LossWindow: data dropped within it (refused by a full sending queue, or given up
+	// on after a permanent error or exhausted retries) makes the exporter unhealthy.
+	LossWindow time.Duration `mapstructure:"loss_window"`
+
+	// Exporters holds per-exporter settings, keyed by component ID (for example
+	// "otlp/traces").
+	Exporters map[string]ExporterDeliveryConfig `mapstructure:"exporters"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// ExporterDeliveryConfig is one exporter's delivery settings.
+type ExporterDeliveryConfig struct {
+	// GateReadiness makes /ready fail while the exporter is unhealthy (dropping data),
+	// and lets its component status gate /ready as other components' does. Off, an
+	// exporter never takes the collector out of load balancing: every replica shares
+	// the backend, and one that cannot reach it is no better out of rotation.
+	GateReadiness bool `mapstructure:"gate_readiness"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -94,5 +140,31 @@ func (cfg *Config) Validate() error {
 	if cfg.RecoveryDuration < 0 {
 		errs = append(errs, fmt.Errorf("recovery_duration %s must not be negative", cfg.RecoveryDuration))
 	}
+	errs = append(errs, cfg.Delivery.validate()...)
 	return errors.Join(errs...)
+}
+
+func (d *DeliveryConfig) validate() []error {
+	var errs []error
+	if d.FailingAfter < 0 {
+		errs = append(errs, fmt.Errorf("delivery::failing_after %s must not be negative (0 degrades at the first failed send)", d.FailingAfter))
+	}
+	if !(d.QueueThreshold > 0 && d.QueueThreshold <= 1) {
+		errs = append(errs, fmt.Errorf("delivery::queue_threshold %g must be above 0 and at most 1 (a share of the queue's capacity, for example 0.8)", d.QueueThreshold))
+	}
+	if d.LossWindow <= 0 {
+		errs = append(errs, fmt.Errorf("delivery::loss_window %s must be positive", d.LossWindow))
+	}
+	ids := make([]string, 0, len(d.Exporters))
+	for id := range d.Exporters {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		var cid component.ID
+		if err := cid.UnmarshalText([]byte(id)); err != nil {
+			errs = append(errs, fmt.Errorf("delivery::exporters::%s is not an exporter ID (type[/name], for example otlp/traces): %w", id, err))
+		}
+	}
+	return errs
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensioncapabilities"
 	"go.uber.org/zap"
 
+	"github.com/procode-ai/otelcol-procode/internal/delivery"
 	"github.com/procode-ai/otelcol-procode/internal/health"
 )
 
@@ -28,6 +30,11 @@ type readinessExtension struct {
 	mu     sync.Mutex // guards server and stopped across Start and Shutdown
 	server *http.Server
 	done   chan struct{}
+
+	// observer is this collector's delivery observer (internal/delivery), found at
+	// Start; nil when the telemetry factory provides none.
+	observer    atomic.Pointer[delivery.Observer]
+	unsubscribe func()
 }
 
 var (
@@ -35,6 +42,7 @@ var (
 	_ componentstatus.Watcher               = (*readinessExtension)(nil)
 	_ extensioncapabilities.PipelineWatcher = (*readinessExtension)(nil)
 	_ health.Reporter                       = (*readinessExtension)(nil)
+	_ delivery.Sink                         = (*readinessExtension)(nil)
 )
 
 func newExtension(cfg *Config, set extension.Settings) *readinessExtension {
@@ -67,6 +75,7 @@ func (e *readinessExtension) Start(ctx context.Context, host component.Host) err
 	}
 	server.MaxHeaderBytes = maxHeaderBytes
 	e.state.markStarted()
+	e.observeDelivery()
 
 	e.mu.Lock()
 	e.server = server
@@ -88,6 +97,39 @@ func (e *readinessExtension) Start(ctx context.Context, host component.Host) err
 	return nil
 }
 
+// observeDelivery subscribes to this collector's delivery observer, which the
+// distribution's telemetry factory puts behind the meter provider (internal/delivery).
+func (e *readinessExtension) observeDelivery() {
+	if !e.cfg.Delivery.Enabled {
+		return
+	}
+	obs, ok := delivery.Find(e.telemetry.MeterProvider)
+	if !ok {
+		e.telemetry.Logger.Warn("Delivery checks see only the exporters' own component status: " +
+			"this collector's telemetry factory does not observe exporter telemetry (build it with otelcol-procode's, internal/owntelemetry)")
+		return
+	}
+	e.observer.Store(obs)
+	unsubscribe := obs.Subscribe(e)
+	e.mu.Lock()
+	e.unsubscribe = unsubscribe
+	e.mu.Unlock()
+}
+
+// DeliveryEvent implements delivery.Sink.
+func (e *readinessExtension) DeliveryEvent(ev delivery.Event) {
+	e.state.deliveryEvent(ev)
+}
+
+// queues reads the sending queues now, when delivery is observed.
+func (e *readinessExtension) queues(ctx context.Context) []delivery.Queue {
+	obs := e.observer.Load()
+	if obs == nil {
+		return nil
+	}
+	return obs.Queues(ctx)
+}
+
 // Shutdown stops the server, letting requests in flight finish within ctx. It is safe
 // to call when Start never ran and more than once.
 func (e *readinessExtension) Shutdown(ctx context.Context) error {
@@ -95,6 +137,10 @@ func (e *readinessExtension) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	server, done := e.server, e.done
 	e.server = nil
+	if e.unsubscribe != nil {
+		e.unsubscribe()
+		e.unsubscribe = nil
+	}
 	e.mu.Unlock()
 	if server == nil {
 		return nil

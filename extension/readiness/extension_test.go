@@ -163,14 +163,14 @@ func TestEventsHeldUntilReady(t *testing.T) {
 // Ready counts toward recovery_duration from when it began, not from its last repeat.
 func TestHeldEventsStayBounded(t *testing.T) {
 	f := newFixture(t)
-	f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusStarting))
+	f.event(batchProcessor, componentstatus.NewEvent(componentstatus.StatusStarting))
 	for i := 0; i < 10_000; i++ {
-		f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
-		f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusOK))
+		f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
+		f.event(batchProcessor, componentstatus.NewEvent(componentstatus.StatusOK))
 	}
-	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
+	f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
 	f.clock.advance(4 * time.Minute)
-	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("still refused")))
+	f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("still refused")))
 	assert.Len(t, f.ext.state.held, 1)
 
 	require.NoError(t, f.ext.Ready())
@@ -194,9 +194,11 @@ func TestComponentStatusTransitions(t *testing.T) {
 		tracesCheck string
 	}
 	tests := []struct {
-		name  string
-		apply func(f *fixture)
-		want  want
+		name       string
+		gate       bool // otlp gates readiness
+		noDelivery bool
+		apply      func(f *fixture)
+		want       want
 	}{
 		{
 			name:  "all ok",
@@ -213,6 +215,32 @@ func TestComponentStatusTransitions(t *testing.T) {
 		},
 		{
 			name: "recoverable error past recovery_duration is unhealthy and not ready",
+			apply: func(f *fixture) {
+				f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("sending queue is full")))
+				f.clock.advance(5*time.Minute + time.Second)
+			},
+			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+		},
+		{
+			name: "an exporter's recoverable error stays degraded and ready past recovery_duration: its delivery check judges it",
+			apply: func(f *fixture) {
+				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.clock.advance(10 * time.Minute)
+			},
+			want: want{"degraded", 200, 200, 200, "degraded"},
+		},
+		{
+			name: "an exporter that gates readiness fails /ready past recovery_duration",
+			gate: true,
+			apply: func(f *fixture) {
+				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.clock.advance(5*time.Minute + time.Second)
+			},
+			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+		},
+		{
+			name:       "with delivery checks off, an exporter's errors gate readiness as before",
+			noDelivery: true,
 			apply: func(f *fixture) {
 				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
 				f.clock.advance(5*time.Minute + time.Second)
@@ -231,9 +259,16 @@ func TestComponentStatusTransitions(t *testing.T) {
 		{
 			name: "permanent error",
 			apply: func(f *fixture) {
-				f.event(otlpExporter, componentstatus.NewPermanentErrorEvent(errors.New("invalid api key")))
+				f.event(batchProcessor, componentstatus.NewPermanentErrorEvent(errors.New("invalid pattern")))
 			},
 			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+		},
+		{
+			name: "an exporter's permanent error is unhealthy but leaves /ready alone",
+			apply: func(f *fixture) {
+				f.event(otlpExporter, componentstatus.NewPermanentErrorEvent(errors.New("invalid api key")))
+			},
+			want: want{"unhealthy", 503, 200, 200, "unhealthy"},
 		},
 		{
 			name: "fatal error fails liveness too",
@@ -259,7 +294,12 @@ func TestComponentStatusTransitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, func(c *Config) {
+				c.Delivery.Enabled = !tt.noDelivery
+				if tt.gate {
+					c.Delivery.Exporters = map[string]ExporterDeliveryConfig{"otlp": {GateReadiness: true}}
+				}
+			})
 			f.startAll()
 			tt.apply(f)
 			code, h := f.health()
@@ -278,7 +318,7 @@ func TestComponentStatusTransitions(t *testing.T) {
 func TestRecoveryDurationConfigurable(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.RecoveryDuration = 10 * time.Second })
 	f.startAll()
-	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("down")))
+	f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("down")))
 	f.clock.advance(9 * time.Second)
 	code, _ := f.get("/ready")
 	assert.Equal(t, http.StatusOK, code)
@@ -286,7 +326,7 @@ func TestRecoveryDurationConfigurable(t *testing.T) {
 	code, r := f.ready()
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.False(t, r.Checks["pipeline:traces"].Ready)
-	assert.Equal(t, "exporter:otlp recoverable error for 11s: down", r.Checks["pipeline:traces"].Message)
+	assert.Equal(t, "processor:batch recoverable error for 11s: down", r.Checks["pipeline:traces"].Message)
 }
 
 func TestProbesGateReadiness(t *testing.T) {
@@ -534,7 +574,9 @@ func TestHTTPMethodsAndPaths(t *testing.T) {
 }
 
 func TestSecretsNeverInBodies(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, func(c *Config) {
+		c.Delivery.Exporters = map[string]ExporterDeliveryConfig{"otlp": {GateReadiness: true}}
+	})
 	f.startAll()
 	f.event(otlpExporter, componentstatus.NewPermanentErrorEvent(errors.New(
 		`Post "https://user:s3cr3t-pass@backend.example/v1/traces?api_key=k3y-123": 401 Unauthorized, Authorization: Bearer tok-abcdef123`)))
