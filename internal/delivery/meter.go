@@ -240,4 +240,3 @@ func (q *queueRecorder) ObserveInt64(inst metric.Int64Observable, v int64, opts 
 		entry.Size = v
 	}
 }
-
