@@ -70,6 +70,7 @@ type signal struct {
 	tb     *metadata.TelemetryBuilder
 	tel    *telemetry
 	sender *sender
+	status statusReporter
 }
 
 func newSignal(c *core, set exporter.Settings) (*signal, error) {
@@ -193,6 +194,7 @@ func (e *tracesExporter) Start(ctx context.Context, host component.Host) error {
 	if err := e.signal.start(ctx); err != nil {
 		return err
 	}
+	e.status.start(host)
 	return e.inner.Start(ctx, host)
 }
 
@@ -223,6 +225,7 @@ func (e *logsExporter) Start(ctx context.Context, host component.Host) error {
 	if err := e.signal.start(ctx); err != nil {
 		return err
 	}
+	e.status.start(host)
 	return e.inner.Start(ctx, host)
 }
 

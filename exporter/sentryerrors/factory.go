@@ -111,7 +111,7 @@ func createTraces(ctx context.Context, set exporter.Settings, cfg component.Conf
 			func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) {
 				return requestFromContext(ctx)
 			},
-			sig.sender.push, opts...)
+			sig.status.wrap(sig.sender.push), opts...)
 	})
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 			func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) {
 				return requestFromContext(ctx)
 			},
-			sig.sender.push, opts...)
+			sig.status.wrap(sig.sender.push), opts...)
 	})
 	if err != nil {
 		return nil, err
