@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/procode-ai/otelcol-procode/internal/delivery"
 )
@@ -311,4 +312,36 @@ func TestDeliveryObserverSubscription(t *testing.T) {
 	require.NoError(t, f.ext.Shutdown(context.Background()))
 	enqueueFailed.Add(context.Background(), 1, metric.WithAttributes(attribute.String("exporter", "otlp")))
 	assert.Equal(t, map[string]any{"spans": float64(6)}, f.check("exporter:otlp")["dropped"], "no events after shutdown")
+}
+
+// otelcol_readiness_check_status is /health as the collector's own metric: one series
+// per check, 0 healthy, 1 degraded, 2 unhealthy.
+func TestCheckStatusMetric(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	f := newFixture(t, func(c *Config) { c.ServerConfig.NetAddr.Endpoint = freeEndpoint(t) })
+	f.ext.telemetry = tel.NewTelemetrySettings()
+	require.NoError(t, f.ext.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, f.ext.Shutdown(context.Background())) })
+	f.startAll()
+	f.deliver(delivery.Retrying, "otlp", "traces", 0, refused)
+	f.clock.advance(time.Minute)
+
+	got := map[string]int64{}
+	m, err := tel.GetMetric("otelcol_readiness_check_status")
+	require.NoError(t, err)
+	for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+		check, _ := dp.Attributes.Value("check")
+		got[check.AsString()] = dp.Value
+	}
+	assert.Equal(t, map[string]int64{"exporter:otlp": 1, "pipeline:traces": 0, "pipeline:metrics": 0}, got)
+
+	f.deliver(delivery.EnqueueFailed, "otlp", "traces", 1, "")
+	m, err = tel.GetMetric("otelcol_readiness_check_status")
+	require.NoError(t, err)
+	for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+		if check, _ := dp.Attributes.Value("check"); check.AsString() == "exporter:otlp" {
+			assert.Equal(t, int64(2), dp.Value)
+		}
+	}
 }

@@ -12,8 +12,11 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensioncapabilities"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/procode-ai/otelcol-procode/extension/readiness/internal/metadata"
 	"github.com/procode-ai/otelcol-procode/internal/delivery"
 	"github.com/procode-ai/otelcol-procode/internal/health"
 )
@@ -35,6 +38,7 @@ type readinessExtension struct {
 	// Start; nil when the telemetry factory provides none.
 	observer    atomic.Pointer[delivery.Observer]
 	unsubscribe func()
+	tb          *metadata.TelemetryBuilder
 }
 
 var (
@@ -74,11 +78,17 @@ func (e *readinessExtension) Start(ctx context.Context, host component.Host) err
 		return err
 	}
 	server.MaxHeaderBytes = maxHeaderBytes
+	tb, err := e.newTelemetry()
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	e.state.markStarted()
 	e.observeDelivery()
 
 	e.mu.Lock()
 	e.server = server
+	e.tb = tb
 	e.done = make(chan struct{})
 	done := e.done
 	e.mu.Unlock()
@@ -95,6 +105,39 @@ func (e *readinessExtension) Start(ctx context.Context, host component.Host) err
 		}
 	}()
 	return nil
+}
+
+// newTelemetry registers otelcol_readiness_check_status: each /health check's status
+// (0 healthy, 1 degraded, 2 unhealthy) as the collector's own metric, the Prometheus
+// view of /health for dashboards and alerts.
+func (e *readinessExtension) newTelemetry() (*metadata.TelemetryBuilder, error) {
+	tb, err := metadata.NewTelemetryBuilder(e.telemetry)
+	if err != nil {
+		return nil, err
+	}
+	err = tb.RegisterReadinessCheckStatusCallback(func(ctx context.Context, o metric.Int64Observer) error {
+		for _, c := range e.state.report(e.queues(ctx)).health {
+			o.Observe(statusValue(c.status), metric.WithAttributes(attribute.String("check", c.name)))
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Shutdown()
+		return nil, err
+	}
+	return tb, nil
+}
+
+// statusValue is a status as a number: 0 healthy, 1 degraded, 2 unhealthy.
+func statusValue(s health.Status) int64 {
+	switch s {
+	case health.StatusHealthy:
+		return 0
+	case health.StatusDegraded:
+		return 1
+	default:
+		return 2
+	}
 }
 
 // observeDelivery subscribes to this collector's delivery observer, which the
@@ -140,6 +183,10 @@ func (e *readinessExtension) Shutdown(ctx context.Context) error {
 	if e.unsubscribe != nil {
 		e.unsubscribe()
 		e.unsubscribe = nil
+	}
+	if e.tb != nil {
+		e.tb.Shutdown()
+		e.tb = nil
 	}
 	e.mu.Unlock()
 	if server == nil {

@@ -45,9 +45,20 @@ func walk(m map[string]any, t reflect.Type, prefix string, unknown *[]string) {
 			*unknown = append(*unknown, prefix+key)
 			continue
 		}
-		if sub, isMap := val.(map[string]any); isMap {
-			walk(sub, ft, prefix+key+"::", unknown)
+		sub, isMap := val.(map[string]any)
+		if !isMap {
+			continue
 		}
+		if ft.Kind() == reflect.Map && ft.Key().Kind() == reflect.String {
+			// A map of sections (map[string]SomeConfig): check each entry.
+			for name, entry := range sub {
+				if es, ok := entry.(map[string]any); ok {
+					walk(es, ft.Elem(), prefix+key+"::"+name+"::", unknown)
+				}
+			}
+			continue
+		}
+		walk(sub, ft, prefix+key+"::", unknown)
 	}
 }
 
