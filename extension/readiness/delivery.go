@@ -135,10 +135,21 @@ func (d *deliveryState) limiter(id string) *limiterDelivery {
 
 // record applies one observation received at now.
 func (d *deliveryState) record(ev delivery.Event, now time.Time) {
+	ev.Err = safetext.Clean(ev.Err) // cleaned where observed; never trust a body to that alone
+	if ev.Kind == delivery.Refusing && ev.Component == "" {
+		// memory_limiter's logger drops the component ID (one limiter may serve several
+		// pipelines): its reason applies to every memory limiter.
+		if len(d.limiters) == 0 {
+			d.limiter(memoryLimiterType)
+		}
+		for _, l := range d.limiters {
+			l.reason = ev.Err
+		}
+		return
+	}
 	if ev.Component == "" {
 		return
 	}
-	ev.Err = safetext.Clean(ev.Err) // cleaned where observed; never trust a body to that alone
 	switch ev.Kind {
 	case delivery.Refused:
 		l := d.limiter(ev.Component)

@@ -210,7 +210,8 @@ func TestMemoryLimiterRefusals(t *testing.T) {
 	assert.Equal(t, "healthy", c["status"])
 	assert.Equal(t, "accepting data", c["message"])
 
-	f.deliver(delivery.Refusing, "memory_limiter", "", 0, "memory usage 45 MiB is above the soft limit")
+	// memory_limiter's own logger carries no component ID.
+	f.deliver(delivery.Refusing, "", "", 0, "memory usage 45 MiB is above the soft limit")
 	f.deliver(delivery.Refused, "memory_limiter", "traces", 100, "")
 	f.clock.advance(10 * time.Second)
 	f.deliver(delivery.Refused, "memory_limiter", "logs", 7, "")

@@ -56,10 +56,12 @@ type core struct {
 
 func (c *core) With(fields []zapcore.Field) zapcore.Core {
 	nc := *c
-	nc.Core = c.Core.With(fields)
+	// Read them first: an inner core may take fields out of the slice (the collector's
+	// own core moves the component attributes into the instrumentation scope).
 	if nc.id == "" {
 		nc.readIdentity(fields)
 	}
+	nc.Core = c.Core.With(fields)
 	return &nc
 }
 
