@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,11 +9,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -217,10 +221,12 @@ func blackhole(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// fullQueueConfig adds an OTLP exporter to the default traces pipeline whose backend
-// hangs and whose sending queue holds two requests, so that the third is refused.
+// fullQueueConfig adds two OTLP exporters to the default traces pipeline: otlp/backend,
+// whose backend hangs and whose sending queue holds two requests (so that the third is
+// refused), and otlp/closed, whose backend's address refuses connections and which does
+// not retry (so that each batch is given up on at once).
 func fullQueueConfig(t *testing.T, gate bool) string {
-	exporters := append(defaultServiceList(t, "pipelines", "traces", "exporters"), "otlp/backend")
+	exporters := append(defaultServiceList(t, "pipelines", "traces", "exporters"), "otlp/backend", "otlp/closed")
 	readiness := ""
 	if gate {
 		readiness = `
@@ -238,78 +244,134 @@ exporters:
     tls: {insecure: true}
     timeout: 30s
     sending_queue: {queue_size: 2, num_consumers: 1}
+  otlp/closed:
+    endpoint: %s
+    tls: {insecure: true}
+    retry_on_failure: {enabled: false}
 service:
   pipelines:
     traces:
       exporters: %s
-`, readiness, blackhole(t), yamlList(exporters...)))
+`, readiness, blackhole(t), harness.FreeAddr(t), yamlList(exporters...)))
 }
 
-// fillQueue sends span requests, each its own batch, until the exporter has refused
-// some; it returns how many spans it sent.
-func fillQueue(t *testing.T, c *harness.Collector) int {
-	t.Helper()
-	sent := 0
-	for i := range 6 {
-		td := onePerSignal()[0]
-		assert.Equal(t, http.StatusOK, postOTLP(t, c.OTLPHTTPEndpoint(), td), "request %d", i)
-		sent++
-		time.Sleep(400 * time.Millisecond) // longer than the batch timeout: one request per batch
+// keepSending posts one span request every 400 ms (longer than the batch timeout: one
+// request per batch) until stop is called.
+func keepSending(c *harness.Collector) (stop func()) {
+	body, err := ptraceotlp.NewExportRequestFromTraces(onePerSignal()[0].(ptrace.Traces)).MarshalProto()
+	if err != nil {
+		panic(err)
 	}
-	return sent
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		client := &http.Client{Timeout: 5 * time.Second}
+		for {
+			if resp, err := client.Post("http://"+c.OTLPHTTPEndpoint()+"/v1/traces", "application/x-protobuf", bytes.NewReader(body)); err == nil {
+				_ = resp.Body.Close()
+			}
+			select {
+			case <-quit:
+				return
+			case <-time.After(400 * time.Millisecond):
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }
 }
 
-// TestFullQueueMakesExporterUnhealthy: a backend that hangs, a sending queue of two
-// requests, six requests. /health is 503 with exporter:otlp/backend unhealthy and the
-// count of dropped spans; /ready stays 200; with gate_readiness /ready is 503 too. A real
+// activeAlerts lists Prometheus' pending and firing alerts as name -> label sets.
+func activeAlerts(t *testing.T, prom *prometheus) map[string][]map[string]string {
+	t.Helper()
+	var data struct {
+		Alerts []promAlert `json:"alerts"`
+	}
+	require.NoError(t, prom.api("/api/v1/alerts", nil, &data))
+	out := map[string][]map[string]string{}
+	for _, a := range data.Alerts {
+		out[a.Labels["alertname"]] = append(out[a.Labels["alertname"]], a.Labels)
+	}
+	return out
+}
+
+// TestFullQueueMakesExporterUnhealthy: a backend that hangs behind a sending queue of two
+// requests, and a backend that refuses connections behind an exporter that does not
+// retry. /health is 503 with both exporters unhealthy, each with the count of dropped
+// spans and why; /ready stays 200; with gate_readiness /ready is 503 too. A real
 // Prometheus with config/prometheus/alerts.yaml, scraping the collector, raises the
-// exporter alerts about the same exporter from the same signals.
+// exporter alerts about the same exporters from the same signals.
 func TestFullQueueMakesExporterUnhealthy(t *testing.T) {
 	promBin := harness.RequireCommand(t, "prometheus", "prometheus")
 	c := harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), fullQueueConfig(t, false)}})
 	prom := startPrometheus(t, promBin, c)
-	fillQueue(t, c)
+	// The counters must rise while Prometheus watches: a series that first appears with a
+	// value has no rate yet.
+	harness.Eventually(t, 30*time.Second, func() string {
+		if v, err := prom.queryScalar(`up{job="otelcol-procode-telemetry"}`); err != nil || v != 1 {
+			return fmt.Sprintf("telemetry not scraped yet: %v %v", v, err)
+		}
+		return ""
+	})
+	stop := keepSending(c)
+	t.Cleanup(stop)
 
 	var (
-		check deliveryCheck
-		code  int
+		backend, closed deliveryCheck
+		code            int
 	)
-	harness.Eventually(t, 20*time.Second, func() string {
-		code, check, _ = healthCheck(t, c, "exporter:otlp/backend")
-		if check.status() != "unhealthy" {
-			return fmt.Sprintf("%s: %s", check.status(), check.message())
+	harness.Eventually(t, 30*time.Second, func() string {
+		code, backend, _ = healthCheck(t, c, "exporter:otlp/backend")
+		_, closed, _ = healthCheck(t, c, "exporter:otlp/closed")
+		if backend.status() != "unhealthy" || closed.status() != "unhealthy" {
+			return fmt.Sprintf("backend %s: %s; closed %s: %s", backend.status(), backend.message(), closed.status(), closed.message())
 		}
 		return ""
 	})
-	t.Logf("/health %d: %s", code, check.message())
+	t.Logf("/health %d: otlp/backend: %s; otlp/closed: %s", code, backend.message(), closed.message())
 	assert.Equal(t, http.StatusServiceUnavailable, code)
-	assert.Regexp(t, `dropped [1-9]\d* spans in the last 5m \([1-9]\d* refused by the full sending queue\): sending queue is full`, check.message())
-	assert.Contains(t, check.message(), "queue 2/2 (100% full)")
-	dropped, _ := check["dropped"].(map[string]any)
+	assert.Regexp(t, `dropped [1-9]\d* spans in the last 5m \([1-9]\d* refused by the full sending queue\): sending queue is full`, backend.message())
+	assert.Contains(t, backend.message(), "queue 2/2 (100% full)")
+	dropped, _ := backend["dropped"].(map[string]any)
 	assert.Positive(t, dropped["spans"])
+	assert.Regexp(t, `^sending (has been failing|failed) for \d+s \(connection refused\); dropped [1-9]\d* spans in the last 5m \([1-9]\d* given up on after failed sends\): connection refused`, closed.message())
 	assert.Equal(t, http.StatusOK, readyCode(t, c), "/ready stays 200 by default")
 
-	// The exporter alerts fire on the same exporter: the queue is full and refusing.
+	// The exporter alerts become active for the same exporters, from the counters and
+	// gauges the delivery checks observed in process.
+	want := map[string]string{
+		"CollectorExporterEnqueueFailures": "otlp/backend",
+		"CollectorExporterQueueNearlyFull": "otlp/backend",
+		"CollectorExporterSendFailures":    "otlp/closed",
+	}
 	harness.Eventually(t, 60*time.Second, func() string {
-		active := prom.alerts(t)
-		for _, name := range []string{"CollectorExporterEnqueueFailures", "CollectorExporterQueueNearlyFull", "CollectorExporterDeliveryFailing"} {
-			a, ok := active[name]
-			if !ok {
-				return name + " not active yet"
+		active := activeAlerts(t, prom)
+		for name, exporter := range want {
+			found := false
+			for _, labels := range active[name] {
+				found = found || labels["exporter"] == exporter
 			}
-			if a.Labels["exporter"] != "otlp/backend" && a.Labels["check"] != "exporter:otlp/backend" {
-				return fmt.Sprintf("%s is about %v", name, a.Labels)
+			if !found {
+				return fmt.Sprintf("%s not active for %s: %v", name, exporter, active[name])
 			}
+		}
+		exporters := map[string]bool{}
+		for _, labels := range active["CollectorExporterDeliveryFailing"] {
+			exporters[labels["exporter"]] = true
+		}
+		if !exporters["otlp/backend"] || !exporters["otlp/closed"] {
+			return fmt.Sprintf("CollectorExporterDeliveryFailing active for %v", exporters)
 		}
 		return ""
 	})
-	assert.Equal(t, "critical", prom.alerts(t)["CollectorExporterDeliveryFailing"].Labels["severity"], "unhealthy (data dropped) is critical")
+	stop()
 	c.Stop(30 * time.Second)
 
 	// Opted in, the exporter's drops fail /ready.
 	c = harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), fullQueueConfig(t, true)}})
-	fillQueue(t, c)
-	harness.Eventually(t, 20*time.Second, func() string {
+	stop = keepSending(c)
+	t.Cleanup(stop)
+	harness.Eventually(t, 30*time.Second, func() string {
 		code, body, err := c.Get(c.ReadinessURL("/ready"))
 		if err != nil || code != http.StatusServiceUnavailable {
 			return fmt.Sprintf("/ready %d %v %s", code, err, body)
@@ -317,8 +379,12 @@ func TestFullQueueMakesExporterUnhealthy(t *testing.T) {
 		if !strings.Contains(body, `"exporter:otlp/backend":{"ready":false,"message":"`) {
 			return body
 		}
+		if strings.Contains(body, `"exporter:otlp/closed"`) {
+			return "otlp/closed does not gate readiness: " + body
+		}
 		return ""
 	})
+	stop()
 	c.Stop(30 * time.Second)
 }
 
