@@ -7,6 +7,7 @@
 #   make generate  regenerate mdatagen code
 #   make bench   Go microbenchmarks with -benchmem, summarised with benchstat
 #   make fuzz-short  every fuzz target for FUZZTIME (default 8s); part of make test
+#   make update-prices  newest genai-prices data from npm into third_party/, llm_cost's table regenerated
 
 SHELL  := /bin/bash
 GO     ?= go
@@ -18,7 +19,7 @@ MODULE := github.com/procode-ai/otelcol-procode
 BUILD_INPUTS := builder-config.yaml go.mod go.sum config/otelcol.yaml distribution/embedded_config.go \
 	$(shell find . -path ./_build -prune -o -name '*.go' ! -name '*_test.go' -print)
 
-.PHONY: all run demo bench-probes build test tools test-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean
+.PHONY: all run demo bench-probes build test tools test-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean update-prices
 
 all: build
 
@@ -91,6 +92,12 @@ generate:
 	@for f in $$(git ls-files --cached --others --exclude-standard '*metadata.yaml'); do \
 		echo "mdatagen $$f"; (cd $$(dirname $$f) && $(GO) tool mdatagen metadata.yaml) || exit 1; \
 	done
+
+# make update-prices: npm pack the newest @pydantic/genai-prices, extract its data into
+# third_party/genai-prices/, regenerate llm_cost's embedded table and print what changed
+# for the mainstream providers (GENAI_PRICES_VERSION=x.y.z for another version).
+update-prices:
+	@processor/llmcost/internal/pricegen/update-prices.sh
 
 # make bench: Go microbenchmarks of every hot path, then the end-to-end comparison of
 # three pipelines and sentry_errors alone on the built binary (tests/bench), each

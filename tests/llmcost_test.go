@@ -19,7 +19,7 @@ import (
 	"github.com/procode-ai/otelcol-procode/tests/harness"
 )
 
-// Published prices, USD per million tokens (genai-prices snapshot 2026-08-21):
+// Published prices, USD per million tokens (genai-prices data of 2026-08-21 and 2026-09-23 alike):
 //
 //	gpt-4o             input 2.50, cached input 1.25, output 10.00
 //	claude-sonnet-4-5  input 3.00, cache write 3.75, cache read 0.30, output 15.00

@@ -388,7 +388,7 @@ func BenchmarkAttributeWritesFloor(b *testing.B) {
 		attrs.PutStr(attrStatus, statusPriced)
 		attrs.PutStr(attrModel, "gpt-4o")
 		attrs.PutStr(attrMatch, "exact")
-		attrs.PutStr(attrVersion, "2026-08-21")
+		attrs.PutStr(attrVersion, "embedded 2026-09-23")
 		attrs.PutDouble(attrBreakInput, 0.05)
 		attrs.PutDouble(attrBreakOutput, 0.04)
 		attrs.PutDouble(attrBreakCacheRead, 0.01)

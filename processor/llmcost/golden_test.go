@@ -328,7 +328,7 @@ func checkOutcome(t *testing.T, tc goldenCase, attrs pcommon.Map) {
 		require.True(t, hasCost, "gen_ai.usage.cost missing")
 		assert.InDelta(t, tc.cost, cost.Double(), 1e-12, "cost")
 		version, _ := attrs.Get(attrVersion)
-		assert.Equal(t, "2026-08-21", version.Str())
+		assert.Equal(t, "embedded 2026-09-23", version.Str())
 	case "unpriced", "invalid", "skipped":
 		if _, appSent := tc.attrs[attrCost]; !appSent {
 			assert.False(t, hasCost, "no cost may be written for status %s", tc.status)

@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -78,8 +79,8 @@ func TestPeriodsByDateAndTimeOfDay(t *testing.T) {
 func TestBuiltinTable(t *testing.T) {
 	tb, err := Builtin()
 	require.NoError(t, err)
-	assert.Equal(t, "2026-08-21", tb.Version)
-	assert.Equal(t, 1466, tb.ModelCount())
+	assert.Equal(t, "embedded 2026-09-23", tb.Version)
+	assert.Equal(t, 1694, tb.ModelCount())
 
 	// Reference prices from the data README.
 	price := func(provider, model string) *PriceSet {
@@ -95,6 +96,48 @@ func TestBuiltinTable(t *testing.T) {
 	gem := price("gcp.gemini", "gemini-2.5-pro")
 	assert.Equal(t, []float64{1.25, 10, 2.5, 15}, []float64{gem.Input.Base, gem.Output.Base, gem.Input.At(200001), gem.Output.At(200001)})
 	assert.InDelta(t, 0.02, price("openai", "text-embedding-3-small").Input.Base, 0)
+}
+
+// The changes of the 2026-09-23 data (npm @pydantic/genai-prices 0.1.8) that issue 15
+// names, read through the embedded table as spans would see them.
+func TestBuiltinTableHasTheSeptember2026Prices(t *testing.T) {
+	tb, err := Builtin()
+	require.NoError(t, err)
+	at := func(provider, model, when string) (*Model, *PriceSet) {
+		m, _ := tb.Resolve(provider, model, nil)
+		require.NotNil(t, m, "%s %s", provider, model)
+		ts, err := time.Parse(time.RFC3339, when)
+		require.NoError(t, err)
+		return m, m.PricesAt(ts.UnixNano())
+	}
+	// The Claude Sonnet 5 rise dated 2026-09-01 was withdrawn: $2/$10 after that day too,
+	// on Anthropic and on Bedrock.
+	for _, c := range []struct{ provider, model string }{{"anthropic", "claude-sonnet-5"}, {"aws.bedrock", "global.anthropic.claude-sonnet-5-v1:0"}} {
+		_, p := at(c.provider, c.model, "2026-09-15T12:00:00Z")
+		assert.Equal(t, []float64{2, 10}, []float64{p.Input.Base, p.Output.Base}, c.model)
+	}
+	// DeepSeek v4 flash: new prices from 2026-08-17, doubled in the peak windows.
+	_, p := at("deepseek", "deepseek-v4-flash", "2026-08-10T12:00:00Z")
+	assert.Equal(t, []float64{0.14, 0.28}, []float64{p.Input.Base, p.Output.Base}, "before 2026-08-17")
+	_, p = at("deepseek", "deepseek-v4-flash", "2026-09-15T12:00:00Z")
+	assert.Equal(t, []float64{0.22, 0.66}, []float64{p.Input.Base, p.Output.Base}, "off-peak")
+	_, p = at("deepseek", "deepseek-v4-flash", "2026-09-15T02:00:00Z")
+	assert.Equal(t, []float64{0.44, 1.32}, []float64{p.Input.Base, p.Output.Base}, "peak 01:00-04:00 UTC")
+	_, p = at("deepseek", "deepseek-v4-pro", "2026-09-15T07:00:00Z")
+	assert.Equal(t, []float64{1.32, 3.96}, []float64{p.Input.Base, p.Output.Base}, "peak 06:00-10:00 UTC")
+	// gpt-4o-2024-05-13 is its own entry at $5/$15.
+	m, p := at("openai", "gpt-4o-2024-05-13", "2026-09-15T12:00:00Z")
+	assert.Equal(t, "gpt-4o-2024-05-13", m.ID)
+	assert.Equal(t, []float64{5, 15}, []float64{p.Input.Base, p.Output.Base})
+	// gpt-5.5 has a long-context tier; gpt-5.4's threshold moved by one token: a call of
+	// exactly 272,000 input tokens is long-context now.
+	_, p = at("openai", "gpt-5.5", "2026-09-15T12:00:00Z")
+	assert.Equal(t, []float64{5, 10, 30, 45}, []float64{p.Input.At(271999), p.Input.At(272000), p.Output.At(271999), p.Output.At(272000)})
+	_, p = at("openai", "gpt-5.4", "2026-09-15T12:00:00Z")
+	assert.Equal(t, []float64{2.5, 5}, []float64{p.Input.At(271999), p.Input.At(272000)})
+	// Azure serves the models of more providers.
+	assert.Equal(t, []string{"openai", "anthropic", "deepseek", "x-ai", "moonshotai"}, tb.Fallbacks("azure"))
+	assert.Equal(t, []string{"anthropic"}, tb.Fallbacks("google"))
 }
 
 // Zero config prices every mainstream model of the providers the README promises.
@@ -270,9 +313,9 @@ func TestParseOwnFormat(t *testing.T) {
 	}
 }
 
-// The LiteLLM file users maintain parses whole (it is kept beside the repository).
+// The LiteLLM file users maintain parses whole (a snapshot is in third_party/litellm).
 func TestParseLiteLLMSnapshot(t *testing.T) {
-	b := readShared(t, "litellm-model-prices.json")
+	b := readFile(t, filepath.Join(repoRoot(t), "third_party", "litellm", "model_prices_and_context_window.json"))
 	models, err := ParseLiteLLM(b)
 	require.NoError(t, err)
 	assert.Greater(t, len(models), 1000)

@@ -21,6 +21,10 @@ type Rule struct {
 	And        []Rule `mapstructure:"and" json:"and,omitempty"`
 
 	re *regexp.Regexp
+	// notRe is the pattern of a leading negative lookahead, ^(?!X)rest: the rule
+	// matches when notRe does not and re does. Go's regexp has no lookaround, and
+	// genai-prices uses this one form (for example to keep "-tts" models out of a rule).
+	notRe *regexp.Regexp
 }
 
 // UnmarshalJSON rejects unknown clause kinds instead of ignoring them, so that a
@@ -60,11 +64,20 @@ func (r *Rule) Compile() error {
 	r.EndsWith = strings.ToLower(r.EndsWith)
 	r.Contains = strings.ToLower(r.Contains)
 	if r.Regex != "" {
-		re, err := regexp.Compile("(?i)" + r.Regex)
+		pos, neg, err := splitLookahead(r.Regex)
+		if err != nil {
+			return fmt.Errorf("regex %q: %w", r.Regex, err)
+		}
+		re, err := regexp.Compile("(?i)" + pos)
 		if err != nil {
 			return fmt.Errorf("regex %q: %w", r.Regex, err)
 		}
 		r.re = re
+		if neg != "" {
+			if r.notRe, err = regexp.Compile("(?i)" + neg); err != nil {
+				return fmt.Errorf("regex %q: %w", r.Regex, err)
+			}
+		}
 	}
 	for _, list := range [][]Rule{r.Or, r.And} {
 		if list != nil && len(list) == 0 {
@@ -91,7 +104,7 @@ func (r *Rule) Match(name string) bool {
 	case r.Contains != "":
 		return strings.Contains(name, r.Contains)
 	case r.re != nil:
-		return r.re.MatchString(name)
+		return (r.notRe == nil || !r.notRe.MatchString(name)) && r.re.MatchString(name)
 	case r.Or != nil:
 		for i := range r.Or {
 			if r.Or[i].Match(name) {
@@ -108,4 +121,42 @@ func (r *Rule) Match(name string) bool {
 		return true
 	}
 	return false
+}
+
+// splitLookahead splits a regular expression that starts with a negative lookahead,
+// ^(?!X)rest, into ^rest and ^(?:X). Other expressions are returned as they are (and
+// any other lookaround fails to compile, naming the construct).
+func splitLookahead(expr string) (pos, neg string, err error) {
+	const open = "^(?!"
+	if !strings.HasPrefix(expr, open) {
+		return expr, "", nil
+	}
+	depth, inClass := 1, false
+	for i := len(open); i < len(expr); i++ {
+		switch c := expr[i]; {
+		case c == '\\':
+			i++ // the escaped character
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			// A ']' right after '[' or '[^' is a literal, not the end of the class.
+			if i+1 < len(expr) && expr[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(expr) && expr[i+1] == ']' {
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return "^" + expr[i+1:], "^(?:" + expr[len(open):i] + ")", nil
+			}
+		}
+	}
+	return "", "", errors.New("the negative lookahead (?! is not closed")
 }

@@ -188,6 +188,17 @@ func NewTable(version string, providers []*Provider, overrides []*Model) (*Table
 	return t, nil
 }
 
+// Fallbacks returns the ids of the providers whose models the provider with this table
+// id also serves, in the data's order (genai-prices' fallback_model_providers: Azure
+// serves OpenAI's, Anthropic's, DeepSeek's, ... models), or nil for an unknown id. The
+// slice is the table's: do not change it.
+func (t *Table) Fallbacks(providerID string) []string {
+	if p, ok := t.byID[providerID]; ok {
+		return p.Fallbacks
+	}
+	return nil
+}
+
 // ModelCount is the number of entries, built-in and overrides.
 func (t *Table) ModelCount() int {
 	n := len(t.Overrides)
@@ -302,8 +313,14 @@ var (
 )
 
 // Builtin returns the embedded table. It is parsed once; the result is shared and
-// must not be changed (use WithOverrides).
+// must not be changed (use WithOverrides). Its Version, written as
+// llm_cost.pricing_version, is "embedded " and the date of its genai-prices data.
 func Builtin() (*Table, error) {
-	builtinOnce.Do(func() { builtinTable, builtinErr = ParseTable(builtinJSON) })
+	builtinOnce.Do(func() {
+		builtinTable, builtinErr = ParseTable(builtinJSON)
+		if builtinErr == nil {
+			builtinTable.Version = "embedded " + builtinTable.Version
+		}
+	})
 	return builtinTable, builtinErr
 }
