@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,7 +102,7 @@ func TestPrometheusRulesValid(t *testing.T) {
 	promtool := harness.RequireCommand(t, "promtool", "prometheus")
 	out, err := exec.Command(promtool, "check", "rules", alertRules).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "SUCCESS: 25 rules found")
+	assert.Contains(t, string(out), fmt.Sprintf("SUCCESS: %d rules found", len(alertRulesByName(t))))
 }
 
 // TestPrometheusRuleUnitTests runs the rule unit tests: for every alert, series under

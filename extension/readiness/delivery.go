@@ -215,11 +215,29 @@ func (e *exporterDelivery) lost(now time.Time, signal string, cause int, items i
 	e.lastLoss = now
 }
 
-// exporterCheck evaluates one exporter at now, with its sending queues.
+// exporterCheck evaluates one exporter at now, with its sending queues: how its sends
+// go, what it dropped within loss_window, and how full its queues are.
 func (d *deliveryState) exporterCheck(e *exporterDelivery, queues []delivery.Queue, now time.Time) check {
-	c := check{name: exporterPrefix + e.id, status: health.StatusHealthy, fields: map[string]any{}}
 	gate := d.cfg.Exporters[e.id].GateReadiness
-	c.fields["gates_readiness"] = gate
+	c := check{name: exporterPrefix + e.id, status: health.StatusHealthy, fields: map[string]any{
+		"gates_readiness": gate,
+		"signals":         e.signalNames(queues),
+	}}
+	parts := []string{d.sending(&c, e, now)}
+	if p := d.drops(&c, e, now); p != "" {
+		parts = append(parts, p)
+	}
+	if p := d.queues(&c, queues); p != "" {
+		parts = append(parts, p)
+	}
+	c.message = strings.Join(parts, "; ")
+	c.effect = c.status
+	c.ready = !gate || c.status != health.StatusUnhealthy
+	return c
+}
+
+// signalNames are the signals the exporter sent or queued, sorted.
+func (e *exporterDelivery) signalNames(queues []delivery.Queue) []string {
 	signals := make([]string, 0, len(e.signals))
 	for s := range e.signals {
 		signals = append(signals, s)
@@ -230,82 +248,85 @@ func (d *deliveryState) exporterCheck(e *exporterDelivery, queues []delivery.Que
 		}
 	}
 	sort.Strings(signals)
-	c.fields["signals"] = slices.Compact(signals)
+	return slices.Compact(signals)
+}
 
-	var parts []string
-	// Sending.
-	switch {
-	case !e.failingSince.IsZero():
-		failing := now.Sub(e.failingSince)
-		c.fields["failing_since"] = e.failingSince.UTC().Format(time.RFC3339)
-		if failing >= d.cfg.FailingAfter {
-			c.status = health.StatusDegraded
-			parts = append(parts, fmt.Sprintf("sending failed for %s%s", roundDuration(failing), reasonSuffix(e.lastError)))
-		} else {
-			parts = append(parts, fmt.Sprintf("sending has been failing for %s%s", roundDuration(failing), reasonSuffix(e.lastError)))
-		}
-	case !e.lastSuccess.IsZero():
-		parts = append(parts, fmt.Sprintf("last send succeeded %s ago", roundDuration(now.Sub(e.lastSuccess))))
-	default:
-		parts = append(parts, "nothing sent yet")
-	}
+// sending says how the exporter's sends go, degrading c when they have failed for
+// failing_after.
+func (d *deliveryState) sending(c *check, e *exporterDelivery, now time.Time) string {
 	if e.lastError != "" {
 		c.fields["last_error"] = e.lastError
 	}
 	if !e.lastSuccess.IsZero() {
 		c.fields["last_success"] = e.lastSuccess.UTC().Format(time.RFC3339)
 	}
+	switch {
+	case !e.failingSince.IsZero():
+		failing := now.Sub(e.failingSince)
+		c.fields["failing_since"] = e.failingSince.UTC().Format(time.RFC3339)
+		if failing >= d.cfg.FailingAfter {
+			c.status = health.Worse(c.status, health.StatusDegraded)
+			return fmt.Sprintf("sending failed for %s%s", roundDuration(failing), reasonSuffix(e.lastError))
+		}
+		return fmt.Sprintf("sending has been failing for %s%s", roundDuration(failing), reasonSuffix(e.lastError))
+	case !e.lastSuccess.IsZero():
+		return fmt.Sprintf("last send succeeded %s ago", roundDuration(now.Sub(e.lastSuccess)))
+	default:
+		return "nothing sent yet"
+	}
+}
 
-	// Dropped within the window.
+// drops says what the exporter dropped within loss_window and why, making c unhealthy;
+// "" when it dropped nothing.
+func (d *deliveryState) drops(c *check, e *exporterDelivery, now time.Time) string {
 	bySignal, byCause, total := e.losses.since(now.Add(-d.cfg.LossWindow))
-	if total > 0 {
-		c.status = health.StatusUnhealthy
-		dropped := map[string]any{}
-		for s, n := range bySignal {
-			dropped[unitOf(s)] = n
-		}
-		c.fields["dropped"] = dropped
-		c.fields["last_drop"] = e.lastLoss.UTC().Format(time.RFC3339)
-		p := fmt.Sprintf("dropped %s in the last %s", countItems(bySignal), roundDuration(d.cfg.LossWindow))
-		var why []string
-		if n := byCause[causeQueueFull]; n > 0 {
-			why = append(why, fmt.Sprintf("%d refused by the full sending queue", n))
-		}
-		if n := byCause[causeSendFailed]; n > 0 {
-			why = append(why, fmt.Sprintf("%d given up on after failed sends", n))
-		}
-		p += " (" + strings.Join(why, ", ") + ")"
-		if e.lossError != "" {
-			p += ": " + shortReason(e.lossError)
-			c.fields["drop_error"] = e.lossError
-		}
-		parts = append(parts, p)
+	if total == 0 {
+		return ""
 	}
-
-	// Sending queues.
-	if len(queues) > 0 {
-		qs := map[string]any{}
-		var texts []string
-		for _, q := range queues {
-			qs[q.Signal] = map[string]any{"size": q.Size, "capacity": q.Capacity}
-			text := fmt.Sprintf("queue %d/%d", q.Size, q.Capacity)
-			if len(queues) > 1 {
-				text = fmt.Sprintf("%s queue %d/%d", q.Signal, q.Size, q.Capacity)
-			}
-			if q.Capacity > 0 && float64(q.Size) >= d.cfg.QueueThreshold*float64(q.Capacity) {
-				text += fmt.Sprintf(" (%.0f%% full)", 100*float64(q.Size)/float64(q.Capacity))
-				c.status = health.Worse(c.status, health.StatusDegraded)
-			}
-			texts = append(texts, text)
-		}
-		c.fields["queues"] = qs
-		parts = append(parts, strings.Join(texts, ", "))
+	c.status = health.StatusUnhealthy
+	dropped := map[string]any{}
+	for s, n := range bySignal {
+		dropped[unitOf(s)] = n
 	}
+	c.fields["dropped"] = dropped
+	c.fields["last_drop"] = e.lastLoss.UTC().Format(time.RFC3339)
+	var why []string
+	if n := byCause[causeQueueFull]; n > 0 {
+		why = append(why, fmt.Sprintf("%d refused by the full sending queue", n))
+	}
+	if n := byCause[causeSendFailed]; n > 0 {
+		why = append(why, fmt.Sprintf("%d given up on after failed sends", n))
+	}
+	p := fmt.Sprintf("dropped %s in the last %s (%s)", countItems(bySignal), roundDuration(d.cfg.LossWindow), strings.Join(why, ", "))
+	if e.lossError != "" {
+		p += ": " + shortReason(e.lossError)
+		c.fields["drop_error"] = e.lossError
+	}
+	return p
+}
 
-	c.message = strings.Join(parts, "; ")
-	c.effect = c.status
-	c.ready = !gate || c.status != health.StatusUnhealthy
-	return c
+// queues says how full each sending queue is, degrading c at queue_threshold; "" when the
+// exporter has no queue.
+func (d *deliveryState) queues(c *check, queues []delivery.Queue) string {
+	if len(queues) == 0 {
+		return ""
+	}
+	qs := map[string]any{}
+	texts := make([]string, 0, len(queues))
+	for _, q := range queues {
+		qs[q.Signal] = map[string]any{"size": q.Size, "capacity": q.Capacity}
+		text := fmt.Sprintf("queue %d/%d", q.Size, q.Capacity)
+		if len(queues) > 1 {
+			text = q.Signal + " " + text
+		}
+		if q.Capacity > 0 && float64(q.Size) >= d.cfg.QueueThreshold*float64(q.Capacity) {
+			text += fmt.Sprintf(" (%.0f%% full)", 100*float64(q.Size)/float64(q.Capacity))
+			c.status = health.Worse(c.status, health.StatusDegraded)
+		}
+		texts = append(texts, text)
+	}
+	c.fields["queues"] = qs
+	return strings.Join(texts, ", ")
 }
 
 // limiterCheck evaluates one memory limiter at now: degraded while it refuses data, and
