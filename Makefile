@@ -19,7 +19,7 @@ MODULE := github.com/procode-ai/otelcol-procode
 BUILD_INPUTS := builder-config.yaml go.mod go.sum config/otelcol.yaml distribution/embedded_config.go \
 	$(shell find . -path ./_build -prune -o -name '*.go' ! -name '*_test.go' -print)
 
-.PHONY: all run demo bench-probes build test tools test-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean update-prices
+.PHONY: all run demo bench-probes build test tools test-deps node-deps vet unit fuzz-short check-generated validate-configs e2e generate bench clean update-prices
 
 all: build
 
@@ -44,8 +44,21 @@ run: build
 demo: build
 	@scripts/demo.sh $(BIN)
 
-test: test-deps vet unit fuzz-short check-generated build validate-configs e2e
+test: test-deps node-deps vet unit fuzz-short check-generated build validate-configs e2e
 	@echo "make test: all passed"
+
+# The npm test packages (tests/node/<area>/, each pinned by its package-lock.json), installed
+# with npm ci; a directory whose lockfile is unchanged since its last install is skipped
+# (the stamp under node_modules holds the lockfile's checksum).
+NODE_DIRS := $(patsubst %/package-lock.json,%,$(wildcard tests/node/*/package-lock.json))
+node-deps:
+	@for d in $(NODE_DIRS); do \
+		sum=$$(sha256sum $$d/package-lock.json | cut -d' ' -f1); \
+		if [ "$$(cat $$d/node_modules/.lockfile-stamp 2>/dev/null)" = "$$sum" ]; then continue; fi; \
+		echo "npm ci in $$d"; \
+		(cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+		echo $$sum > $$d/node_modules/.lockfile-stamp; \
+	done
 
 # System packages (PostgreSQL, promtool, amtool, ...) the suite's real servers need.
 test-deps:
@@ -70,7 +83,7 @@ FUZZTIME ?= 8s
 FUZZ_TARGETS := \
 	./processor/llmcost:FuzzProcess \
 	./processor/llmcost/internal/pricing:FuzzParseFile \
-	./exporter/sentryerrors:FuzzParse \
+	./exporter/sentryerrors/internal/stacktrace:FuzzParse \
 	./exporter/sentryerrors:FuzzThrottleDelay \
 	./receiver/healthprobe:FuzzBodyCheck \
 	./connector/agentmetrics:FuzzConsumeTraces \

@@ -59,7 +59,12 @@ var configErrorCases = []configErrorCase{
 	{component: "processors::llm_cost", set: `prices: [{id: a, input_mtok: 1}, {id: a, input_mtok: 2}]`, field: "prices[1]", fix: `give each entry of a price history its own start_date, or a different provider`},
 	{component: "processors::llm_cost", set: `price_files: [{path: ""}]`, field: "price_files[0]: path", fix: `must not be empty`},
 	{component: "processors::llm_cost", set: `price_files: [{path: /etc/p.json}, {path: /etc/p.json}]`, field: "price_files[1]: path", fix: `is listed twice`},
-	{component: "processors::llm_cost", set: `price_files: [{path: /etc/p.csv, format: csv}]`, field: "price_files[0]: format", fix: `is not one of "auto", "llm_cost", "litellm"`},
+	{component: "processors::llm_cost", set: `price_files: [{path: /etc/p.csv, format: csv}]`, field: "price_files[0]: format", fix: `is not one of "auto", "llm_cost", "litellm", "genai_prices"`},
+	{component: "processors::llm_cost", set: `price_files: [{url: "ftp://prices.example/p.json"}]`, field: "price_files[0]: url", fix: `must be an http:// or https:// URL with a host`},
+	{component: "processors::llm_cost", set: `price_files: [{url: "https://prices.example/p.json", path: /etc/p.json}]`, field: "price_files[0]", fix: `has both a path and a url; give one`},
+	{component: "processors::llm_cost", set: `price_files: [{url: "https://prices.example/p.json", reload_intervall: 1h}]`, field: "price_files[0]", fix: `has invalid keys: reload_intervall`},
+	{component: "processors::llm_cost", set: `price_files: [{path: /etc/p.json, timeout: 5s}]`, field: "price_files[0]", fix: `HTTP client settings (timeout, tls, headers, ...) apply to a url, not to a path`},
+	{component: "processors::llm_cost", set: `stale_after: -1h`, field: "stale_after", fix: `must be positive`},
 	{component: "processors::llm_cost", set: `reload_interval: -1s`, field: "reload_interval", fix: `must not be negative (0 reads price files once)`},
 	{component: "processors::llm_cost", set: `reload_interval: 100ms`, field: "reload_interval", fix: `must be at least 1s (or 0 to read price files once)`},
 	{component: "processors::llm_cost", set: `aliases: {prod-gpt4o: ""}`, field: "aliases", fix: `neither the name nor the target may be empty`},
@@ -141,6 +146,7 @@ var configErrorCases = []configErrorCase{
 	{component: "exporters::sentry_errors", set: `timeout: -1s`, field: "timeout", fix: `must be greater than or equal to 0`},
 	{component: "exporters::sentry_errors", set: `retry_on_failure: {multiplier: -1}`, field: "multiplier", fix: `must be greater than or equal to 0`},
 	{component: "exporters::sentry_errors", set: `sending_queue: {queue_size: 0}`, field: "queue_size", fix: `must be positive`},
+	{component: "exporters::sentry_errors", set: `endpoint: "https://sentry.example"`, field: "endpoint", fix: `the DSN names Sentry's host; remove endpoint and set dsn`},
 	{component: "exporters::sentry_errors", set: `dns: "https://k@sentry.example/42"`, field: "dns", fix: `has invalid keys: dns`},
 
 	// agent_metrics connector

@@ -114,7 +114,8 @@ func TestDefaultListenersAreLoopbackOnly(t *testing.T) {
 
 // TestReadinessBodiesRevealNoConfiguration runs a configuration full of details an
 // outsider should not learn from a health endpoint (probe URLs and ports, a database's
-// host, user and name, a price file's path) with every one of those failing, and
+// host, user and name, a price file's path, a price source's host and port, the DNS
+// server's address) with every one of those failing, and
 // checks that /health and /ready, plain and verbose, name none of them.
 func TestReadinessBodiesRevealNoConfiguration(t *testing.T) {
 	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -129,6 +130,7 @@ processors:
   llm_cost:
     price_files:
       - path: %s
+      - url: http://tenant-acme-prices.invalid:8443/v2/data.json
 receivers:
   health_probe:
     collection_interval: 500ms
@@ -153,14 +155,14 @@ receivers:
 	harness.Eventually(t, 20*time.Second, func() string {
 		_, h := getHealth(t, c)
 		if h.Checks["billing_agent"]["error_type"] != "unexpected_status" || h.Checks["ledger_db"]["error_type"] != "timeout" ||
-			h.Checks["pipeline:traces"]["status"] != "degraded" {
+			h.Checks["pipeline:traces"]["status"] != "degraded" || !strings.Contains(fmt.Sprint(h.Checks), "price_files[1]") {
 			return fmt.Sprintf("not every failure reported yet: %v", h.Checks)
 		}
 		return ""
 	})
 	agentHostPort := strings.TrimPrefix(agent.URL, "http://")
 	configDetails := []string{agentHostPort, "billing-v7", "tenant", hole.Addr(), "ledger_production", "ledger_reader", "not-used",
-		prices, "tenant-acme-private-prices", filepath.Dir(prices)}
+		prices, "tenant-acme-private-prices", filepath.Dir(prices), "tenant-acme-prices", "8443", ":53"}
 	for _, path := range []string{"/health", "/health?verbose", "/ready", "/ready?verbose"} {
 		_, body, err := c.Get(c.ReadinessURL(path))
 		require.NoError(t, err)

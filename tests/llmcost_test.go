@@ -243,7 +243,8 @@ processors:
 			if err != nil {
 				return err.Error()
 			}
-			// Both the traces and the logs instance of llm_cost read the file.
+			// The traces and the logs instance of llm_cost share one engine: the file is
+			// read once.
 			if got, _ := own.Sum("otelcol_processor_llm_cost_price_file_loads", map[string]string{"result": result}); got != want {
 				return fmt.Sprintf("price file loads{result=%q} = %v, want %v", result, got, want)
 			}
@@ -257,7 +258,7 @@ processors:
 
 	// A broken file: the previous prices stay, the pipeline reports degraded.
 	require.NoError(t, os.WriteFile(prices, []byte("prices:\n  - id: acme-large\n    input_mtok: [oops\n"), 0o600))
-	loads("error", 2)
+	loads("error", 1)
 	send()
 	costIs(2 * first)
 	code, body, err := c.Get(c.ReadinessURL("/health"))
@@ -267,9 +268,9 @@ processors:
 
 	// A good file again: its prices apply from the next span on.
 	require.NoError(t, os.WriteFile(prices, []byte("prices:\n  - id: acme-large\n    provider: acme\n    input_mtok: 4\n    output_mtok: 16\n"), 0o600))
-	loads("ok", 4)
+	loads("ok", 2)
 	send()
 	costIs(2*first + (1000*4.0+100*16.0)/perMillion)
-	assert.Equal(t, 2, strings.Count(c.Logs(), "price file rejected"), "one log line per instance for the one bad version")
+	assert.Equal(t, 1, strings.Count(c.Logs(), "price file rejected"), "one log line for the one bad version")
 	c.Stop(30 * time.Second)
 }

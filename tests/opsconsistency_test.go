@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,7 +46,7 @@ import (
 func TestOpsMetricNamesExist(t *testing.T) {
 	root := harness.RepoRoot()
 	// The collector alerts are about failures: make two collectors fail those ways.
-	failures := []harness.Families{failingExporterTelemetry(t), refusingMemoryLimiterTelemetry(t)}
+	failures := []harness.Families{failingExporterTelemetry(t), refusingMemoryLimiterTelemetry(t), failingPriceSourceTelemetry(t)}
 	// The overlays of config/overlays/ add components with telemetry of their own.
 	failures = append(failures, overlayScrapes(t)...)
 
@@ -387,6 +388,33 @@ func refusingMemoryLimiterTelemetry(t *testing.T) harness.Families {
 	return waitForTelemetry(t, c, "otelcol_processor_memory_limiter_refused_spans", "otelcol_processor_memory_limiter_refused_metric_points",
 		"otelcol_processor_memory_limiter_refused_log_records", "otelcol_receiver_refused_spans",
 		"otelcol_receiver_refused_metric_points", "otelcol_receiver_refused_log_records")
+}
+
+// failingPriceSourceTelemetry runs llm_cost with a URL price source that cannot be
+// reached and a price file that does not exist, and returns its own telemetry once the
+// failures are counted (the LLMCostPriceSourceFailing alert and its runbook read them).
+func failingPriceSourceTelemetry(t *testing.T) harness.Families {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := closed.Addr().String()
+	require.NoError(t, closed.Close())
+	cfg := writeFile(t, "failing-price-source.yaml", fmt.Sprintf(`
+processors:
+  llm_cost/prices:
+    price_files:
+      - url: http://%s/data.json
+        format: genai_prices
+      - path: %s
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces: {receivers: [otlp], processors: [llm_cost/prices], exporters: [debug]}
+`, addr, filepath.Join(t.TempDir(), "missing-prices.yaml")))
+	c := harness.Start(t, harness.Options{Configs: []string{writeFile(t, "base.yaml", ownTelemetryOnly), cfg}})
+	return waitForTelemetry(t, c, "otelcol_processor_llm_cost_price_fetches", "otelcol_processor_llm_cost_price_file_loads",
+		"otelcol_processor_llm_cost_price_source_failing_duration", "otelcol_processor_llm_cost_price_table_age",
+		"otelcol_processor_llm_cost_price_table_stale_after")
 }
 
 // waitForTelemetry waits until each named series is on c's own telemetry with a value

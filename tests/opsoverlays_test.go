@@ -49,7 +49,10 @@ func overlayScrapes(t *testing.T) []harness.Families {
 	for _, overlay := range overlays {
 		b, err := os.ReadFile(overlay)
 		require.NoError(t, err)
-		env := map[string]string{"TRACES_DECISION_WAIT": "1s"}
+		env := map[string]string{"TRACES_DECISION_WAIT": "1s", "SENTRY_TRACES_DECISION_WAIT": "1s"}
+		if strings.Contains(string(b), "${sentry:") { // derived from SENTRY_DSN (config/overlays/sentry.yaml)
+			env["SENTRY_DSN"] = "https://public@127.0.0.1:9/1"
+		}
 		for _, m := range requiredEnv.FindAllStringSubmatch(string(b), -1) {
 			switch name := m[1]; {
 			case strings.HasSuffix(name, "_ENDPOINT"):

@@ -86,10 +86,12 @@ func TestTracesBackendOverlayLeavesDefaultPipelines(t *testing.T) {
 		return doc.Service.Pipelines
 	}
 	def := pipelines(harness.DefaultConfig())
-	overlay := pipelines(harness.RepoRoot() + "/config/overlays/traces-backend.yaml")
 	require.NotEmpty(t, def)
-	require.Contains(t, overlay, "traces/backend")
-	for name := range overlay {
-		assert.NotContains(t, def, name, "config/overlays/traces-backend.yaml must not redefine the default pipeline %q", name)
+	for file, own := range map[string]string{"traces-backend.yaml": "traces/backend", "sentry.yaml": "traces/sentry"} {
+		overlay := pipelines(harness.RepoRoot() + "/config/overlays/" + file)
+		require.Contains(t, overlay, own)
+		for name := range overlay {
+			assert.NotContains(t, def, name, "config/overlays/%s must not redefine the default pipeline %q", file, name)
+		}
 	}
 }

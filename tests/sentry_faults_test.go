@@ -76,7 +76,7 @@ func sendErrors(t *testing.T, c *harness.Collector, prefix string, spans, logs i
 
 // eventKey is the value of an event's last (outermost) exception.
 func eventKey(ev map[string]any) string {
-	exc, _ := ev["exception"].([]any)
+	exc := harness.SentryValues(ev, "exception")
 	if len(exc) == 0 {
 		return ""
 	}

@@ -108,7 +108,7 @@ func TestSentryReceivesAgentError(t *testing.T) {
 	assert.Equal(t, "procode.agents", ev["logger"])
 	assert.Equal(t, "POST /api/chat", ev["transaction"])
 
-	exc := ev["exception"].([]any)
+	exc := harness.SentryValues(ev, "exception")
 	require.Len(t, exc, 1)
 	main := exc[0].(map[string]any)
 	assert.Equal(t, "*fmt.wrapError", main["type"])
@@ -144,7 +144,7 @@ func TestSentryReceivesAgentError(t *testing.T) {
 	assert.Equal(t, llmSC.SpanID().String(), llm["span_id"])
 	assert.Equal(t, "researcher", contexts["agent"].(map[string]any)["name"])
 
-	bcs := ev["breadcrumbs"].([]any)
+	bcs := harness.SentryValues(ev, "breadcrumbs")
 	var crumbs []string
 	for _, b := range bcs {
 		crumbs = append(crumbs, b.(map[string]any)["message"].(string))
@@ -313,7 +313,7 @@ func TestSentryReceivesErrorLog(t *testing.T) {
 	assert.Equal(t, "error", ev["level"])
 	assert.Equal(t, "procode.payments", ev["logger"])
 	assert.Equal(t, "payment failed with Authorization: Bearer [Filtered]", ev["message"])
-	exc := ev["exception"].([]any)[0].(map[string]any)
+	exc := harness.SentryValues(ev, "exception")[0].(map[string]any)
 	assert.Equal(t, "ValueError", exc["type"])
 	frames := exc["stacktrace"].(map[string]any)["frames"].([]any)
 	require.Len(t, frames, 1)

@@ -10,62 +10,20 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// breadcrumb is one entry of an event's breadcrumbs. sentry-go's Breadcrumb keeps its
-// data in a map of interface values: a map and a boxed value per field, several
-// allocations for each span described. A span's breadcrumb has at most a handful of
-// data fields, held here inline; a span event's breadcrumb carries its attributes.
-type breadcrumb struct {
-	Type, Category, Message string
-	Level                   sentry.Level
-	Timestamp               time.Time
-	fields                  [maxCrumbFields]crumbField
-	nFields                 int
-	attrs                   json.RawMessage // a span event's attributes, as a JSON object
-}
-
-// maxCrumbFields is the most data fields a span's breadcrumb gets (an LLM call with a
-// failed status has seven).
-const maxCrumbFields = 8
-
-// crumbField is one data field of a breadcrumb: text, or a number written the way
-// encoding/json writes it (an integral one without a fraction when it is a count).
-type crumbField struct {
-	key  string
-	text string
-	num  float64
-	kind crumbKind
-}
-
-type crumbKind uint8
-
-const (
-	crumbText  crumbKind = iota
-	crumbCount           // jsonNumber: integral values as integers
-	crumbFloat
-)
-
-func (b *breadcrumb) put(f crumbField) {
-	if b.nFields < len(b.fields) {
-		b.fields[b.nFields] = f
-		b.nFields++
-	}
-}
-
-func (b *breadcrumb) hasData() bool { return b.nFields > 0 || len(b.attrs) > 0 }
-
 // spanBreadcrumb describes a span of the same trace that ended before the error: an
 // LLM call, a tool call, an HTTP or database call, or any other operation.
-func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts) *breadcrumb {
-	attrs := span.Attributes()
-	*b = breadcrumb{
+func (m *mapper) spanBreadcrumb(span ptrace.Span, c *scrub.Counts) *sentryevent.Breadcrumb {
+	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "span",
-		Message:   m.scrub.text(truncate(span.Name(), 256), c),
+		Message:   m.scrub.Text(truncate(span.Name(), 256), c),
 		Timestamp: span.EndTimestamp().AsTime().UTC(),
 		Level:     sentry.LevelInfo,
 	}
@@ -73,10 +31,18 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 		b.Level = sentry.LevelError
 		b.Type = "error"
 		if msg := span.Status().Message(); msg != "" {
-			b.put(crumbField{key: "status_message", text: m.scrub.text(truncate(msg, maxValueLen), c)})
+			b.Put(sentryevent.CrumbField{Key: "status_message", Text: m.scrub.Text(truncate(msg, maxValueLen), c)})
 		}
 	}
-	b.put(crumbField{key: "duration_ms", num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, kind: crumbFloat})
+	b.Put(sentryevent.CrumbField{Key: "duration_ms", Num: float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6, Kind: sentryevent.CrumbFloat})
+	m.describeSpan(b, span, c)
+	return b
+}
+
+// describeSpan gives a span's breadcrumb the category and data of what the span did: an
+// LLM call, a tool call, an agent, an HTTP or database call, RPC or messaging.
+func (m *mapper) describeSpan(b *sentryevent.Breadcrumb, span ptrace.Span, c *scrub.Counts) {
+	attrs := span.Attributes()
 	op := str(attrs, "gen_ai.operation.name")
 	switch {
 	case op == "execute_tool":
@@ -90,13 +56,13 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 		putData(b, "provider", str(attrs, "gen_ai.provider.name", "gen_ai.system"), m, c)
 		putData(b, "model", str(attrs, "gen_ai.request.model", "gen_ai.response.model"), m, c)
 		if f, ok := num(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"); ok {
-			b.put(crumbField{key: "input_tokens", num: f, kind: crumbCount})
+			b.Put(sentryevent.CrumbField{Key: "input_tokens", Num: f, Kind: sentryevent.CrumbCount})
 		}
 		if f, ok := num(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"); ok {
-			b.put(crumbField{key: "output_tokens", num: f, kind: crumbCount})
+			b.Put(sentryevent.CrumbField{Key: "output_tokens", Num: f, Kind: sentryevent.CrumbCount})
 		}
 		if f, ok := num(attrs, "gen_ai.usage.cost"); ok {
-			b.put(crumbField{key: "cost_usd", num: f, kind: crumbFloat})
+			b.Put(sentryevent.CrumbField{Key: "cost_usd", Num: f, Kind: sentryevent.CrumbFloat})
 		}
 	case str(attrs, "http.request.method", "http.method") != "":
 		b.Type = "http"
@@ -111,7 +77,7 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 			putData(b, "url", route, m, c)
 		}
 		if f, ok := num(attrs, "http.response.status_code", "http.status_code"); ok {
-			b.put(crumbField{key: "status_code", num: f, kind: crumbCount})
+			b.Put(sentryevent.CrumbField{Key: "status_code", Num: f, Kind: sentryevent.CrumbCount})
 		}
 	case str(attrs, "db.system.name", "db.system") != "":
 		b.Type = "query"
@@ -119,7 +85,7 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 		putData(b, "db.system", str(attrs, "db.system.name", "db.system"), m, c)
 		// The summary names the operation without the statement's values.
 		if s := str(attrs, "db.query.summary", "db.operation.name", "db.operation"); s != "" {
-			b.Message = m.scrub.text(truncate(s, 256), c)
+			b.Message = m.scrub.Text(truncate(s, 256), c)
 		}
 		putData(b, "collection", str(attrs, "db.collection.name", "db.sql.table"), m, c)
 	case str(attrs, "rpc.system") != "":
@@ -127,33 +93,31 @@ func (m *mapper) spanBreadcrumb(b *breadcrumb, span ptrace.Span, c *scrubCounts)
 	case str(attrs, "messaging.system") != "":
 		b.Category = "messaging"
 	}
-	return b
 }
 
-func putData(b *breadcrumb, k, v string, m *mapper, c *scrubCounts) {
+func putData(b *sentryevent.Breadcrumb, k, v string, m *mapper, c *scrub.Counts) {
 	if v == "" {
 		return
 	}
-	if rule, deny := m.scrub.keyRule(k); deny {
+	if rule, deny := m.scrub.KeyRule(k); deny {
 		c[rule]++
-		b.put(crumbField{key: k, text: filtered})
+		b.Put(sentryevent.CrumbField{Key: k, Text: scrub.Filtered})
 		return
 	}
-	b.put(crumbField{key: k, text: m.scrub.text(truncate(v, maxValueLen), c)})
+	b.Put(sentryevent.CrumbField{Key: k, Text: m.scrub.Text(truncate(v, maxValueLen), c)})
 }
 
 // eventBreadcrumb describes a span event (a log line, a retry, an earlier exception).
-func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrubCounts) *breadcrumb {
-	b := buf.crumb()
-	*b = breadcrumb{
+func (m *mapper) eventBreadcrumb(e ptrace.SpanEvent, c *scrub.Counts) *sentryevent.Breadcrumb {
+	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "span.event",
-		Message:   m.scrub.text(truncate(e.Name(), 256), c),
+		Message:   m.scrub.Text(truncate(e.Name(), 256), c),
 		Timestamp: e.Timestamp().AsTime().UTC(),
 		Level:     sentry.LevelInfo,
 	}
 	if _, content := genAIContentEvents[e.Name()]; content && !m.cfg.IncludeGenAIContent {
-		c[ruleGenAIContent]++
+		c[scrub.RuleGenAIContent]++
 		b.Category = "gen_ai.content"
 		return b
 	}
@@ -161,25 +125,21 @@ func (m *mapper) eventBreadcrumb(buf *eventBuf, e ptrace.SpanEvent, c *scrubCoun
 		b.Type, b.Level, b.Category = "error", sentry.LevelError, "exception"
 		typ := str(e.Attributes(), "exception.type")
 		msg := str(e.Attributes(), "exception.message")
-		b.Message = m.scrub.text(truncate(truncate(typ, 256)+": "+truncate(msg, 512), 512), c)
+		b.Message = m.scrub.Text(truncate(truncate(typ, 256)+": "+truncate(msg, 512), 512), c)
 		return b
 	}
 	if a := e.Attributes(); a.Len() > 0 {
-		// At most 16 attributes, written in the event's buffer like the otel context's.
-		start := len(buf.json)
-		buf.json = m.appendAttrs(buf.json, a, 1, 16, c)
-		if obj := buf.json[start:]; len(obj) > len("{}") {
-			b.attrs = json.RawMessage(obj[:len(obj):len(obj)])
-		} else {
-			buf.json = buf.json[:start] // every attribute left out
+		// At most 16 attributes, as JSON like the otel context's.
+		if obj := m.appendAttrs(nil, a, 1, 16, c); len(obj) > len("{}") {
+			b.Attrs = json.RawMessage(obj)
 		}
 	}
 	return b
 }
 
 // logBreadcrumb describes an earlier log record of the same trace.
-func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrubCounts) *breadcrumb {
-	*b = breadcrumb{
+func (m *mapper) logBreadcrumb(lr plog.LogRecord, c *scrub.Counts) *sentryevent.Breadcrumb {
+	b := &sentryevent.Breadcrumb{
 		Type:      "default",
 		Category:  "log",
 		Timestamp: logTime(lr).UTC(),
@@ -189,12 +149,12 @@ func (m *mapper) logBreadcrumb(b *breadcrumb, lr plog.LogRecord, c *scrubCounts)
 		b.Type = "error"
 	}
 	if _, content := genAIContentEvents[lr.EventName()]; content && !m.cfg.IncludeGenAIContent {
-		c[ruleGenAIContent]++
+		c[scrub.RuleGenAIContent]++
 		b.Category = "gen_ai.content"
 		b.Message = lr.EventName()
 		return b
 	}
-	b.Message = m.scrub.text(boundedText(lr.Body(), 512), c)
+	b.Message = m.scrub.Text(boundedText(lr.Body(), 512), c)
 	return b
 }
 
@@ -233,11 +193,11 @@ func latestUpTo[T any](tl []timed[T], at int64, k int, skip func(T) bool, add fu
 }
 
 // finishBreadcrumbs orders breadcrumbs oldest first and keeps the most recent max.
-func finishBreadcrumbs(bc []*breadcrumb, max int) []*breadcrumb {
+func finishBreadcrumbs(bc []*sentryevent.Breadcrumb, max int) []*sentryevent.Breadcrumb {
 	if len(bc) == 0 || max == 0 {
 		return nil
 	}
-	slices.SortStableFunc(bc, func(a, b *breadcrumb) int { return a.Timestamp.Compare(b.Timestamp) })
+	slices.SortStableFunc(bc, func(a, b *sentryevent.Breadcrumb) int { return a.Timestamp.Compare(b.Timestamp) })
 	if len(bc) > max {
 		bc = bc[len(bc)-max:]
 	}
@@ -357,7 +317,7 @@ func appendBounded(b []byte, v pcommon.Value, n int) []byte {
 				b = append(b, ',')
 			}
 			i++
-			b = appendJSONString(b, truncate(k, n))
+			b = sentryevent.AppendString(b, truncate(k, n))
 			b = append(b, ':')
 			b = appendBounded(b, e, n)
 		}
@@ -375,9 +335,9 @@ func appendBounded(b []byte, v pcommon.Value, n int) []byte {
 		}
 		return append(b, ']')
 	case pcommon.ValueTypeStr:
-		return appendJSONString(b, truncate(v.Str(), n))
+		return sentryevent.AppendString(b, truncate(v.Str(), n))
 	case pcommon.ValueTypeBytes:
-		return appendJSONString(b, "<"+strconv.Itoa(v.Bytes().Len())+" bytes>")
+		return sentryevent.AppendString(b, "<"+strconv.Itoa(v.Bytes().Len())+" bytes>")
 	}
 	return append(b, v.AsString()...)
 }

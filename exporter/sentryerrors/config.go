@@ -3,16 +3,18 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -68,12 +70,12 @@ type Config struct {
 	// FingerprintLimit caps the events of one error group within a window.
 	FingerprintLimit FingerprintLimitConfig `mapstructure:"fingerprint_limit"`
 
-	// TLS settings for the connection to Sentry (the DSN decides the endpoint).
-	TLS configtls.ClientConfig `mapstructure:"tls"`
-
-	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
-	RetryConfig   configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
-	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	// ClientConfig is the HTTP client to Sentry: timeout (per envelope), tls, proxy_url,
+	// headers, auth extensions, as for otlphttp. Its keys sit at the top level, as if
+	// squashed (see Unmarshal). Its endpoint stays empty: the DSN names the host.
+	ClientConfig confighttp.ClientConfig                                  `mapstructure:"-"`
+	RetryConfig  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -171,30 +173,41 @@ func validateDSN(field string, dsn configopaque.String) error {
 	return nil
 }
 
+// clientKeys are the keys of confighttp.ClientConfig.
+var clientKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[confighttp.ClientConfig]()
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("mapstructure"), ","); name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// Unmarshal reads the client's keys into ClientConfig and the rest into the Config.
+// Squashing ClientConfig (as otlphttp does) would make confmap accept unknown keys
+// silently, because ClientConfig has an Unmarshal of its own; a typo'd key is an error here.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	client, rest := map[string]any{}, map[string]any{}
+	for k, v := range conf.ToStringMap() {
+		if clientKeys[k] {
+			client[k] = v
+		} else {
+			rest[k] = v
+		}
+	}
+	if err := cfg.ClientConfig.Unmarshal(confmap.NewFromStringMap(client)); err != nil {
+		return err
+	}
+	type fields Config // Config's fields without this method
+	type Config fields // named as before in decoding errors ("'sentryerrors.Config' has invalid keys")
+	return confmap.NewFromStringMap(rest).Unmarshal((*Config)(cfg))
+}
+
 // Validate checks the configuration at startup and names the bad field and value.
 func (cfg *Config) Validate() error {
-	var errs []error
-	if err := validateDSN("dsn", cfg.DSN); err != nil {
-		errs = append(errs, err)
-	}
-	services := make([]string, 0, len(cfg.DSNByService))
-	for s := range cfg.DSNByService {
-		services = append(services, s)
-	}
-	sort.Strings(services)
-	for _, s := range services {
-		if s == "" {
-			errs = append(errs, errors.New(`dsn_by_service: the service name must not be empty`))
-			continue
-		}
-		if cfg.DSNByService[s] == "" {
-			errs = append(errs, fmt.Errorf("dsn_by_service::%s must not be empty: remove the entry to use dsn", s))
-			continue
-		}
-		if err := validateDSN("dsn_by_service::"+s, cfg.DSNByService[s]); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := cfg.validateDelivery()
 	if _, ok := parseSeverity(cfg.MinSeverity); !ok {
 		errs = append(errs, fmt.Errorf("min_severity %q is not a severity: use one of trace, debug, info, warn, error, fatal", cfg.MinSeverity))
 	}
@@ -213,20 +226,60 @@ func (cfg *Config) Validate() error {
 	if _, err := parseFingerprint(cfg.Fingerprint); err != nil {
 		errs = append(errs, err)
 	}
+	return errors.Join(append(errs, cfg.validateLists()...)...)
+}
+
+// validateDelivery checks where events go: the client and the DSNs.
+func (cfg *Config) validateDelivery() []error {
+	var errs []error
+	if cfg.ClientConfig.Endpoint != "" {
+		errs = append(errs, errors.New("endpoint is not used: the DSN names Sentry's host; remove endpoint and set dsn"))
+	}
+	if cfg.ClientConfig.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %s must be greater than or equal to 0 (0: no timeout per envelope)", cfg.ClientConfig.Timeout))
+	}
+	if err := validateDSN("dsn", cfg.DSN); err != nil {
+		errs = append(errs, err)
+	}
+	services := make([]string, 0, len(cfg.DSNByService))
+	for s := range cfg.DSNByService {
+		services = append(services, s)
+	}
+	sort.Strings(services)
+	for _, s := range services {
+		switch {
+		case s == "":
+			errs = append(errs, errors.New(`dsn_by_service: the service name must not be empty`))
+		case cfg.DSNByService[s] == "":
+			errs = append(errs, fmt.Errorf("dsn_by_service::%s must not be empty: remove the entry to use dsn", s))
+		default:
+			if err := validateDSN("dsn_by_service::"+s, cfg.DSNByService[s]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
+}
+
+// validateLists checks the entries of the configured lists.
+func (cfg *Config) validateLists() []error {
+	var errs []error
 	for i, p := range cfg.Scrub.ExtraPatterns {
 		if p == "" {
 			errs = append(errs, fmt.Errorf("scrub::extra_patterns[%d] must not be empty", i))
-			continue
-		}
-		if _, err := regexp.Compile(p); err != nil {
+		} else if _, err := regexp.Compile(p); err != nil {
 			errs = append(errs, fmt.Errorf("scrub::extra_patterns[%d] %q is not a valid regular expression: %w", i, p, err))
 		}
 	}
-	for i, k := range cfg.Scrub.ExtraKeys {
-		if strings.TrimSpace(k) == "" {
-			errs = append(errs, fmt.Errorf("scrub::extra_keys[%d] must not be empty", i))
+	blank := func(field string, list []string) {
+		for i, v := range list {
+			if strings.TrimSpace(v) == "" {
+				errs = append(errs, fmt.Errorf("%s[%d] must not be empty", field, i))
+			}
 		}
 	}
+	blank("scrub::extra_keys", cfg.Scrub.ExtraKeys)
+	blank("in_app_exclude", cfg.InAppExclude)
 	for i, h := range cfg.RequestHeaders {
 		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, " :\t") {
 			errs = append(errs, fmt.Errorf("request_headers[%d] %q is not a header name", i, h))
@@ -237,12 +290,7 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("ignore_exceptions[%d] %q must name an exception type (a trailing * matches a prefix)", i, e))
 		}
 	}
-	for i, e := range cfg.InAppExclude {
-		if strings.TrimSpace(e) == "" {
-			errs = append(errs, fmt.Errorf("in_app_exclude[%d] must not be empty", i))
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // hasDSN reports whether any event can be delivered at all.

@@ -2,368 +2,124 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"encoding/json"
-	"math"
-	"strconv"
 
-	sentry "github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 )
 
-// eventParts are the parts of an event the mapper keeps in types of its own: the
-// contexts, the exceptions and the threads. sentry.Event holds contexts as maps of
-// interface values and frames as sentry-go's Frame, which carries every optional field
-// of the protocol; building and encoding those cost a good share of the work per event,
-// so the mapper fills these and the encoder writes them directly. The tests convert
-// them to sentry.Event's form and encode that with sentry-go to hold the two equal.
-type eventParts struct {
-	exceptions  []exception // the root cause first, the raised exception last
-	threads     []thread
-	breadcrumbs []*breadcrumb // oldest first
-	trace       *traceContext
-	llm         *llmContext
-	agent       *agentContext
-	runtime     *runtimeContext
-	os          *osContext
-	otel        *otelContext
-	// The event's tags, kept here rather than in sentry.Event's map: a handful of fixed
-	// keys, written in key order. tagSet marks those set (a value may be empty).
-	tags   [numTags]string
-	tagSet uint8
-}
-
-// The tags an event can have, in key order.
-const (
-	tagAgent = iota
-	tagErrorType
-	tagLLMModel
-	tagLLMProvider
-	tagRoute
-	tagService
-	numTags
-)
-
-var tagKeys = [numTags]string{"agent", "error.type", "llm.model", "llm.provider", "route", "service"}
-
-func (cx *eventParts) setTag(i int, v string) {
-	cx.tags[i] = v
-	cx.tagSet |= 1 << i
-}
-
-// trim makes the event smaller for maxEventBytes, step 1 to 4, each keeping less than
-// the one before: (1) only the crashed thread; (2) no otel context, the last 10
-// breadcrumbs; (3) at most 50 frames per stack; (4) only the root cause and the raised
-// exception, 10 frames each, no threads, no breadcrumbs. It reports false past step 4.
-func (cx *eventParts) trim(step int) bool {
-	switch step {
-	case 1:
-		var kept []thread
-		for _, t := range cx.threads {
-			if t.Crashed || t.Current {
-				kept = append(kept, t)
-			}
-		}
-		if kept == nil && len(cx.threads) > 0 {
-			kept = cx.threads[:1]
-		}
-		cx.threads = kept
-	case 2:
-		cx.otel = nil
-		if n := len(cx.breadcrumbs); n > 10 {
-			cx.breadcrumbs = cx.breadcrumbs[n-10:]
-		}
-	case 3:
-		cx.boundStacks(50)
-	case 4:
-		if n := len(cx.exceptions); n > 2 {
-			root, raised := cx.exceptions[0], cx.exceptions[n-1]
-			// Renumbered, so that the root cause names the raised exception as its parent.
-			root.Mechanism.ExceptionID, root.Mechanism.ParentID = 1, 0
-			cx.exceptions = []exception{root, raised}
-		}
-		cx.threads, cx.breadcrumbs = nil, nil
-		cx.boundStacks(10)
-	default:
-		return false
+// llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
+func (m *mapper) llmContext(attrs pcommon.Map, c *scrub.Counts) *sentryevent.LLM {
+	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
+	model := str(attrs, "gen_ai.request.model")
+	responseModel := str(attrs, "gen_ai.response.model")
+	if provider == "" && model == "" && responseModel == "" {
+		return nil
 	}
-	return true
+	clean := func(v string) string { return m.cleanName(v, c) }
+	n := func(keys ...string) sentryevent.Number {
+		f, ok := num(attrs, keys...)
+		return sentryevent.Number{V: f, OK: ok}
+	}
+	l := &sentryevent.LLM{
+		Provider:            clean(provider),
+		Model:               clean(model),
+		ResponseModel:       clean(responseModel),
+		Operation:           clean(str(attrs, "gen_ai.operation.name")),
+		InputTokens:         n("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
+		OutputTokens:        n("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
+		TotalTokens:         n("gen_ai.usage.total_tokens", "llm.usage.total_tokens"),
+		CacheReadTokens:     n("gen_ai.usage.cache_read.input_tokens"),
+		CacheCreationTokens: n("gen_ai.usage.cache_creation.input_tokens"),
+		ReasoningTokens:     n("gen_ai.usage.reasoning.output_tokens"),
+		Cost:                n("gen_ai.usage.cost"),
+		CostStatus:          clean(str(attrs, "llm_cost.status")),
+		PriceID:             clean(str(attrs, "llm_cost.model")),
+		PricingVersion:      clean(str(attrs, "llm_cost.pricing_version")),
+	}
+	if !l.TotalTokens.OK && (l.InputTokens.OK || l.OutputTokens.OK) {
+		l.TotalTokens = sentryevent.Number{V: l.InputTokens.V + l.OutputTokens.V, OK: true}
+	}
+	for i, p := range sentryevent.CostParts {
+		l.Breakdown[i] = n("llm_cost.breakdown." + p)
+	}
+	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
+		l.FinishReasons = m.appendValue(nil, v, 1, c)
+	}
+	return l
 }
 
-// boundStacks keeps at most n frames of each stack: the oldest quarter and the newest
-// calls, the omitted range named in frames_omitted in the original stack's indices.
-func (cx *eventParts) boundStacks(n int) {
-	for i := range cx.exceptions {
-		cx.exceptions[i].Stacktrace.bound(n)
+// cleanName is a short attribute value as an event shows it: cut and scrubbed.
+func (m *mapper) cleanName(v string, c *scrub.Counts) string {
+	if v == "" {
+		return v
 	}
-	for i := range cx.threads {
-		cx.threads[i].Stacktrace.bound(n)
+	return m.scrub.Text(truncate(v, 256), c)
+}
+
+// agentContext is the agent context at attrs, nil when attrs name no agent.
+func (m *mapper) agentContext(attrs pcommon.Map, c *scrub.Counts) *sentryevent.Agent {
+	name := str(attrs, "gen_ai.agent.name")
+	id := str(attrs, "gen_ai.agent.id")
+	if name == "" && id == "" {
+		return nil
+	}
+	return &sentryevent.Agent{
+		Name:           m.cleanName(name, c),
+		ID:             m.cleanName(id, c),
+		Description:    m.cleanName(str(attrs, "gen_ai.agent.description"), c),
+		ConversationID: m.cleanName(str(attrs, "gen_ai.conversation.id"), c),
 	}
 }
 
-type traceContext struct {
-	traceID, spanID, parentSpanID, op, status, description string
-}
-
-type optNum struct {
-	v  float64
-	ok bool
-}
-
-type llmContext struct {
-	provider, model, responseModel, operation             string
-	inputTokens, outputTokens, totalTokens                optNum
-	cacheReadTokens, cacheCreationTokens, reasoningTokens optNum
-	cost                                                  optNum
-	breakdown                                             [len(costParts)]optNum
-	costStatus, priceID, pricingVersion                   string
-	finishReasons                                         json.RawMessage
-	spanID                                                string
-}
-
-var costParts = [...]string{"cache_read", "cache_write", "input", "output", "reasoning"}
-
-type agentContext struct {
-	name, id, description, conversationID, tool, toolCallID string
-}
-
-type runtimeContext struct {
-	name, version, rawDescription string
-}
-
-type osContext struct {
-	name, version, build, rawDescription string
-}
-
-type otelContext struct {
-	attributes, resource                 json.RawMessage
-	kind, scope, severityText, eventName string
-}
-
-// appendJSON writes the contexts object, keys in alphabetical order.
-func (cx *eventParts) appendJSON(w *jsonWriter) {
-	w.raw('{')
-	if c := cx.agent; c != nil {
-		w.key("agent")
-		w.raw('{')
-		w.optStr("conversation_id", c.conversationID)
-		w.optStr("description", c.description)
-		w.optStr("id", c.id)
-		w.optStr("name", c.name)
-		w.optStr("tool", c.tool)
-		w.optStr("tool_call_id", c.toolCallID)
-		w.raw('}')
+// toolFields adds the tool call the error happened in to an agent context.
+func (m *mapper) toolFields(ctx *sentryevent.Agent, attrs pcommon.Map, c *scrub.Counts) *sentryevent.Agent {
+	tool := str(attrs, "gen_ai.tool.name")
+	if tool == "" {
+		return ctx
 	}
-	if c := cx.llm; c != nil {
-		w.key("llm")
-		w.raw('{')
-		w.optNum("cache_creation_input_tokens", c.cacheCreationTokens)
-		w.optNum("cache_read_input_tokens", c.cacheReadTokens)
-		if c.hasBreakdown() {
-			w.key("cost_breakdown_usd")
-			w.raw('{')
-			for i, p := range costParts {
-				w.optFloat(p, c.breakdown[i])
-			}
-			w.raw('}')
+	if ctx == nil {
+		ctx = &sentryevent.Agent{}
+	}
+	ctx.Tool = m.scrub.Text(truncate(tool, 256), c)
+	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
+		ctx.ToolCallID = m.scrub.Text(truncate(id, 256), c)
+	}
+	return ctx
+}
+
+// setTags adds the llm, agent, route and error.type tags.
+func (m *mapper) setTags(ev *sentryevent.Event, errorType, route string, c *scrub.Counts) {
+	if l := ev.Contexts.LLM; l != nil {
+		if l.Provider != "" {
+			ev.Tags.Set(sentryevent.TagLLMProvider, tagValue(l.Provider))
 		}
-		w.optStr("cost_status", c.costStatus)
-		w.optFloat("cost_usd", c.cost)
-		if len(c.finishReasons) > 0 {
-			w.key("finish_reasons")
-			w.buf = append(w.buf, c.finishReasons...)
-		}
-		w.optNum("input_tokens", c.inputTokens)
-		w.optStr("model", c.model)
-		w.optStr("operation", c.operation)
-		w.optNum("output_tokens", c.outputTokens)
-		w.optStr("price_id", c.priceID)
-		w.optStr("pricing_version", c.pricingVersion)
-		w.optStr("provider", c.provider)
-		w.optNum("reasoning_output_tokens", c.reasoningTokens)
-		w.optStr("response_model", c.responseModel)
-		w.optStr("span_id", c.spanID)
-		w.optNum("total_tokens", c.totalTokens)
-		w.raw('}')
-	}
-	if c := cx.os; c != nil {
-		w.key("os")
-		w.raw('{')
-		w.optStr("build", c.build)
-		w.optStr("name", c.name)
-		w.optStr("raw_description", c.rawDescription)
-		w.optStr("version", c.version)
-		w.raw('}')
-	}
-	if c := cx.otel; c != nil {
-		w.key("otel")
-		w.raw('{')
-		if len(c.attributes) > 0 {
-			w.key("attributes")
-			w.buf = append(w.buf, c.attributes...)
-		}
-		w.optStr("event_name", c.eventName)
-		w.optStr("kind", c.kind)
-		if len(c.resource) > 0 {
-			w.key("resource")
-			w.buf = append(w.buf, c.resource...)
-		}
-		w.optStr("scope", c.scope)
-		w.optStr("severity_text", c.severityText)
-		w.raw('}')
-	}
-	if c := cx.runtime; c != nil {
-		w.key("runtime")
-		w.raw('{')
-		w.optStr("name", c.name)
-		w.optStr("raw_description", c.rawDescription)
-		w.optStr("version", c.version)
-		w.raw('}')
-	}
-	if c := cx.trace; c != nil {
-		w.key("trace")
-		w.raw('{')
-		w.optStr("description", c.description)
-		w.optStr("op", c.op)
-		w.optStr("parent_span_id", c.parentSpanID)
-		w.optStr("span_id", c.spanID)
-		w.optStr("status", c.status)
-		w.optStr("trace_id", c.traceID)
-		w.key("type")
-		w.str("trace")
-		w.raw('}')
-	}
-	w.raw('}')
-}
-
-func (c *llmContext) hasBreakdown() bool {
-	for _, b := range c.breakdown {
-		if b.ok {
-			return true
+		if l.Model != "" {
+			ev.Tags.Set(sentryevent.TagLLMModel, tagValue(l.Model))
+		} else if l.ResponseModel != "" {
+			ev.Tags.Set(sentryevent.TagLLMModel, tagValue(l.ResponseModel))
 		}
 	}
-	return false
-}
-
-func (w *jsonWriter) optNum(k string, n optNum) {
-	if !n.ok {
-		return
+	if a := ev.Contexts.Agent; a != nil && a.Name != "" {
+		ev.Tags.Set(sentryevent.TagAgent, tagValue(a.Name))
 	}
-	w.key(k)
-	if n.v == math.Trunc(n.v) && math.Abs(n.v) < 1<<53 {
-		w.buf = strconv.AppendInt(w.buf, int64(n.v), 10)
-		return
+	if route != "" {
+		ev.Tags.Set(sentryevent.TagRoute, tagValue(m.scrub.Text(truncate(route, 256), c)))
 	}
-	w.buf = appendJSONFloat(w.buf, n.v)
-}
-
-// optFloat writes a USD amount as a float, the way encoding/json writes a float64.
-func (w *jsonWriter) optFloat(k string, n optNum) {
-	if n.ok {
-		w.key(k)
-		w.buf = appendJSONFloat(w.buf, n.v)
+	if errorType != "" {
+		ev.Tags.Set(sentryevent.TagErrorType, tagValue(m.scrub.Text(truncate(errorType, 256), c)))
 	}
 }
 
-// noContexts reports whether the event has no context to write.
-func (cx *eventParts) noContexts() bool {
-	return cx == nil || (cx.trace == nil && cx.llm == nil && cx.agent == nil && cx.runtime == nil && cx.os == nil && cx.otel == nil)
-}
-
-// maps returns the contexts in sentry.Event's form.
-func (cx *eventParts) maps() map[string]sentry.Context {
-	out := map[string]sentry.Context{}
-	if cx == nil {
-		return out
+// otelContext is the otel context: the attributes and the resource, scrubbed.
+func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrub.Counts) *sentryevent.Otel {
+	o := &sentryevent.Otel{}
+	if b := m.appendAttrsObject(nil, attrs, maxAttrs, c); len(b) > 0 {
+		o.Attributes = json.RawMessage(b)
 	}
-	put := func(m map[string]any, k, v string) {
-		if v != "" {
-			m[k] = v
-		}
+	if b := m.appendAttrsObject(nil, res, maxAttrs, c); len(b) > 0 {
+		o.Resource = json.RawMessage(b)
 	}
-	num := func(m map[string]any, k string, n optNum) {
-		if n.ok {
-			m[k] = jsonNumber(n.v)
-		}
-	}
-	if c := cx.agent; c != nil {
-		m := map[string]any{}
-		put(m, "conversation_id", c.conversationID)
-		put(m, "description", c.description)
-		put(m, "id", c.id)
-		put(m, "name", c.name)
-		put(m, "tool", c.tool)
-		put(m, "tool_call_id", c.toolCallID)
-		out["agent"] = m
-	}
-	if c := cx.llm; c != nil {
-		m := map[string]any{}
-		num(m, "cache_creation_input_tokens", c.cacheCreationTokens)
-		num(m, "cache_read_input_tokens", c.cacheReadTokens)
-		if c.hasBreakdown() {
-			b := map[string]any{}
-			for i, p := range costParts {
-				if c.breakdown[i].ok {
-					b[p] = c.breakdown[i].v
-				}
-			}
-			m["cost_breakdown_usd"] = b
-		}
-		put(m, "cost_status", c.costStatus)
-		if c.cost.ok {
-			m["cost_usd"] = c.cost.v
-		}
-		if len(c.finishReasons) > 0 {
-			m["finish_reasons"] = c.finishReasons
-		}
-		num(m, "input_tokens", c.inputTokens)
-		put(m, "model", c.model)
-		put(m, "operation", c.operation)
-		num(m, "output_tokens", c.outputTokens)
-		put(m, "price_id", c.priceID)
-		put(m, "pricing_version", c.pricingVersion)
-		put(m, "provider", c.provider)
-		num(m, "reasoning_output_tokens", c.reasoningTokens)
-		put(m, "response_model", c.responseModel)
-		put(m, "span_id", c.spanID)
-		num(m, "total_tokens", c.totalTokens)
-		out["llm"] = m
-	}
-	if c := cx.os; c != nil {
-		m := map[string]any{}
-		put(m, "build", c.build)
-		put(m, "name", c.name)
-		put(m, "raw_description", c.rawDescription)
-		put(m, "version", c.version)
-		out["os"] = m
-	}
-	if c := cx.otel; c != nil {
-		m := map[string]any{}
-		if len(c.attributes) > 0 {
-			m["attributes"] = c.attributes
-		}
-		put(m, "event_name", c.eventName)
-		put(m, "kind", c.kind)
-		if len(c.resource) > 0 {
-			m["resource"] = c.resource
-		}
-		put(m, "scope", c.scope)
-		put(m, "severity_text", c.severityText)
-		out["otel"] = m
-	}
-	if c := cx.runtime; c != nil {
-		m := map[string]any{}
-		put(m, "name", c.name)
-		put(m, "raw_description", c.rawDescription)
-		put(m, "version", c.version)
-		out["runtime"] = m
-	}
-	if c := cx.trace; c != nil {
-		m := map[string]any{"type": "trace"}
-		put(m, "description", c.description)
-		put(m, "op", c.op)
-		put(m, "parent_span_id", c.parentSpanID)
-		put(m, "span_id", c.spanID)
-		put(m, "status", c.status)
-		put(m, "trace_id", c.traceID)
-		out["trace"] = m
-	}
-	return out
+	return o
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math"
-	"math/rand"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -37,26 +37,27 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	a.PutStr("llm_cost.model", "anthropic/claude-sonnet-4")
 	a.PutStr("llm_cost.pricing_version", "2026-05-01")
 	a.PutEmptySlice("gen_ai.response.finish_reasons").AppendEmpty().SetStr("stop")
-	for i, p := range costParts {
+	for i, p := range sentryevent.CostParts {
 		a.PutDouble("llm_cost.breakdown."+p, float64(i+1)/100)
 	}
 	a.PutStr("gen_ai.operation.name", "chat")
 
-	l := m.llmContext(a, new(scrubCounts), newEventBuf().(*eventBuf))
+	l := m.llmContext(a, new(scrub.Counts))
 	require.NotNil(t, l)
-	want := llmContext{
-		provider: "anthropic", model: "claude-sonnet-4", operation: "chat",
-		inputTokens:         optNum{v: 120, ok: true},
-		outputTokens:        optNum{v: 30, ok: true},
-		totalTokens:         optNum{v: 150, ok: true}, // none given: input + output
-		cacheReadTokens:     optNum{v: 40, ok: true},
-		cacheCreationTokens: optNum{v: 5, ok: true},
-		reasoningTokens:     optNum{v: 7, ok: true},
-		costStatus:          "priced", priceID: "anthropic/claude-sonnet-4", pricingVersion: "2026-05-01",
-		finishReasons: []byte(`["stop"]`),
+	num := func(v float64) sentryevent.Number { return sentryevent.Number{V: v, OK: true} }
+	want := sentryevent.LLM{
+		Provider: "anthropic", Model: "claude-sonnet-4", Operation: "chat",
+		InputTokens:         num(120),
+		OutputTokens:        num(30),
+		TotalTokens:         num(150), // none given: input + output
+		CacheReadTokens:     num(40),
+		CacheCreationTokens: num(5),
+		ReasoningTokens:     num(7),
+		CostStatus:          "priced", PriceID: "anthropic/claude-sonnet-4", PricingVersion: "2026-05-01",
+		FinishReasons: []byte(`["stop"]`),
 	}
-	for i := range costParts {
-		want.breakdown[i] = optNum{v: float64(i+1) / 100, ok: true}
+	for i := range sentryevent.CostParts {
+		want.Breakdown[i] = num(float64(i+1) / 100)
 	}
 	assert.Equal(t, want, *l)
 
@@ -65,16 +66,16 @@ func TestLLMContextReadsEachConvention(t *testing.T) {
 	a.PutInt("gen_ai.usage.output_tokens", 2)
 	a.PutInt("gen_ai.usage.total_tokens", 4)
 	a.PutStr("gen_ai.provider.name", "aws.bedrock")
-	l = m.llmContext(a, new(scrubCounts), newEventBuf().(*eventBuf))
-	assert.Equal(t, optNum{v: 1, ok: true}, l.inputTokens)
-	assert.Equal(t, optNum{v: 2, ok: true}, l.outputTokens)
-	assert.Equal(t, optNum{v: 4, ok: true}, l.totalTokens)
-	assert.Equal(t, "aws.bedrock", l.provider)
+	l = m.llmContext(a, new(scrub.Counts))
+	assert.Equal(t, sentryevent.Number{V: 1, OK: true}, l.InputTokens)
+	assert.Equal(t, sentryevent.Number{V: 2, OK: true}, l.OutputTokens)
+	assert.Equal(t, sentryevent.Number{V: 4, OK: true}, l.TotalTokens)
+	assert.Equal(t, "aws.bedrock", l.Provider)
 
 	// No provider and no model: no llm context, whatever else there is.
 	b := pcommon.NewMap()
 	b.PutInt("gen_ai.usage.input_tokens", 10)
-	assert.Nil(t, m.llmContext(b, new(scrubCounts), newEventBuf().(*eventBuf)))
+	assert.Nil(t, m.llmContext(b, new(scrub.Counts)))
 }
 
 // TestEventIDFraming: an event id is the first half of the SHA-256 of its parts, each
@@ -101,29 +102,5 @@ func TestKindNames(t *testing.T) {
 	for _, k := range []ptrace.SpanKind{ptrace.SpanKindUnspecified, ptrace.SpanKindInternal, ptrace.SpanKindServer,
 		ptrace.SpanKindClient, ptrace.SpanKindProducer, ptrace.SpanKindConsumer, ptrace.SpanKind(42)} {
 		assert.Equal(t, strings.ToLower(strings.TrimPrefix(k.String(), "Span")), kindName(k))
-	}
-}
-
-// TestTimeFormat: event and breadcrumb timestamps are written as time.RFC3339Nano
-// writes them, for UTC times and others, whole seconds and every fraction length.
-func TestTimeFormat(t *testing.T) {
-	rng := rand.New(rand.NewSource(7))
-	zone := time.FixedZone("X", 5*3600+1800)
-	times := []time.Time{time.Unix(0, 0).UTC(), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-		time.Date(2026, 1, 2, 3, 4, 5, 100, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 120000000, time.UTC),
-		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2026, 6, 1, 12, 0, 0, 5, zone), time.Date(2026, 6, 1, 12, 0, 0, 5, time.Local)}
-	for i := 0; i < 2000; i++ {
-		ts := time.Unix(rng.Int63n(1<<34), rng.Int63n(1e9)).UTC()
-		switch i % 4 {
-		case 0:
-			ts = ts.Truncate(time.Second)
-		case 1:
-			ts = ts.Truncate(time.Millisecond)
-		}
-		times = append(times, ts)
-	}
-	for _, ts := range times {
-		require.Equal(t, ts.Format(time.RFC3339Nano), string(appendRFC3339Nano([]byte("x"), ts)[1:]), "%v", ts)
 	}
 }

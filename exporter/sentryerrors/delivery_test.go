@@ -97,13 +97,17 @@ func TestDeliveryToSentry(t *testing.T) {
 	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
 	evs := srv.WaitEvents(t, 1, 10*time.Second)
 	require.Len(t, evs, 1)
-	assert.Equal(t, "ToolExecutionError", evs[0]["exception"].([]any)[1].(map[string]any)["type"])
+	assert.Equal(t, "ToolExecutionError", harness.SentryValues(evs[0], "exception")[1].(map[string]any)["type"])
 	a := srv.Attempts()[0]
 	assert.Equal(t, srv.PublicKey, a.Auth["sentry_key"])
 	assert.True(t, strings.HasPrefix(a.Auth["sentry_client"], "otelcol-procode/"), a.Auth["sentry_client"])
 	require.Len(t, a.Items, 1, "one envelope per event")
 	assert.Equal(t, "event", a.Items[0].Type)
+	assert.Equal(t, "application/json", a.Items[0].Header["content_type"])
 	assert.Equal(t, evs[0]["event_id"], a.Header["event_id"])
+	// The dynamic sampling context ties the event to its trace.
+	assert.Equal(t, map[string]any{"trace_id": traceID.String(), "public_key": srv.PublicKey, "release": "1.4.2", "environment": "production"},
+		a.Header["trace"])
 	assert.NotEmpty(t, a.Header["sent_at"])
 	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 }, "events_sent != 1")
 	assert.Empty(t, srv.Violations())
@@ -177,13 +181,10 @@ func TestRateLimitLongerThanRetryIsCountedDrop(t *testing.T) {
 	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_dropped", "reason", "rate_limited") == 1 },
 		"rate_limited drop not counted")
 	assert.Len(t, srv.Attempts(), 1)
-	found := false
-	for _, e := range te.logs.All() {
-		if strings.Contains(e.Message, "Exporting failed") {
-			found = true
-		}
-	}
-	assert.True(t, found, "the drop is logged by exporterhelper")
+	// exporterhelper logs the drop once the push returned, just after the count.
+	eventually(t, 5*time.Second, func() bool {
+		return te.logs.FilterMessageSnippet("Exporting failed").Len() > 0
+	}, "the drop is not logged by exporterhelper")
 }
 
 func TestClientErrorIsPermanent(t *testing.T) {
@@ -304,7 +305,7 @@ func TestFiltering(t *testing.T) {
 	t.Run("ignore_exceptions", func(t *testing.T) {
 		te := startTraces(t, srv.DSN(), func(c *Config) { c.IgnoreExceptions = []string{"ToolExec*"} })
 		require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
-		assert.Equal(t, int64(1), te.counter(t, "events_dropped", "reason", "filtered"))
+		assert.Equal(t, int64(1), te.counter(t, "events_dropped", "reason", "scrub.Filtered"))
 	})
 	t.Run("sample_rate", func(t *testing.T) {
 		te := startTraces(t, srv.DSN(), func(c *Config) { c.SampleRate = 0 })
@@ -353,7 +354,7 @@ func TestQueueFullIsReported(t *testing.T) {
 		q.QueueSize = 1
 		q.NumConsumers = 1
 		c.QueueConfig = configoptional.Some(*q)
-		c.TimeoutConfig.Timeout = 2 * time.Second
+		c.ClientConfig.Timeout = 2 * time.Second
 		c.RetryConfig.Enabled = false
 	})
 	var errs []error
@@ -413,4 +414,22 @@ func TestRedirectsStayOnTheDSNHost(t *testing.T) {
 	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 },
 		"the event redirected on the same host is not sent")
 	assert.EqualValues(t, 1, delivered.Load())
+}
+
+// TestClientSettingsApply: the HTTP client is confighttp's, so its settings reach Sentry:
+// a configured header arrives with each envelope, beside the X-Sentry-Auth header.
+func TestClientSettingsApply(t *testing.T) {
+	var tenant, auth atomic.Value
+	sentry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenant.Store(r.Header.Get("X-Tenant"))
+		auth.Store(r.Header.Get("X-Sentry-Auth"))
+	}))
+	t.Cleanup(sentry.Close)
+	te := startTraces(t, "http://publickey123@"+strings.TrimPrefix(sentry.URL, "http://")+"/7", func(c *Config) {
+		c.ClientConfig.Headers = configopaque.MapList{{Name: "X-Tenant", Value: "acme"}}
+	})
+	require.NoError(t, te.traces.ConsumeTraces(context.Background(), toolErrorTrace(t)))
+	eventually(t, 5*time.Second, func() bool { return te.counter(t, "events_sent", "", "") == 1 }, "the event was not sent")
+	assert.Equal(t, "acme", tenant.Load())
+	assert.Contains(t, auth.Load(), "sentry_key=publickey123")
 }

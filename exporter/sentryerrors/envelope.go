@@ -1,96 +1,57 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
-	"fmt"
-	"sync"
-	"sync/atomic"
+	"encoding/json"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
 )
 
-// sentry-go's envelope types live in its internal protocol package: they cannot be
-// named here, but the sentry.Event methods that use them can, and type inference gives
-// us values of those types. So the envelope is built and serialised by sentry-go's own
-// code (Envelope.Serialize), not by a copy of the format.
-
-func newEnvelopeParts[H, E any](func(*sentry.Event, *H) (*E, error)) (*H, *E) { return new(H), new(E) }
-
-func newItem[I any](func(*sentry.Event) (*I, error)) *I { return new(I) }
-
-func alloc[T any](p **T) { *p = new(T) }
-
-// maxEventBytes is Sentry's size limit for an event item (1 MB): Relay rejects a larger
-// event whole. An event that encodes larger is trimmed, step by step, until it fits.
-const maxEventBytes = 1_000_000
-
-// encodePayload returns the event JSON payload of ev with contexts cx (see
-// appendEventJSON), and how many trimming steps (eventParts.trim) it took to fit
-// maxEventBytes, in a pooled buffer, which the event's delivery gives back
-// (encodedEvent.release) once Sentry has the event or has refused it for good.
-// While a queue holds few events, each event's JSON is then written where an earlier
-// one's was, instead of in new memory that the garbage collector must reclaim: that
-// was most of what mapping and encoding allocated.
-func encodePayload(ev *sentry.Event, cx *eventParts) (*payloadBuf, int, error) {
-	pb := payloadBufs.Get().(*payloadBuf)
-	buf, err := appendEventJSON(pb.b[:0], ev, cx)
-	steps := 0
-	for err == nil && len(buf) > maxEventBytes && cx.trim(steps+1) {
-		steps++
-		buf, err = appendEventJSON(buf[:0], ev, cx)
-	}
-	if err == nil && len(buf) > maxEventBytes {
-		err = fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), maxEventBytes)
-	}
-	pb.b = buf
-	if n := int64(len(buf)); n <= maxPooledPayload {
-		payloadHint.Store(max(1<<10, n+n/8))
-	}
-	return pb, steps, err
+// envelopeHeader is the first line of an envelope. trace is the dynamic sampling
+// context: with it Sentry ties the event to its trace for sampling, as the SDKs do.
+type envelopeHeader struct {
+	EventID string          `json:"event_id"`
+	SentAt  time.Time       `json:"sent_at"`
+	Sdk     *sentry.SdkInfo `json:"sdk,omitempty"`
+	Trace   *traceHeader    `json:"trace,omitempty"`
 }
 
-// payloadBuf holds one event's JSON. gen changes at each release, so that an
-// encodedEvent still pointing at a buffer that went on to another event can tell.
-type payloadBuf struct {
-	b   []byte
-	gen uint64
+// traceHeader is the part of the dynamic sampling context an error event carries: what
+// the SDKs send for an event of a trace they did not sample themselves.
+type traceHeader struct {
+	TraceID     string `json:"trace_id"`
+	PublicKey   string `json:"public_key"`
+	Release     string `json:"release,omitempty"`
+	Environment string `json:"environment,omitempty"`
 }
 
-// maxPooledPayload bounds the buffers kept for reuse: larger events are rare.
-const maxPooledPayload = 64 << 10
+type itemHeader struct {
+	Type        string `json:"type"`
+	Length      int    `json:"length"`
+	ContentType string `json:"content_type"`
+}
 
-var payloadBufs = sync.Pool{New: func() any { return &payloadBuf{b: make([]byte, 0, payloadHint.Load())} }}
-
-// payloadHint is the capacity a new buffer starts with: the size of a recent payload with
-// an eighth more. New buffers are needed when the queue holds many events (Sentry down),
-// and each then keeps its capacity until it is sent: not twice what its event needs.
-var payloadHint atomic.Int64
-
-func init() { payloadHint.Store(4 << 10) }
-
-func (pb *payloadBuf) release() {
-	pb.gen++
-	if cap(pb.b) <= maxPooledPayload {
-		pb.b = pb.b[:0]
-		payloadBufs.Put(pb)
+// encodeEnvelope wraps one event payload in an envelope: the header line (event_id,
+// sent_at for Sentry's clock drift correction, sdk, the trace's sampling context when the
+// event belongs to a trace), and one item of type "event" with its length and content
+// type. sent_at is set at each attempt, not when the event entered the queue.
+func encodeEnvelope(e encodedEvent, publicKey string, sentAt time.Time, sdk *sentry.SdkInfo) ([]byte, error) {
+	hdr := envelopeHeader{EventID: e.eventID, SentAt: sentAt.UTC(), Sdk: sdk}
+	if e.trace.TraceID != "" {
+		t := e.trace
+		t.PublicKey = publicKey
+		hdr.Trace = &t
 	}
-}
-
-// encodeEnvelope wraps one event payload in an envelope: a header line (event_id,
-// sent_at for Sentry's clock drift correction, sdk) and one item of type "event" with
-// its length. sent_at is set at each attempt, not when the event entered the queue.
-func encodeEnvelope(eventID string, payload []byte, sentAt time.Time, sdk *sentry.SdkInfo) ([]byte, error) {
-	hdr, env := newEnvelopeParts((*sentry.Event).ToEnvelope)
-	hdr.EventID = eventID
-	hdr.SentAt = sentAt.UTC()
-	hdr.Sdk = sdk
-	item := newItem((*sentry.Event).ToEnvelopeItem)
-	alloc(&item.Header)
-	item.Header.Type = "event"
-	n := len(payload)
-	item.Header.Length = &n
-	item.Payload = payload
-	env.Header = hdr
-	env.AddItem(item)
-	return env.Serialize()
+	head, err := json.Marshal(hdr)
+	if err != nil {
+		return nil, err
+	}
+	item, err := json.Marshal(itemHeader{Type: "event", Length: len(e.payload), ContentType: "application/json"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(item)+len(e.payload)+3)
+	out = append(append(out, head...), '\n')
+	out = append(append(out, item...), '\n')
+	return append(append(out, e.payload...), '\n'), nil
 }

@@ -1,16 +1,19 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"hash/fnv"
 	"net/url"
 	"strings"
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -18,11 +21,15 @@ import (
 // for concurrent use.
 type mapper struct {
 	cfg         *Config
-	scrub       *scrubber
-	stacks      stackParser
+	scrub       *scrub.Scrubber
+	stacks      stacktrace.Parser
 	headerAllow map[string]string // lower-case allowed header name: its canonical form
 	fingerprint []fingerprintPart
 	sdk         sentry.SdkInfo
+}
+
+func newScrubber(cfg ScrubConfig) *scrub.Scrubber {
+	return scrub.New(cfg.ExtraKeys, cfg.ExtraPatterns)
 }
 
 func newMapper(cfg *Config, version string) *mapper {
@@ -38,7 +45,7 @@ func newMapper(cfg *Config, version string) *mapper {
 	return &mapper{
 		cfg:         cfg,
 		scrub:       newScrubber(cfg.Scrub),
-		stacks:      stackParser{exclude: cfg.InAppExclude},
+		stacks:      stacktrace.Parser{Exclude: cfg.InAppExclude},
 		headerAllow: allow,
 		fingerprint: fp,
 		sdk: sentry.SdkInfo{
@@ -143,10 +150,9 @@ type resourceInfo struct {
 	release     string
 	environment string
 	serverName  string
-	runtime     *runtimeContext // rt, or nil
-	os          *osContext      // osc, or nil
-	rt          runtimeContext
-	osc         osContext
+	mainScript  string               // process.command: Node.js module names are relative to its directory
+	runtime     *sentryevent.Runtime // nil when the resource names none
+	os          *sentryevent.OS
 	filled      bool // by resourceInto
 }
 
@@ -166,6 +172,7 @@ func (m *mapper) resourceInto(ri *resourceInfo, res pcommon.Resource) {
 		lang:       str(a, "telemetry.sdk.language"),
 		release:    truncate(str(a, "service.version"), 256),
 		serverName: truncate(str(a, "host.name"), 256),
+		mainScript: str(a, "process.command"),
 	}
 	ri.platform = platformOf(ri.lang)
 	ri.environment = truncate(str(a, "deployment.environment.name", "deployment.environment"), 256)
@@ -176,42 +183,31 @@ func (m *mapper) resourceInto(ri *resourceInfo, res pcommon.Resource) {
 		ri.environment = m.cfg.EnvironmentOverride
 	}
 	if name, version := str(a, "process.runtime.name"), str(a, "process.runtime.version"); name != "" || version != "" {
-		ri.rt = runtimeContext{name: truncate(name, 256), version: truncate(version, 256),
-			rawDescription: truncate(str(a, "process.runtime.description"), maxValueLen)}
-		ri.runtime = &ri.rt
+		ri.runtime = &sentryevent.Runtime{Name: truncate(name, 256), Version: truncate(version, 256),
+			RawDescription: truncate(str(a, "process.runtime.description"), maxValueLen)}
 	}
 	if name := str(a, "os.name", "os.type"); name != "" {
-		ri.osc = osContext{name: truncate(name, 256), version: truncate(str(a, "os.version"), 256),
-			build: truncate(str(a, "os.build_id"), 256), rawDescription: truncate(str(a, "os.description"), maxValueLen)}
-		ri.os = &ri.osc
+		ri.os = &sentryevent.OS{Name: truncate(name, 256), Version: truncate(str(a, "os.version"), 256),
+			Build: truncate(str(a, "os.build_id"), 256), RawDescription: truncate(str(a, "os.description"), maxValueLen)}
 	}
 }
 
-// newEvent fills what every event of a resource has, in a pooled buffer that the
-// event's mappedEvent releases once it is encoded.
-func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrubCounts) *eventBuf {
-	b := getEventBuf()
-	ev := &b.ev
+// newEvent fills what every event of a resource has.
+func (m *mapper) newEvent(ri *resourceInfo, id sentry.EventID, ts time.Time, c *scrub.Counts) *sentryevent.Event {
+	ev := &sentryevent.Event{}
 	ev.EventID = id
 	ev.Timestamp = ts.UTC()
 	ev.Platform = ri.platform
-	ev.Release = m.scrub.text(ri.release, c)
-	ev.Environment = m.scrub.text(ri.environment, c)
-	ev.ServerName = m.scrub.text(ri.serverName, c)
-	ev.Sdk = m.sdk
+	ev.Release = m.scrub.Text(ri.release, c)
+	ev.Environment = m.scrub.Text(ri.environment, c)
+	ev.ServerName = m.scrub.Text(ri.serverName, c)
+	ev.Sdk = &m.sdk
 	if ri.service != "" {
-		b.parts.setTag(tagService, tagValue(m.scrub.text(truncate(ri.service, 256), c)))
+		ev.Tags.Set(sentryevent.TagService, tagValue(m.scrub.Text(truncate(ri.service, 256), c)))
 	}
-	// Copies: the resource's information is the batch's, the event outlives the mapping.
-	if ri.runtime != nil {
-		b.runtime = *ri.runtime
-		b.parts.runtime = &b.runtime
-	}
-	if ri.os != nil {
-		b.os = *ri.os
-		b.parts.os = &b.os
-	}
-	return b
+	// Shared by the resource's events, which only read them.
+	ev.Contexts.Runtime, ev.Contexts.OS = ri.runtime, ri.os
+	return ev
 }
 
 // exceptionInput is what OTel says about one exception.
@@ -222,17 +218,18 @@ type exceptionInput struct {
 
 // exceptions builds the event's exception list, the root cause first and the raised
 // exception last, and the goroutine threads of a Go dump.
-func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c *scrubCounts) (mainType string, panicked bool) {
-	cx := &b.parts
-	ps := m.stacks.parseInto(&b.parse, ri.lang, in.stacktrace)
+func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
+	ps := m.stacks.Parse(ri.lang, in.stacktrace, stacktrace.Hints{ExceptionType: in.typ, MainScript: ri.mainScript})
 	if len(ps.Exceptions) == 0 {
-		ps.Exceptions = append(b.parse.exceptionList(1), parsedException{})
-		b.parse.excs = ps.Exceptions
+		ps.Exceptions = []stacktrace.Exception{{}}
+	}
+	if ri.platform == "other" && ps.Language != "" {
+		ev.Platform = platformOf(ps.Language) // the resource did not say; the stack does
 	}
 	main := &ps.Exceptions[len(ps.Exceptions)-1]
 	// The attributes are what the SDK knew; the text fills what they lack.
 	if in.typ != "" {
-		main.Type = in.typ
+		setType(main, in.typ, cmp.Or(ps.Language, ri.lang))
 	}
 	if in.message != "" {
 		main.Value = in.message
@@ -240,52 +237,69 @@ func (m *mapper) exceptions(b *eventBuf, ri *resourceInfo, in exceptionInput, c 
 	if main.Type == "" && main.Value == "" {
 		main.Type = "Error"
 	}
-	out := b.excs[:0]
-	if cap(out) < len(ps.Exceptions) {
-		out = make([]exception, 0, len(ps.Exceptions))
-	}
-	out = out[:len(ps.Exceptions)]
-	b.excs = out
+	out := make([]sentryevent.Exception, len(ps.Exceptions))
 	last := len(ps.Exceptions) - 1
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
 			f := &pe.Frames[j]
 			boundFrameFields(f)
 			if f.ContextLine != "" {
-				f.ContextLine = m.scrub.text(f.ContextLine, c)
+				f.ContextLine = m.scrub.Text(f.ContextLine, c)
 			}
 		}
-		e := exception{
-			Type:   m.scrub.text(truncate(pe.Type, 256), c),
-			Value:  m.scrub.text(truncate(pe.Value, maxMessageLen), c),
+		e := sentryevent.Exception{
+			Type:   m.scrub.Text(truncate(pe.Type, 256), c),
+			Value:  m.scrub.Text(truncate(pe.Value, maxMessageLen), c),
 			Module: truncate(pe.Module, 256),
 		}
 		e.Stacktrace.Frames = pe.Frames
 		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
 		id := last - i
 		if i == last {
-			e.Mechanism = mechanism{Type: in.mechanism, ExceptionID: id}
+			e.Mechanism = sentryevent.Mechanism{Type: in.mechanism, ExceptionID: id}
 			if ps.Panic {
 				e.Mechanism.Type = "panic"
 				e.Mechanism.Unhandled = true
 			}
 		} else {
-			e.Mechanism = mechanism{Type: "chained", Source: "cause", ExceptionID: id, ParentID: id - 1, HasParent: true}
+			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: id - 1, HasParent: true}
 		}
 		out[i] = e
 	}
-	cx.exceptions = out
-	for i := range ps.Threads {
-		for j := range ps.Threads[i].Stacktrace.Frames {
-			boundFrameFields(&ps.Threads[i].Stacktrace.Frames[j])
+	ev.Exceptions = out
+	for _, t := range ps.Threads {
+		for j := range t.Frames {
+			boundFrameFields(&t.Frames[j])
 		}
+		ev.Threads = append(ev.Threads, sentryevent.Thread{ID: t.ID, Name: t.Name, Crashed: t.Crashed, Current: t.Current,
+			Stacktrace: sentryevent.StackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
 	}
-	cx.threads = ps.Threads
 	return main.Type, ps.Panic
 }
 
+// setType sets the raised exception's type from exception.type. Python's and Java's SDKs
+// send the type's bare name and its module (package) apart: OTel's qualified name is
+// split so, and a bare name that is what the text names in full keeps the text's module
+// (OTel Python's log handler records the bare name, its spans the qualified one: both
+// give the same type and module).
+func setType(e *stacktrace.Exception, typ, lang string) {
+	if lang == "go" {
+		// OTel Go names a named error type by its package path ("github.com/x/pay.Err"),
+		// sentry-go by reflect's String ("pay.Err").
+		typ = typ[strings.LastIndexByte(typ, '/')+1:]
+	}
+	if typ == e.Type {
+		return
+	}
+	if i := strings.LastIndexByte(typ, '.'); i > 0 && (lang == "python" || lang == "java") {
+		e.Module, e.Type = typ[:i], typ[i+1:]
+		return
+	}
+	e.Type, e.Module = typ, ""
+}
+
 // boundFrameFields cuts a frame's texts to maxValueLen.
-func boundFrameFields(f *frame) {
+func boundFrameFields(f *stacktrace.Frame) {
 	f.Function = truncate(f.Function, maxValueLen)
 	f.Module = truncate(f.Module, maxValueLen)
 	f.Filename = truncate(f.Filename, maxValueLen)
@@ -295,9 +309,10 @@ func boundFrameFields(f *frame) {
 
 // groupKey approximates Sentry's default grouping for fingerprint_limit: service,
 // exception type and the innermost app frame, or the message when there is no frame.
-func groupKey(ev *sentry.Event, cx *eventParts) string {
+func groupKey(ev *sentryevent.Event) string {
 	h := fnv.New64a()
-	h.Write([]byte(cx.tags[tagService]))
+	service, _ := ev.Tags.Get(sentryevent.TagService)
+	h.Write([]byte(service))
 	if len(ev.Fingerprint) > 0 && !(len(ev.Fingerprint) == 1 && ev.Fingerprint[0] == "{{ default }}") {
 		for _, f := range ev.Fingerprint {
 			h.Write([]byte{0})
@@ -305,10 +320,10 @@ func groupKey(ev *sentry.Event, cx *eventParts) string {
 		}
 		return hex.EncodeToString(h.Sum(nil))
 	}
-	if n := len(cx.exceptions); n > 0 {
-		e := cx.exceptions[n-1]
+	if n := len(ev.Exceptions); n > 0 {
+		e := ev.Exceptions[n-1]
 		h.Write([]byte(e.Type))
-		var top *frame
+		var top *stacktrace.Frame
 		for i := len(e.Stacktrace.Frames) - 1; i >= 0; i-- {
 			if e.Stacktrace.Frames[i].InApp {
 				top = &e.Stacktrace.Frames[i]
@@ -327,7 +342,7 @@ func groupKey(ev *sentry.Event, cx *eventParts) string {
 }
 
 // fingerprintValues renders the configured fingerprint for one event.
-func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map, c *scrubCounts) []string {
+func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map, c *scrub.Counts) []string {
 	if len(m.fingerprint) == 0 {
 		return nil
 	}
@@ -344,16 +359,16 @@ func (m *mapper) fingerprintValues(mainType, name string, attrs, res pcommon.Map
 		case "span.name":
 			v = name
 		case "attr", "resource":
-			if rule, deny := m.scrub.keyRule(p.key); deny {
+			if rule, deny := m.scrub.KeyRule(p.key); deny {
 				c[rule]++
-				v = filtered
+				v = scrub.Filtered
 			} else if p.kind == "attr" {
 				v = str(attrs, p.key)
 			} else {
 				v = str(res, p.key)
 			}
 		}
-		out = append(out, m.scrub.text(truncate(v, 256), c))
+		out = append(out, m.scrub.Text(truncate(v, 256), c))
 	}
 	return out
 }
@@ -372,13 +387,13 @@ func cleanURL(raw string) string {
 }
 
 // request builds the event's HTTP request from a server or client span's attributes.
-func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry.Request {
+func (m *mapper) request(attrs pcommon.Map, c *scrub.Counts) *sentry.Request {
 	method := str(attrs, "http.request.method", "http.method")
 	if method == "" {
 		return nil
 	}
-	r := &b.req
-	r.Method = m.scrub.text(truncate(method, 32), c)
+	r := &sentry.Request{}
+	r.Method = m.scrub.Text(truncate(method, 32), c)
 	if full := str(attrs, "url.full", "http.url"); full != "" {
 		r.URL = cleanURL(full)
 	} else {
@@ -401,7 +416,15 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry
 			r.URL = path
 		}
 	}
-	r.URL = m.scrub.text(truncate(r.URL, maxValueLen), c)
+	r.URL = m.scrub.Text(truncate(r.URL, maxValueLen), c)
+	r.Headers = m.requestHeaders(attrs, c)
+	return r
+}
+
+// requestHeaders are the http.request.header.* attributes in request_headers, by their
+// canonical names; a header whose name is on the deny list is [Filtered].
+func (m *mapper) requestHeaders(attrs pcommon.Map, c *scrub.Counts) map[string]string {
+	var headers map[string]string
 	for k, v := range attrs.All() {
 		name, ok := strings.CutPrefix(k, "http.request.header.")
 		if !ok {
@@ -411,15 +434,12 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry
 		if !allowed {
 			continue
 		}
-		if r.Headers == nil {
-			if b.headers == nil {
-				b.headers = make(map[string]string, 4)
-			}
-			r.Headers = b.headers
+		if headers == nil {
+			headers = make(map[string]string, 4)
 		}
-		if rule, deny := m.scrub.keyRule(name); deny {
+		if rule, deny := m.scrub.KeyRule(name); deny {
 			c[rule]++
-			r.Headers[header] = filtered
+			headers[header] = scrub.Filtered
 			continue
 		}
 		var val string
@@ -440,9 +460,9 @@ func (m *mapper) request(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *sentry
 		default:
 			val = v.AsString()
 		}
-		r.Headers[header] = m.scrub.text(truncate(val, maxValueLen), c)
+		headers[header] = m.scrub.Text(truncate(val, maxValueLen), c)
 	}
-	return r
+	return headers
 }
 
 func canonicalHeader(h string) string {
@@ -458,139 +478,12 @@ func canonicalHeader(h string) string {
 }
 
 // user builds the event's user; email, name and IP address only with send_default_pii.
-func (m *mapper) user(attrs pcommon.Map, c *scrubCounts) sentry.User {
-	u := sentry.User{ID: m.scrub.text(truncate(str(attrs, "enduser.id", "user.id"), 256), c)}
+func (m *mapper) user(attrs pcommon.Map, c *scrub.Counts) sentry.User {
+	u := sentry.User{ID: m.scrub.Text(truncate(str(attrs, "enduser.id", "user.id"), 256), c)}
 	if m.cfg.SendDefaultPII {
 		u.Email = truncate(str(attrs, "user.email", "enduser.email"), 256)
 		u.Username = truncate(str(attrs, "user.name", "enduser.name"), 256)
 		u.IPAddress = truncate(str(attrs, "client.address", "http.client_ip"), 64)
 	}
 	return u
-}
-
-// llmContext is the llm context of the call at attrs, nil when attrs say nothing of one.
-func (m *mapper) llmContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *llmContext {
-	provider := str(attrs, "gen_ai.provider.name", "gen_ai.system")
-	model := str(attrs, "gen_ai.request.model")
-	responseModel := str(attrs, "gen_ai.response.model")
-	if provider == "" && model == "" && responseModel == "" {
-		return nil
-	}
-	clean := func(v string) string {
-		if v == "" {
-			return v
-		}
-		return m.scrub.text(truncate(v, 256), c)
-	}
-	n := func(keys ...string) optNum {
-		f, ok := num(attrs, keys...)
-		return optNum{v: f, ok: ok}
-	}
-	l := &b.llm
-	*l = llmContext{
-		provider:            clean(provider),
-		model:               clean(model),
-		responseModel:       clean(responseModel),
-		operation:           clean(str(attrs, "gen_ai.operation.name")),
-		inputTokens:         n("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
-		outputTokens:        n("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
-		totalTokens:         n("gen_ai.usage.total_tokens", "llm.usage.total_tokens"),
-		cacheReadTokens:     n("gen_ai.usage.cache_read.input_tokens"),
-		cacheCreationTokens: n("gen_ai.usage.cache_creation.input_tokens"),
-		reasoningTokens:     n("gen_ai.usage.reasoning.output_tokens"),
-		cost:                n("gen_ai.usage.cost"),
-		costStatus:          clean(str(attrs, "llm_cost.status")),
-		priceID:             clean(str(attrs, "llm_cost.model")),
-		pricingVersion:      clean(str(attrs, "llm_cost.pricing_version")),
-	}
-	if !l.totalTokens.ok && (l.inputTokens.ok || l.outputTokens.ok) {
-		l.totalTokens = optNum{v: l.inputTokens.v + l.outputTokens.v, ok: true}
-	}
-	for i, p := range costParts {
-		l.breakdown[i] = n("llm_cost.breakdown." + p)
-	}
-	if v, ok := attrs.Get("gen_ai.response.finish_reasons"); ok {
-		l.finishReasons = m.appendValue(nil, v, 1, c)
-	}
-	return l
-}
-
-// agentContext is the agent context at attrs, nil when attrs name no agent.
-func (m *mapper) agentContext(attrs pcommon.Map, c *scrubCounts, b *eventBuf) *agentContext {
-	name := str(attrs, "gen_ai.agent.name")
-	id := str(attrs, "gen_ai.agent.id")
-	if name == "" && id == "" {
-		return nil
-	}
-	clean := func(v string) string {
-		if v == "" {
-			return v
-		}
-		return m.scrub.text(truncate(v, 256), c)
-	}
-	b.agent = agentContext{
-		name:           clean(name),
-		id:             clean(id),
-		description:    clean(str(attrs, "gen_ai.agent.description")),
-		conversationID: clean(str(attrs, "gen_ai.conversation.id")),
-	}
-	return &b.agent
-}
-
-// toolFields adds the tool call the error happened in to an agent context.
-func (m *mapper) toolFields(ctx *agentContext, attrs pcommon.Map, c *scrubCounts, b *eventBuf) *agentContext {
-	tool := str(attrs, "gen_ai.tool.name")
-	if tool == "" {
-		return ctx
-	}
-	if ctx == nil {
-		ctx = &b.agent
-	}
-	ctx.tool = m.scrub.text(truncate(tool, 256), c)
-	if id := str(attrs, "gen_ai.tool.call.id"); id != "" {
-		ctx.toolCallID = m.scrub.text(truncate(id, 256), c)
-	}
-	return ctx
-}
-
-// setTags adds the llm, agent, route and error.type tags.
-func (m *mapper) setTags(cx *eventParts, errorType, route string, c *scrubCounts) {
-	if l := cx.llm; l != nil {
-		if l.provider != "" {
-			cx.setTag(tagLLMProvider, tagValue(l.provider))
-		}
-		if l.model != "" {
-			cx.setTag(tagLLMModel, tagValue(l.model))
-		} else if l.responseModel != "" {
-			cx.setTag(tagLLMModel, tagValue(l.responseModel))
-		}
-	}
-	if a := cx.agent; a != nil && a.name != "" {
-		cx.setTag(tagAgent, tagValue(a.name))
-	}
-	if route != "" {
-		cx.setTag(tagRoute, tagValue(m.scrub.text(truncate(route, 256), c)))
-	}
-	if errorType != "" {
-		cx.setTag(tagErrorType, tagValue(m.scrub.text(truncate(errorType, 256), c)))
-	}
-}
-
-func (m *mapper) otelContext(attrs, res pcommon.Map, c *scrubCounts, b *eventBuf) *otelContext {
-	o := &b.otel
-	// Both objects in the buffer's bytes; a resource object that makes it grow leaves the
-	// attributes object where it was written.
-	start := len(b.json)
-	b.json = m.appendAttrsObject(b.json, attrs, maxAttrs, c)
-	o.attributes = json.RawMessage(b.json[start:len(b.json):len(b.json)])
-	start = len(b.json)
-	b.json = m.appendAttrsObject(b.json, res, maxAttrs, c)
-	o.resource = json.RawMessage(b.json[start:len(b.json):len(b.json)])
-	if len(o.attributes) == 0 {
-		o.attributes = nil
-	}
-	if len(o.resource) == 0 {
-		o.resource = nil
-	}
-	return o
 }

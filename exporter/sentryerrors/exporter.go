@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"github.com/procode-ai/otelcol-procode/internal/redirect"
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
@@ -26,21 +27,21 @@ import (
 // the HTTP client.
 type core struct {
 	cfg     *Config
-	logger  *zap.Logger
+	set     exporter.Settings
 	mapper  *mapper
 	targets map[string]*target // by route; "" is dsn
-	client  *http.Client
 	ua      string
 	limiter *fingerprintLimiter
 
 	startOnce sync.Once
 	startErr  error
+	client    *http.Client
 }
 
 func newCore(cfg *Config, set exporter.Settings) (*core, error) {
 	c := &core{
 		cfg:     cfg,
-		logger:  set.Logger,
+		set:     set,
 		mapper:  newMapper(cfg, set.BuildInfo.Version),
 		limiter: newFingerprintLimiter(cfg.FingerprintLimit),
 		targets: map[string]*target{},
@@ -63,67 +64,36 @@ func newCore(cfg *Config, set exporter.Settings) (*core, error) {
 	return c, nil
 }
 
-// signal is the part of an exporter that is per signal: its own metrics (the collector
-// labels them with the signal) and the sender that counts into them.
-type signal struct {
-	core   *core
-	tb     *metadata.TelemetryBuilder
-	tel    *telemetry
-	sender *sender
-	status statusReporter
-}
-
-func newSignal(c *core, set exporter.Settings) (*signal, error) {
-	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
-	if err != nil {
-		return nil, err
-	}
-	tel := newTelemetry(tb, set.ID.String())
-	return &signal{core: c, tb: tb, tel: tel, sender: &sender{
-		targets: c.targets,
-		retry:   c.cfg.RetryConfig,
-		sdk:     &c.mapper.sdk,
-		ua:      c.ua,
-		now:     time.Now,
-		tel:     tel,
-	}}, nil
-}
-
-func (s *signal) start(ctx context.Context) error {
-	if err := s.core.start(ctx); err != nil {
-		return err
-	}
-	s.sender.client = s.core.client
-	return nil
-}
-
-// start builds the HTTP client and says once what an empty DSN means.
-func (c *core) start(ctx context.Context) error {
+// start builds the HTTP client (auth extensions need the host) and says once what an
+// empty DSN means.
+func (c *core) start(ctx context.Context, host component.Host) error {
 	c.startOnce.Do(func() {
-		tlsCfg, err := c.cfg.TLS.LoadTLSConfig(ctx)
+		client, err := c.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), c.set.TelemetrySettings)
 		if err != nil {
-			c.startErr = fmt.Errorf("tls: %s", safetext.Error(err))
+			c.startErr = errors.New(safetext.Error(err))
 			return
 		}
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = tlsCfg
-		tr.MaxIdleConnsPerHost = 16
-		c.client = &http.Client{Transport: tr, CheckRedirect: sameOrigin}
-		switch {
-		case !c.cfg.hasDSN():
-			c.logger.Warn("Sentry is off: dsn is empty, so error events are counted as dropped " +
-				`(otelcol_exporter_sentry_errors_events_dropped{reason="no_dsn"}) and not sent; set dsn (for example SENTRY_DSN) to send them`)
-		case c.cfg.DSN == "":
-			services := make([]string, 0, len(c.cfg.DSNByService))
-			for s := range c.cfg.DSNByService {
-				services = append(services, s)
-			}
-			sort.Strings(services)
-			c.logger.Info(`dsn is empty: only the services in dsn_by_service are sent to Sentry; the error events of other services are counted as dropped (reason "no_dsn")`,
-				zap.Strings("services", services))
-		}
+		client.CheckRedirect = sameOrigin
+		c.client = client
+		c.sayWhatIsSent()
 	})
 	return c.startErr
+}
+
+func (c *core) sayWhatIsSent() {
+	switch {
+	case !c.cfg.hasDSN():
+		c.set.Logger.Warn("Sentry is off: dsn is empty, so error events are counted as dropped " +
+			`(otelcol_exporter_sentry_errors_events_dropped{reason="no_dsn"}) and not sent; set dsn (for example SENTRY_DSN) to send them`)
+	case c.cfg.DSN == "":
+		services := make([]string, 0, len(c.cfg.DSNByService))
+		for s := range c.cfg.DSNByService {
+			services = append(services, s)
+		}
+		sort.Strings(services)
+		c.set.Logger.Info(`dsn is empty: only the services in dsn_by_service are sent to Sentry; the error events of other services are counted as dropped (reason "no_dsn")`,
+			zap.Strings("services", services))
+	}
 }
 
 func (c *core) shutdown() {
@@ -132,119 +102,149 @@ func (c *core) shutdown() {
 	}
 }
 
-// eventKey carries one encoded event from ConsumeTraces/ConsumeLogs to the helper's
-// converter. The helper takes pdata; the events were already mapped from the whole batch
-// (breadcrumbs need the batch), and each is offered to the queue on its own so that the
-// queue, retry and failure counts are per event.
-type eventKey struct{}
+// The traces and logs exporters of one component share a core (rate limits per DSN,
+// fingerprint windows, one start message); it lives while either is in use.
+var (
+	coresMu sync.Mutex
+	cores   = map[*Config]*sharedCore{}
+)
 
-func requestFromContext(ctx context.Context) (*eventsRequest, error) {
-	r, ok := ctx.Value(eventKey{}).(*eventsRequest)
-	if !ok {
-		return nil, errors.New("sentry_errors: no event in the context")
-	}
-	return r, nil
+type sharedCore struct {
+	*core
+	refs int
 }
 
-// deliver applies the fingerprint limit, encodes the events and offers each to the
-// helper; drops are counted by reason.
-func (s *signal) deliver(ctx context.Context, res mapResult, offer func(context.Context) error) error {
-	c := s.core
-	for r, n := range res.drops {
-		s.tel.dropped(ctx, dropReason(r), n)
+func acquireCore(cfg *Config, set exporter.Settings) (*core, error) {
+	coresMu.Lock()
+	defer coresMu.Unlock()
+	sc, ok := cores[cfg]
+	if !ok {
+		c, err := newCore(cfg, set)
+		if err != nil {
+			return nil, err
+		}
+		sc = &sharedCore{core: c}
+		cores[cfg] = sc
 	}
-	var errs []error
+	sc.refs++
+	return sc.core, nil
+}
+
+func releaseCore(cfg *Config) {
+	coresMu.Lock()
+	defer coresMu.Unlock()
+	sc, ok := cores[cfg]
+	if !ok {
+		return
+	}
+	if sc.refs--; sc.refs == 0 {
+		delete(cores, cfg)
+		sc.shutdown()
+	}
+}
+
+// signalExporter is one signal's exporter: its own metrics (the collector labels them
+// with the signal), the converter that maps a batch to a request of encoded events, and
+// the sender that delivers them.
+type signalExporter struct {
+	core     *core
+	tb       *metadata.TelemetryBuilder
+	tel      *telemetry
+	sender   *sender
+	status   statusReporter
+	released sync.Once
+}
+
+func newSignalExporter(cfg *Config, set exporter.Settings) (*signalExporter, error) {
+	c, err := acquireCore(cfg, set)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		releaseCore(cfg)
+		return nil, err
+	}
+	tel := newTelemetry(tb, set.ID.String())
+	return &signalExporter{core: c, tb: tb, tel: tel, sender: &sender{
+		targets: c.targets,
+		retry:   cfg.RetryConfig,
+		sdk:     &c.mapper.sdk,
+		ua:      c.ua,
+		now:     time.Now,
+		tel:     tel,
+	}}, nil
+}
+
+func (e *signalExporter) start(ctx context.Context, host component.Host) error {
+	if err := e.core.start(ctx, host); err != nil {
+		return err
+	}
+	e.sender.client = e.core.client
+	e.status.start(host)
+	return nil
+}
+
+// shutdown is safe to call more than once, and when start never ran.
+func (e *signalExporter) shutdown(context.Context) error {
+	e.released.Do(func() {
+		e.tb.Shutdown()
+		releaseCore(e.core.cfg)
+	})
+	return nil
+}
+
+func (e *signalExporter) push(ctx context.Context, req xexporterhelper.Request) error {
+	return e.sender.push(ctx, req)
+}
+
+func (e *signalExporter) tracesRequest(ctx context.Context, td ptrace.Traces) (xexporterhelper.Request, error) {
+	return e.request(ctx, e.core.mapper.mapTraces(td)), nil
+}
+
+func (e *signalExporter) logsRequest(ctx context.Context, ld plog.Logs) (xexporterhelper.Request, error) {
+	return e.request(ctx, e.core.mapper.mapLogs(ld)), nil
+}
+
+// request applies the fingerprint limit and encodes the batch's events into one
+// request, whose items are the events; drops are counted by reason.
+func (e *signalExporter) request(ctx context.Context, res mapResult) *eventsRequest {
+	for r, n := range res.drops {
+		e.tel.dropped(ctx, dropReason(r), n)
+	}
+	req := &eventsRequest{events: make([]encodedEvent, 0, len(res.events))}
 	now := time.Now()
 	for i := range res.events {
 		me := &res.events[i]
-		if !c.limiter.allow(groupKey(me.event, me.ctx), now) {
-			s.tel.dropped(ctx, dropFingerprintLimit, 1)
-			me.release()
+		if !e.core.limiter.allow(groupKey(me.event), now) {
+			e.tel.dropped(ctx, dropFingerprintLimit, 1)
 			continue
 		}
-		pb, trimmed, err := encodePayload(me.event, me.ctx)
+		payload, trimmed, err := sentryevent.Encode(me.event)
 		eventID := string(me.event.EventID)
-		me.release() // the payload is written: the event's storage can serve the next one
 		if err != nil {
-			pb.release()
 			// Cannot happen with the values the mapper writes; never drop silently all the same.
-			s.tel.dropped(ctx, dropPermanentError, 1)
-			errs = append(errs, fmt.Errorf("encode event %s: %w", eventID, err))
+			e.tel.dropped(ctx, dropPermanentError, 1)
+			e.core.set.Logger.Error("error event dropped: it cannot be encoded", zap.String("event_id", eventID), zap.Error(err))
 			continue
 		}
 		if trimmed > 0 {
-			c.logger.Debug("error event trimmed to fit Sentry's event size limit",
-				zap.String("event_id", eventID), zap.Int("steps", trimmed), zap.Int("bytes", len(pb.b)))
+			e.core.set.Logger.Debug("error event trimmed to fit Sentry's event size limit",
+				zap.String("event_id", eventID), zap.Int("steps", trimmed), zap.Int("bytes", len(payload)))
 		}
-		s.tel.scrubbed(ctx, &me.scrubs)
-		req := &eventsRequest{events: []encodedEvent{pooled(me.route, eventID, pb)}}
-		if err := offer(context.WithValue(ctx, eventKey{}, req)); err != nil {
-			errs = append(errs, err)
-		}
+		e.tel.scrubbed(ctx, &me.scrubs)
+		req.events = append(req.events, encodedEvent{route: me.route, eventID: eventID, payload: payload, trace: traceOf(me)})
 	}
-	return errors.Join(errs...)
+	return req
 }
 
-type tracesExporter struct {
-	*signal
-	inner exporter.Traces
-}
-
-func (e *tracesExporter) Start(ctx context.Context, host component.Host) error {
-	if err := e.signal.start(ctx); err != nil {
-		return err
+// traceOf is the envelope trace header of an event of a trace.
+func traceOf(me *mappedEvent) traceHeader {
+	tr := me.event.Contexts.Trace
+	if tr == nil || tr.TraceID == "" {
+		return traceHeader{}
 	}
-	e.status.start(host)
-	return e.inner.Start(ctx, host)
-}
-
-func (e *tracesExporter) Shutdown(ctx context.Context) error {
-	return e.inner.Shutdown(ctx)
-}
-
-func (e *tracesExporter) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
-}
-
-func (e *tracesExporter) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	res := e.core.mapper.mapTraces(td)
-	if len(res.events) == 0 && res.drops == ([numReasons]int64{}) {
-		return nil
-	}
-	return e.deliver(ctx, res, func(ctx context.Context) error {
-		return e.inner.ConsumeTraces(ctx, ptrace.NewTraces())
-	})
-}
-
-type logsExporter struct {
-	*signal
-	inner exporter.Logs
-}
-
-func (e *logsExporter) Start(ctx context.Context, host component.Host) error {
-	if err := e.signal.start(ctx); err != nil {
-		return err
-	}
-	e.status.start(host)
-	return e.inner.Start(ctx, host)
-}
-
-func (e *logsExporter) Shutdown(ctx context.Context) error {
-	return e.inner.Shutdown(ctx)
-}
-
-func (e *logsExporter) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
-}
-
-func (e *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	res := e.core.mapper.mapLogs(ld)
-	if len(res.events) == 0 && res.drops == ([numReasons]int64{}) {
-		return nil
-	}
-	return e.deliver(ctx, res, func(ctx context.Context) error {
-		return e.inner.ConsumeLogs(ctx, plog.NewLogs())
-	})
+	return traceHeader{TraceID: tr.TraceID, Release: me.event.Release, Environment: me.event.Environment}
 }
 
 // sameOrigin follows a redirect only on the DSN's own host (redirect.SameHost): the

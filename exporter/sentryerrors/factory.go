@@ -2,10 +2,10 @@ package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/s
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
@@ -40,6 +40,12 @@ func NewFactory() exporter.Factory {
 }
 
 func createDefaultConfig() component.Config {
+	client := confighttp.NewDefaultClientConfig()
+	client.Timeout = 10 * time.Second // per envelope
+	client.MaxIdleConnsPerHost = 16
+	queue := exporterhelper.NewDefaultQueueConfig()
+	// queue_size counts error events, whatever the batches that brought them.
+	queue.Sizer = exporterhelper.RequestSizerTypeItems
 	return &Config{
 		MinSeverity:    defaultMinSeverity,
 		MaxBreadcrumbs: defaultMaxBreadcrumbs,
@@ -48,115 +54,74 @@ func createDefaultConfig() component.Config {
 		FingerprintLimit: FingerprintLimitConfig{
 			Window: time.Minute,
 		},
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 10 * time.Second},
-		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		ClientConfig: client,
+		RetryConfig:  configretry.NewDefaultBackOffConfig(),
+		QueueConfig:  configoptional.Some(queue),
 	}
 }
 
-// The traces and logs exporters of one component share a core (rate limits per DSN,
-// fingerprint windows, one start message); it lives while either is in use.
-var (
-	coresMu sync.Mutex
-	cores   = map[*Config]*sharedCore{}
-)
-
-type sharedCore struct {
-	*core
-	refs int
-}
-
-func acquireCore(cfg *Config, set exporter.Settings) (*core, func(context.Context) error, error) {
-	coresMu.Lock()
-	defer coresMu.Unlock()
-	sc, ok := cores[cfg]
-	if !ok {
-		c, err := newCore(cfg, set)
-		if err != nil {
-			return nil, nil, err
-		}
-		sc = &sharedCore{core: c}
-		cores[cfg] = sc
-	}
-	sc.refs++
-	var once sync.Once
-	release := func(context.Context) error {
-		once.Do(func() {
-			coresMu.Lock()
-			defer coresMu.Unlock()
-			sc.refs--
-			if sc.refs == 0 {
-				delete(cores, cfg)
-				sc.shutdown()
-			}
-		})
-		return nil
-	}
-	return sc.core, release, nil
-}
-
-func helperOptions(cfg *Config, release component.ShutdownFunc) []exporterhelper.Option {
+// helperOptions: the HTTP client's timeout bounds each envelope (as in otlphttp), so the
+// helper's own timeout is off.
+func helperOptions(cfg *Config, e *signalExporter) []exporterhelper.Option {
 	return []exporterhelper.Option{
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-		exporterhelper.WithTimeout(cfg.TimeoutConfig),
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
 		exporterhelper.WithRetry(cfg.RetryConfig),
 		xexporterhelper.WithQueueBatch(cfg.QueueConfig, xexporterhelper.QueueBatchSettings{Encoding: queueEncoding{}}),
-		exporterhelper.WithShutdown(release),
 	}
 }
 
 func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
-	sig, inner, err := newExporter(ctx, set, cfg.(*Config), func(sig *signal, opts []exporterhelper.Option) (exporter.Traces, error) {
-		return xexporterhelper.NewTracesRequest(ctx, set,
-			func(ctx context.Context, _ ptrace.Traces) (xexporterhelper.Request, error) {
-				return requestFromContext(ctx)
-			},
-			sig.status.wrap(sig.sender.push), opts...)
-	})
+	e, err := newSignalExporter(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
-	return &tracesExporter{signal: sig, inner: inner}, nil
+	exp, err := xexporterhelper.NewTracesRequest(ctx, set, e.tracesRequest, e.status.wrap(e.push), helperOptions(cfg.(*Config), e)...)
+	if err != nil {
+		_ = e.shutdown(ctx)
+		return nil, err
+	}
+	return tracesWithErrors{exp}, nil
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
-	sig, inner, err := newExporter(ctx, set, cfg.(*Config), func(sig *signal, opts []exporterhelper.Option) (exporter.Logs, error) {
-		return xexporterhelper.NewLogsRequest(ctx, set,
-			func(ctx context.Context, _ plog.Logs) (xexporterhelper.Request, error) {
-				return requestFromContext(ctx)
-			},
-			sig.status.wrap(sig.sender.push), opts...)
-	})
+	e, err := newSignalExporter(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
-	return &logsExporter{signal: sig, inner: inner}, nil
+	exp, err := xexporterhelper.NewLogsRequest(ctx, set, e.logsRequest, e.status.wrap(e.push), helperOptions(cfg.(*Config), e)...)
+	if err != nil {
+		_ = e.shutdown(ctx)
+		return nil, err
+	}
+	minSev, _ := parseSeverity(cfg.(*Config).MinSeverity)
+	return logsWithErrors{Logs: exp, minSev: minSev}, nil
 }
 
-// newExporter takes the shared core (one per DSN and settings), builds the signal's
-// mapper and sender, and the exporterhelper wrapper with create; whatever fails, it
-// gives back what it took.
-func newExporter[E any](ctx context.Context, set exporter.Settings, cfg *Config,
-	create func(*signal, []exporterhelper.Option) (E, error),
-) (*signal, E, error) {
-	var none E
-	c, release, err := acquireCore(cfg, set)
-	if err != nil {
-		return nil, none, err
+// tracesWithErrors hands the helper only the batches that have an error: most have
+// none, and those cost one pass over their spans instead of a trip through the queue
+// (a persistent queue would write each to disk).
+type tracesWithErrors struct{ exporter.Traces }
+
+func (e tracesWithErrors) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	if !hasErrorSpan(td) {
+		return nil
 	}
-	sig, err := newSignal(c, set)
-	if err != nil {
-		_ = release(ctx)
-		return nil, none, err
+	return e.Traces.ConsumeTraces(ctx, td)
+}
+
+// logsWithErrors is tracesWithErrors for logs: only batches with a record at or above
+// min_severity, or with exception attributes, reach the helper.
+type logsWithErrors struct {
+	exporter.Logs
+	minSev plog.SeverityNumber
+}
+
+func (e logsWithErrors) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if !hasErrorRecord(ld, e.minSev) {
+		return nil
 	}
-	inner, err := create(sig, helperOptions(cfg, func(ctx context.Context) error {
-		sig.tb.Shutdown()
-		return release(ctx)
-	}))
-	if err != nil {
-		sig.tb.Shutdown()
-		_ = release(ctx)
-		return nil, none, err
-	}
-	return sig, inner, nil
+	return e.Logs.ConsumeLogs(ctx, ld)
 }

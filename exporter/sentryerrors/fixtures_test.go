@@ -206,3 +206,37 @@ func errorLog(t testing.TB, lang, excType, excMsg, stackFile string) plog.Logs {
 	lr.Attributes().PutStr("enduser.id", "user-8841")
 	return ld
 }
+
+// fixtureStacks are the stack trace fixtures of testdata/stacks, one per language.
+var fixtureStacks = []struct{ lang, typ, stack string }{
+	{"python", "ToolExecutionError", "python_tool_call.txt"},
+	{"java", "com.example.orders.OrderProcessingException", "java_causes.txt"},
+	{"go", "runtime.boundsError", "go_panic.txt"},
+	{"nodejs", "TypeError", "node_error.txt"},
+	{"dotnet", "System.InvalidOperationException", "dotnet_inner.txt"},
+}
+
+// agentTraceWithStack is agentTrace with the exception's stack trace text given.
+func agentTraceWithStack(t testing.TB, lang, excType, excMsg, stack string) ptrace.Traces {
+	td := agentTrace(t, lang, excType, excMsg, "python_tool_call.txt")
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for _, s := range spans.All() {
+		for _, e := range s.Events().All() {
+			if e.Name() == "exception" {
+				e.Attributes().PutStr("exception.stacktrace", stack)
+			}
+		}
+	}
+	return td
+}
+
+// errorLogWithStack is errorLog with the exception's stack trace text given.
+func errorLogWithStack(t testing.TB, lang, excType, excMsg, stack string) plog.Logs {
+	ld := errorLog(t, lang, excType, excMsg, "python_tool_call.txt")
+	for _, lr := range ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().All() {
+		if _, ok := lr.Attributes().Get("exception.stacktrace"); ok {
+			lr.Attributes().PutStr("exception.stacktrace", stack)
+		}
+	}
+	return ld
+}

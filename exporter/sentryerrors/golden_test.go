@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/tests/harness"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -31,7 +32,7 @@ func testMapper(t testing.TB, mutate func(*Config)) *mapper {
 // eventJSON encodes ev the way the exporter sends it, indented for golden files.
 func eventJSON(t testing.TB, me mappedEvent) []byte {
 	t.Helper()
-	payload, _, err := encodeEvent(me.event, me.ctx)
+	payload, _, err := encodeEvent(me)
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, json.Indent(&out, payload, "", "  "))
@@ -71,7 +72,7 @@ func framesOf(t testing.TB, exc map[string]any) []map[string]any {
 
 func exceptionsOf(m map[string]any) []map[string]any {
 	var out []map[string]any
-	for _, e := range m["exception"].([]any) {
+	for _, e := range harness.SentryValues(m, "exception") {
 		out = append(out, e.(map[string]any))
 	}
 	return out
@@ -94,6 +95,12 @@ func TestGoldenTraces(t *testing.T) {
 				frames := framesOf(t, exc[1])
 				require.Len(t, frames, 4)
 				assert.Equal(t, "/app/procode/agents/executor.py", frames[0]["abs_path"])
+				// As sentry-python: module and file name from the import root, which the
+				// qualified exception type (procode.tools.errors) shows is /app/.
+				assert.Equal(t, "procode.agents.executor", frames[0]["module"])
+				assert.Equal(t, "procode/agents/executor.py", frames[0]["filename"])
+				assert.Equal(t, "contextlib", frames[3]["module"], "the standard library's import root")
+				assert.Equal(t, "__cause__", exc[0]["mechanism"].(map[string]any)["source"])
 				assert.Equal(t, "run_tool", frames[0]["function"])
 				assert.EqualValues(t, 118, frames[0]["lineno"])
 				assert.Equal(t, "result = await tool.execute(call.arguments)", frames[0]["context_line"])
@@ -113,9 +120,12 @@ func TestGoldenTraces(t *testing.T) {
 			check: func(t *testing.T, ev map[string]any) {
 				exc := exceptionsOf(ev)
 				require.Len(t, exc, 3)
-				assert.Equal(t, "java.net.SocketTimeoutException", exc[0]["type"])
-				assert.Equal(t, "com.example.payments.PaymentGatewayException", exc[1]["type"])
-				assert.Equal(t, "com.example.orders.OrderProcessingException", exc[2]["type"])
+				// As sentry-java: the simple name, the package as the module.
+				assert.Equal(t, "SocketTimeoutException", exc[0]["type"])
+				assert.Equal(t, "java.net", exc[0]["module"])
+				assert.Equal(t, "PaymentGatewayException", exc[1]["type"])
+				assert.Equal(t, "OrderProcessingException", exc[2]["type"])
+				assert.Equal(t, "com.example.orders", exc[2]["module"])
 				main := framesOf(t, exc[2])
 				require.Len(t, main, 6)
 				last := main[len(main)-1]
@@ -157,8 +167,9 @@ func TestGoldenTraces(t *testing.T) {
 				assert.Equal(t, true, top["in_app"])
 				assert.Equal(t, "(*Server).Serve", frames[0]["function"], "created by: the oldest frame")
 				assert.Equal(t, false, frames[0]["in_app"], "GOROOT")
-				assert.Equal(t, false, frames[2]["in_app"], "module cache")
-				threads := ev["threads"].([]any)
+				assert.Equal(t, true, frames[2]["in_app"], "sentry-go: only GOROOT, vendor and third_party are not app code")
+				assert.Nil(t, frames[2]["filename"], "sentry-go: an absolute path is abs_path alone")
+				threads := harness.SentryValues(ev, "threads")
 				require.Len(t, threads, 2, "both goroutines of the dump")
 				assert.Equal(t, "42", threads[0].(map[string]any)["id"])
 				assert.Equal(t, true, threads[0].(map[string]any)["crashed"])
@@ -263,7 +274,7 @@ func commonTraceChecks(t *testing.T, ev map[string]any) {
 	assert.Equal(t, "user-8841", ev["user"].(map[string]any)["id"])
 	// Breadcrumbs: the LLM call, the database query, the tool's retry event, oldest first;
 	// the spans that had not ended (root, agent) are not breadcrumbs.
-	bc := ev["breadcrumbs"].([]any)
+	bc := harness.SentryValues(ev, "breadcrumbs")
 	require.Len(t, bc, 3)
 	assert.Equal(t, "gen_ai", bc[0].(map[string]any)["category"])
 	assert.Equal(t, "chat gpt-4o", bc[0].(map[string]any)["message"])
@@ -289,7 +300,7 @@ func TestGoldenLogs(t *testing.T) {
 	require.Len(t, exceptionsOf(m2), 3)
 	trace := m2["contexts"].(map[string]any)["trace"].(map[string]any)
 	assert.Equal(t, traceID.String(), trace["trace_id"])
-	bc := m2["breadcrumbs"].([]any)
+	bc := harness.SentryValues(m2, "breadcrumbs")
 	require.Len(t, bc, 1)
 	assert.Equal(t, "charging order 1234", bc[0].(map[string]any)["message"])
 }
@@ -312,7 +323,7 @@ func TestStatusOnlyErrorSpan(t *testing.T) {
 	assert.Equal(t, "500", ev["tags"].(map[string]any)["error.type"])
 	assert.Equal(t, "internal_error", ev["contexts"].(map[string]any)["trace"].(map[string]any)["status"])
 	// Every other span of the trace had ended before the root: all are breadcrumbs.
-	assert.Len(t, ev["breadcrumbs"], 4)
+	assert.Len(t, harness.SentryValues(ev, "breadcrumbs"), 4)
 }
 
 func TestEventIDIsDeterministic(t *testing.T) {
@@ -377,8 +388,10 @@ func TestLogSelection(t *testing.T) {
 	assert.Len(t, m.mapLogs(ld).events, 5)
 }
 
-// TestEncoderMatchesSentryGo holds the exporter's event encoder to sentry-go's: the same
-// JSON (as values) for every fixture.
+// TestEncoderMatchesSentryGo holds the exporter's event JSON to sentry-go's event model:
+// every fixture's JSON, read into sentry-go's Event and written again by sentry-go, gives
+// the same values. A field the encoder misspelled, nested wrongly or gave the wrong type
+// would not survive the round trip through sentry-go's types.
 func TestEncoderMatchesSentryGo(t *testing.T) {
 	m := testMapper(t, func(c *Config) { c.Fingerprint = []string{"{{ default }}", "{{ span.name }}"} })
 	var events []mappedEvent
@@ -401,15 +414,24 @@ func TestEncoderMatchesSentryGo(t *testing.T) {
 	}
 	require.Len(t, events, 11)
 	for _, me := range events {
-		ours, _, err := encodeEvent(me.event, me.ctx)
+		ours, _, err := encodeEvent(me)
 		require.NoError(t, err)
-		// sentry-go encodes the same event with its contexts in sentry.Event's own form.
-		ev := me.ctx.sentryEvent(me.event)
+		var a map[string]any
+		require.NoError(t, json.Unmarshal(ours, &a), string(ours))
+		// sentry-go reads and writes these lists bare; we write them as {"values": [...]}.
+		for _, k := range []string{"exception", "threads", "breadcrumbs"} {
+			if _, ok := a[k]; ok {
+				a[k] = harness.SentryValues(a, k)
+			}
+		}
+		bare, err := json.Marshal(a)
+		require.NoError(t, err)
+		var ev sentry.Event
+		require.NoError(t, json.Unmarshal(bare, &ev))
 		theirs, err := ev.MarshalJSON()
 		require.NoError(t, err)
-		var a, b any
-		require.NoError(t, json.Unmarshal(ours, &a), string(ours))
+		var b map[string]any
 		require.NoError(t, json.Unmarshal(theirs, &b))
-		assert.Equal(t, b, a)
+		assert.Equal(t, a, b)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -66,32 +69,32 @@ func TestHugeStackTextsStayBounded(t *testing.T) {
 			res := m.mapTraces(td)
 			runtime.ReadMemStats(&m1)
 			require.Len(t, res.events, 1)
-			cx := res.events[0].ctx
-			out, _, err := encodeEvent(res.events[0].event, cx)
+			cx := res.events[0].event
+			out, _, err := encodeEvent(res.events[0])
 			require.NoError(t, err)
 			frames := 0
-			for _, e := range cx.exceptions {
-				require.LessOrEqual(t, len(e.Stacktrace.Frames), maxFrames)
+			for _, e := range cx.Exceptions {
+				require.LessOrEqual(t, len(e.Stacktrace.Frames), stacktrace.MaxFrames)
 				frames += len(e.Stacktrace.Frames)
 			}
-			for _, th := range cx.threads {
-				require.LessOrEqual(t, len(th.Stacktrace.Frames), maxFrames)
+			for _, th := range cx.Threads {
+				require.LessOrEqual(t, len(th.Stacktrace.Frames), stacktrace.MaxFrames)
 				frames += len(th.Stacktrace.Frames)
 			}
 			allocated := m1.TotalAlloc - m0.TotalAlloc
 			t.Logf("text %d KiB: %d exceptions, %d threads, %d frames, event %d KiB, mapping allocated %d KiB",
-				len(hs.text)>>10, len(cx.exceptions), len(cx.threads), frames, len(out)>>10, allocated>>10)
-			require.NotEmpty(t, cx.exceptions)
-			require.LessOrEqual(t, len(cx.exceptions), maxExceptions)
-			require.LessOrEqual(t, len(cx.threads), maxThreads)
-			require.LessOrEqual(t, len(out), maxEventBytes)
+				len(hs.text)>>10, len(cx.Exceptions), len(cx.Threads), frames, len(out)>>10, allocated>>10)
+			require.NotEmpty(t, cx.Exceptions)
+			require.LessOrEqual(t, len(cx.Exceptions), stacktrace.MaxExceptions)
+			require.LessOrEqual(t, len(cx.Threads), stacktrace.MaxThreads)
+			require.LessOrEqual(t, len(out), sentryevent.MaxBytes)
 			require.Less(t, allocated, uint64(64<<20), "mapping one event allocated %d MiB", allocated>>20)
 			require.True(t, json.Valid(out))
 		})
 	}
 }
 
-// TestLongCauseChainKeepsRaisedAndRootCause: past maxExceptions, the chain keeps the
+// TestLongCauseChainKeepsRaisedAndRootCause: past stacktrace.MaxExceptions, the chain keeps the
 // raised exception with its nearest causes, and the root cause.
 func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 	var b strings.Builder
@@ -109,8 +112,8 @@ func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 			p.WriteString("Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in f\n    g()\na.Raised: top\n")
 			text = p.String()
 		}
-		ps := (&stackParser{}).parse(lang, text)
-		require.Len(t, ps.Exceptions, maxExceptions, lang)
+		ps := (&stacktrace.Parser{}).Parse(lang, text, stacktrace.Hints{})
+		require.Len(t, ps.Exceptions, stacktrace.MaxExceptions, lang)
 		types := make([]string, 0, len(ps.Exceptions))
 		for _, e := range ps.Exceptions {
 			typ := e.Type // Java keeps the qualified name, Python the module apart
@@ -120,7 +123,7 @@ func TestLongCauseChainKeepsRaisedAndRootCause(t *testing.T) {
 			types = append(types, typ)
 		}
 		want := []string{"a.Cause30"} // the root cause first, in Sentry's order
-		for i := maxExceptions - 2; i >= 1; i-- {
+		for i := stacktrace.MaxExceptions - 2; i >= 1; i-- {
 			want = append(want, fmt.Sprintf("a.Cause%d", i))
 		}
 		want = append(want, "a.Raised")
@@ -147,47 +150,27 @@ func TestOversizedEventIsTrimmed(t *testing.T) {
 	res := m.mapTraces(td)
 	require.Len(t, res.events, 1)
 	me := res.events[0]
-	untrimmed, err := appendEventJSON(nil, me.event, me.ctx)
+	out, steps, err := encodeEvent(me)
 	require.NoError(t, err)
-	require.Greater(t, len(untrimmed), maxEventBytes, "the fixture must start over the limit")
-
-	out, steps, err := encodeEvent(me.event, me.ctx)
-	require.NoError(t, err)
-	require.Positive(t, steps)
-	require.LessOrEqual(t, len(out), maxEventBytes)
+	require.Positive(t, steps, "the fixture must start over the limit")
+	require.LessOrEqual(t, len(out), sentryevent.MaxBytes)
 	var ev struct {
-		Exception []struct {
-			Type       string `json:"type"`
-			Stacktrace struct {
-				Frames        []json.RawMessage `json:"frames"`
-				FramesOmitted []int             `json:"frames_omitted"`
-			} `json:"stacktrace"`
+		Exception struct {
+			Values []struct {
+				Type       string `json:"type"`
+				Stacktrace struct {
+					Frames        []json.RawMessage `json:"frames"`
+					FramesOmitted []int             `json:"frames_omitted"`
+				} `json:"stacktrace"`
+			} `json:"values"`
 		} `json:"exception"`
 	}
 	require.NoError(t, json.Unmarshal(out, &ev))
-	require.Len(t, ev.Exception, 5, "the chain is kept")
-	raised := ev.Exception[4].Stacktrace
-	require.Equal(t, "a.X", ev.Exception[4].Type)
+	require.Len(t, ev.Exception.Values, 5, "the chain is kept")
+	raised := ev.Exception.Values[4].Stacktrace
+	require.Equal(t, "X", ev.Exception.Values[4].Type)
 	require.Len(t, raised.Frames, 50)
 	require.Equal(t, []int{12, 162}, raised.FramesOmitted, "200 frames: the oldest 12 and newest 38 kept")
-}
-
-// TestStacktraceBoundKeepsOriginalIndices: bounding a stack that was already bounded
-// names the omitted range in the original stack's indices.
-func TestStacktraceBoundKeepsOriginalIndices(t *testing.T) {
-	fs := make([]frame, 1000)
-	for i := range fs {
-		fs[i].Lineno = i
-	}
-	var st stacktrace
-	st.Frames, st.FramesOmitted = boundFrames(fs)
-	require.Equal(t, []uint{50, 850}, st.FramesOmitted)
-	st.bound(50)
-	require.Len(t, st.Frames, 50)
-	require.Equal(t, []uint{12, 962}, st.FramesOmitted)
-	require.Equal(t, 11, st.Frames[11].Lineno)
-	require.Equal(t, 962, st.Frames[12].Lineno)
-	require.Equal(t, 999, st.Frames[49].Lineno)
 }
 
 // setStack replaces the exception.stacktrace of the trace's exception event.
@@ -245,9 +228,9 @@ func TestErrorStormInOneTrace(t *testing.T) {
 
 	for _, me := range res.events {
 		i := 0
-		_, err := fmt.Sscanf(me.ctx.trace.description, "call %d", &i)
+		_, err := fmt.Sscanf(me.event.Contexts.Trace.Description, "call %d", &i)
 		require.NoError(t, err)
-		bc := me.ctx.breadcrumbs
+		bc := me.event.Breadcrumbs
 		require.Len(t, bc, min(i, 50), "span %d", i)
 		for j, b := range bc { // the spans that ended just before, oldest first
 			assert.Equal(t, fmt.Sprintf("call %d", i-len(bc)+j), b.Message)
@@ -277,7 +260,7 @@ func TestErrorLogStormInOneTrace(t *testing.T) {
 	_, large := perEvent(2000)
 	t.Logf("bytes allocated per event: %.0f with 100 records in the trace, %.0f with 2,000", small, large)
 	assert.Less(t, large, 1.5*small, "the work per error grows with the trace")
-	last := res.events[99].ctx.breadcrumbs
+	last := res.events[99].event.Breadcrumbs
 	require.Len(t, last, 50)
 	assert.Equal(t, "failure 49", last[0].Message)
 	assert.Equal(t, "failure 98", last[49].Message)
@@ -325,7 +308,7 @@ func TestUntrustedFieldsAreBoundedAndScrubbed(t *testing.T) {
 	root := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
 	root.Attributes().PutStr("http.request.method", "GET password=SECRET5"+strings.Repeat("M", 2<<20))
 	for _, me := range append(m.mapLogs(ld).events, m.mapTraces(td).events...) {
-		out, steps, err := encodeEvent(me.event, me.ctx)
+		out, steps, err := encodeEvent(me)
 		require.NoError(t, err)
 		assert.Zero(t, steps, "bounded before encoding, not trimmed after")
 		assert.Less(t, len(out), 64<<10)
@@ -366,11 +349,11 @@ func TestLargeLogBodiesInBreadcrumbs(t *testing.T) {
 	// Each event still renders its own body once (its message, up to 8 KiB); its 50
 	// breadcrumbs add 512 bytes each, not a whole body each.
 	assert.Less(t, perEvent, uint64(1<<20))
-	crumb := res.events[59].ctx.breadcrumbs[0].Message
+	crumb := res.events[59].event.Breadcrumbs[0].Message
 	assert.LessOrEqual(t, len(crumb), 512)
 	assert.True(t, strings.HasPrefix(crumb, `{"field_0000":"vvvv`), crumb)
 
-	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(newEventBuf().(*eventBuf), exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrubCounts))
+	b := (&mapper{scrub: newScrubber(ScrubConfig{}), cfg: m.cfg}).eventBreadcrumb(exceptionEvent(strings.Repeat("T", 1<<20), strings.Repeat("m", 1<<20)), new(scrub.Counts))
 	assert.LessOrEqual(t, len(b.Message), 512)
 }
 
@@ -430,20 +413,4 @@ func bytesPerEvent(mapIt func() mapResult) (mapResult, float64) {
 	res := mapIt()
 	runtime.ReadMemStats(&m1)
 	return res, float64(m1.TotalAlloc-m0.TotalAlloc) / float64(len(res.events))
-}
-
-// TestTrimKeepsTheChainLinked: the last trimming step keeps the root cause and the
-// raised exception, renumbered so that the root cause names the raised one as parent
-// (its old parent was among those left out).
-func TestTrimKeepsTheChainLinked(t *testing.T) {
-	cx := &eventParts{exceptions: []exception{
-		{Type: "Root", Mechanism: mechanism{Type: "chained", Source: "cause", ExceptionID: 2, ParentID: 1, HasParent: true}},
-		{Type: "Middle", Mechanism: mechanism{Type: "chained", Source: "cause", ExceptionID: 1, ParentID: 0, HasParent: true}},
-		{Type: "Raised", Mechanism: mechanism{Type: "opentelemetry", ExceptionID: 0}},
-	}}
-	require.True(t, cx.trim(4))
-	require.Len(t, cx.exceptions, 2)
-	assert.Equal(t, mechanism{Type: "chained", Source: "cause", ExceptionID: 1, ParentID: 0, HasParent: true}, cx.exceptions[0].Mechanism)
-	assert.Equal(t, mechanism{Type: "opentelemetry", ExceptionID: 0}, cx.exceptions[1].Mechanism)
-	assert.False(t, cx.trim(5))
 }

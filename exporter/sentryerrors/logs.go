@@ -6,6 +6,8 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -16,6 +18,25 @@ func hasExceptionAttrs(lr plog.LogRecord) bool {
 	for _, k := range [...]string{"exception.type", "exception.message", "exception.stacktrace"} {
 		if _, ok := a.Get(k); ok {
 			return true
+		}
+	}
+	return false
+}
+
+// isErrorRecord reports whether a log record becomes an event.
+func isErrorRecord(lr plog.LogRecord, minSev plog.SeverityNumber) bool {
+	return severityOf(lr) >= minSev || hasExceptionAttrs(lr)
+}
+
+// hasErrorRecord reports whether any record of the batch becomes an event.
+func hasErrorRecord(ld plog.Logs, minSev plog.SeverityNumber) bool {
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				if isErrorRecord(lr, minSev) {
+					return true
+				}
+			}
 		}
 	}
 	return false
@@ -41,7 +62,7 @@ func (m *mapper) mapLogs(ld plog.Logs) mapResult {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				if severityOf(lr) < minSev && !hasExceptionAttrs(lr) {
+				if !isErrorRecord(lr, minSev) {
 					continue
 				}
 				if ri == nil {
@@ -99,87 +120,98 @@ func (m *mapper) logEvent(ref logRef, byTrace map[pcommon.TraceID][]timed[plog.L
 		stacktrace: str(a, "exception.stacktrace"),
 		mechanism:  "opentelemetry.log",
 	}
-	// A log record has no event index: its content identifies it, attributes included
-	// (two records alike but for their stack trace or attributes are two errors, and one
-	// id would make Sentry drop the second as a duplicate).
-	id := eventID([]byte("log"), tid[:], sid[:], timestampBytes(lr.Timestamp()), timestampBytes(lr.ObservedTimestamp()),
-		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
-		[]byte(ri.service), []byte(ref.scope.Name()), attrsDigest(a))
-
+	id := logEventID(ref, body, in)
 	route, ok := m.admit(res, id, in.typ, ri.service)
 	if !ok {
 		return
 	}
 
-	var c scrubCounts
+	var c scrub.Counts
 	ts := logTime(lr)
 	if ts.IsZero() {
 		ts = time.Now()
 	}
-	buf := m.newEvent(ri, id, ts, &c)
-	ev, cx := &buf.ev, &buf.parts
+	ev := m.newEvent(ri, id, ts, &c)
 	sev := severityOf(lr)
 	ev.Level = levelOf(sev)
 	if sev == plog.SeverityNumberUnspecified {
 		ev.Level = sentry.LevelError // only exception.* attributes brought it here
 	}
-	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
+	ev.Logger = m.scrub.Text(truncate(ref.scope.Name(), 256), &c)
 
-	_, genAIEvent := genAIContentEvents[lr.EventName()]
-	showBody := body != "" && body != in.message && !(genAIEvent && !m.cfg.IncludeGenAIContent)
-	if genAIEvent && !m.cfg.IncludeGenAIContent && body != "" {
-		c[ruleGenAIContent]++
-	}
 	mainType := in.typ
 	if in.typ != "" || in.message != "" || in.stacktrace != "" {
 		var panicked bool
-		mainType, panicked = m.exceptions(buf, ri, in, &c)
+		mainType, panicked = m.exceptions(ev, ri, in, &c)
 		if ignored(m.cfg.IgnoreExceptions, mainType) {
 			res.drops[dropFiltered]++
-			buf.release()
 			return
 		}
 		if panicked {
 			ev.Level = sentry.LevelFatal
 		}
 	}
-	if showBody {
-		ev.Message = m.scrub.text(truncate(body, maxMessageLen), &c)
-	} else if len(cx.exceptions) == 0 {
-		ev.Message = m.scrub.text(truncate(lr.EventName(), 256), &c)
-		if ev.Message == "" {
-			ev.Message = m.scrub.text(truncate(lr.SeverityText(), 64), &c) + " log record"
-		}
-	}
+	ev.Message = m.logMessage(lr, body, in, len(ev.Exceptions) > 0, &c)
 
 	if !tid.IsEmpty() {
-		cx.trace = &buf.trace
-		cx.trace.traceID = tid.String()
+		ev.Contexts.Trace = &sentryevent.Trace{TraceID: tid.String()}
 		if !sid.IsEmpty() {
-			cx.trace.spanID = sid.String()
+			ev.Contexts.Trace.SpanID = sid.String()
 		}
 	}
-	cx.llm = m.llmContext(a, &c, buf)
-	cx.agent = m.toolFields(m.agentContext(a, &c, buf), a, &c, buf)
-	ev.Request = m.request(a, &c, buf)
+	ev.Contexts.LLM = m.llmContext(a, &c)
+	ev.Contexts.Agent = m.toolFields(m.agentContext(a, &c), a, &c)
+	ev.Request = m.request(a, &c)
 	ev.User = m.user(a, &c)
 	errorType := str(a, "error.type")
 	if errorType == "" {
 		errorType = mainType
 	}
-	m.setTags(cx, errorType, str(a, "http.route"), &c)
-	cx.otel = m.otelContext(a, ri.attrs, &c, buf)
-	cx.otel.scope = ev.Logger
-	cx.otel.severityText = m.scrub.text(truncate(lr.SeverityText(), 64), &c)
-	cx.otel.eventName = m.scrub.text(truncate(lr.EventName(), 256), &c)
+	m.setTags(ev, errorType, str(a, "http.route"), &c)
+	ev.Contexts.Otel = m.otelContext(a, ri.attrs, &c)
+	ev.Contexts.Otel.Scope = ev.Logger
+	ev.Contexts.Otel.SeverityText = m.scrub.Text(truncate(lr.SeverityText(), 64), &c)
+	ev.Contexts.Otel.EventName = m.scrub.Text(truncate(lr.EventName(), 256), &c)
 
-	bc := buf.crumbP[:0]
+	var bc []*sentryevent.Breadcrumb
 	latestUpTo(byTrace[tid], unixNanos(ts), m.cfg.MaxBreadcrumbs, func(o plog.LogRecord) bool { return o == lr },
-		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(buf.crumb(), o, &c)) })
-	buf.crumbP = bc
-	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
+		func(o plog.LogRecord) { bc = append(bc, m.logBreadcrumb(o, &c)) })
+	ev.Breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(mainType, lr.EventName(), a, ri.attrs, &c)
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c, buf: buf})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
+}
+
+// logEventID identifies a log record's event. A record has no event index: its content
+// identifies it, attributes included (two records alike but for their stack trace or
+// attributes are two errors, and one id would make Sentry drop the second as a
+// duplicate).
+func logEventID(ref logRef, body string, in exceptionInput) sentry.EventID {
+	lr := ref.lr
+	tid, sid := lr.TraceID(), lr.SpanID()
+	return eventID([]byte("log"), tid[:], sid[:], timestampBytes(lr.Timestamp()), timestampBytes(lr.ObservedTimestamp()),
+		[]byte{byte(lr.SeverityNumber())}, []byte(lr.SeverityText()), []byte(body), []byte(in.typ), []byte(in.message),
+		[]byte(ref.res.service), []byte(ref.scope.Name()), attrsDigest(lr.Attributes()))
+}
+
+// logMessage is the event's message: the body when it says more than the exception's
+// message (GenAI content events' bodies are left out unless include_genai_content),
+// else for a record without exception its event name or severity.
+func (m *mapper) logMessage(lr plog.LogRecord, body string, in exceptionInput, hasException bool, c *scrub.Counts) string {
+	_, genAIEvent := genAIContentEvents[lr.EventName()]
+	hidden := genAIEvent && !m.cfg.IncludeGenAIContent
+	if hidden && body != "" {
+		c[scrub.RuleGenAIContent]++
+	}
+	switch {
+	case body != "" && body != in.message && !hidden:
+		return m.scrub.Text(truncate(body, maxMessageLen), c)
+	case hasException:
+		return ""
+	}
+	if msg := m.scrub.Text(truncate(lr.EventName(), 256), c); msg != "" {
+		return msg
+	}
+	return m.scrub.Text(truncate(lr.SeverityText(), 64), c) + " log record"
 }
 
 // attrsDigest is a digest of a record's attributes, keys and values, in their order.

@@ -1,6 +1,7 @@
 package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -16,37 +17,12 @@ import (
 type encodedEvent struct {
 	route   string
 	eventID string
-	payload []byte // the event JSON, as sentry-go encodes it
-	// buf is the pooled buffer payload lives in (nil when it is the event's own, as
-	// after the persistent queue), as of generation gen.
-	buf *payloadBuf
-	gen uint64
+	payload []byte      // the event JSON
+	trace   traceHeader // the envelope's trace header, without the public key (the route's)
 }
 
-// pooled returns the event for a payload in a pooled buffer.
-func pooled(route, eventID string, pb *payloadBuf) encodedEvent {
-	return encodedEvent{route: route, eventID: eventID, payload: pb.b, buf: pb, gen: pb.gen}
-}
-
-// stale reports whether the payload's buffer went back to the pool since the event was
-// encoded: it may hold another event by now, and must not be sent as this one.
-func (e *encodedEvent) stale() bool { return e.buf != nil && e.buf.gen != e.gen }
-
-// release gives a pooled payload back once the event is delivered or refused for good.
-// A second release of the same event, or of a copy of it, does nothing (and a stale
-// copy stays stale: it can never be sent).
-func (e *encodedEvent) release() {
-	if e.stale() {
-		return
-	}
-	if e.buf != nil {
-		e.buf.release()
-	}
-	e.buf, e.payload = nil, nil
-}
-
-// eventsRequest is what the sending queue holds: usually one event (the exporter offers
-// each event on its own), more when sending_queue::batch merges them.
+// eventsRequest is what the sending queue holds: the error events of one batch (more
+// when sending_queue::batch merges requests). Its items are events.
 type eventsRequest struct {
 	events []encodedEvent
 	// started is when the first attempt began; it bounds how long a Sentry rate limit
@@ -129,23 +105,31 @@ func (r *eventsRequest) OnError(err error) xexporterhelper.Request {
 	return r
 }
 
-// queueEncoding stores requests in a persistent sending queue (file_storage).
+// queueEncoding stores requests in a persistent sending queue (file_storage). SE2 adds
+// the trace header's fields to SE1, which a queue written by an older collector holds:
 //
-//	"SE1" uvarint(count) { uvarint(len) route  uvarint(len) event_id  uvarint(len) payload }
+//	"SE1" uvarint(count) { route event_id payload }
+//	"SE2" uvarint(count) { route event_id payload trace_id release environment }
+//
+// each field as uvarint(len) bytes.
 type queueEncoding struct{}
 
-var encodingMagic = []byte("SE1")
+var (
+	encodingV1 = []byte("SE1")
+	encodingV2 = []byte("SE2")
+)
 
 func (queueEncoding) Marshal(_ context.Context, req xexporterhelper.Request) ([]byte, error) {
 	r, ok := req.(*eventsRequest)
 	if !ok {
 		return nil, fmt.Errorf("cannot encode a %T as a sentry_errors request", req)
 	}
-	buf := make([]byte, 0, len(encodingMagic)+binary.MaxVarintLen64+r.BytesSize()+len(r.events)*3*binary.MaxVarintLen32)
-	buf = append(buf, encodingMagic...)
+	buf := make([]byte, 0, len(encodingV2)+binary.MaxVarintLen64+r.BytesSize()+len(r.events)*(6*binary.MaxVarintLen32+80))
+	buf = append(buf, encodingV2...)
 	buf = binary.AppendUvarint(buf, uint64(len(r.events)))
 	for _, e := range r.events {
-		for _, field := range [][]byte{[]byte(e.route), []byte(e.eventID), e.payload} {
+		for _, field := range [][]byte{[]byte(e.route), []byte(e.eventID), e.payload,
+			[]byte(e.trace.TraceID), []byte(e.trace.Release), []byte(e.trace.Environment)} {
 			buf = binary.AppendUvarint(buf, uint64(len(field)))
 			buf = append(buf, field...)
 		}
@@ -156,10 +140,16 @@ func (queueEncoding) Marshal(_ context.Context, req xexporterhelper.Request) ([]
 var errBadQueueItem = errors.New("sentry_errors: persistent queue item is not a sentry_errors request")
 
 func (queueEncoding) Unmarshal(b []byte) (context.Context, xexporterhelper.Request, error) {
-	if len(b) < len(encodingMagic) || string(b[:len(encodingMagic)]) != string(encodingMagic) {
+	var nFields int
+	switch {
+	case bytes.HasPrefix(b, encodingV2):
+		nFields = 6
+	case bytes.HasPrefix(b, encodingV1):
+		nFields = 3
+	default:
 		return context.Background(), nil, errBadQueueItem
 	}
-	b = b[len(encodingMagic):]
+	b = b[len(encodingV2):]
 	count, n := binary.Uvarint(b)
 	if n <= 0 || count > uint64(len(b)) {
 		return context.Background(), nil, errBadQueueItem
@@ -167,8 +157,8 @@ func (queueEncoding) Unmarshal(b []byte) (context.Context, xexporterhelper.Reque
 	b = b[n:]
 	r := &eventsRequest{events: make([]encodedEvent, 0, count)}
 	for i := uint64(0); i < count; i++ {
-		var fields [3][]byte
-		for f := range fields {
+		var fields [6][]byte
+		for f := 0; f < nFields; f++ {
 			l, n := binary.Uvarint(b)
 			if n <= 0 || l > uint64(len(b)-n) {
 				return context.Background(), nil, errBadQueueItem
@@ -176,9 +166,10 @@ func (queueEncoding) Unmarshal(b []byte) (context.Context, xexporterhelper.Reque
 			fields[f] = b[n : n+int(l)]
 			b = b[n+int(l):]
 		}
-		payload := make([]byte, len(fields[2]))
-		copy(payload, fields[2])
-		r.events = append(r.events, encodedEvent{route: string(fields[0]), eventID: string(fields[1]), payload: payload})
+		r.events = append(r.events, encodedEvent{
+			route: string(fields[0]), eventID: string(fields[1]), payload: bytes.Clone(fields[2]),
+			trace: traceHeader{TraceID: string(fields[3]), Release: string(fields[4]), Environment: string(fields[5])},
+		})
 	}
 	if len(b) != 0 {
 		return context.Background(), nil, errBadQueueItem

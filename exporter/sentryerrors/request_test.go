@@ -20,6 +20,7 @@ func sampleRequest(n int) *eventsRequest {
 			route:   []string{"", "billing"}[i%2],
 			eventID: string(eventID([]byte{byte(i)})),
 			payload: []byte(`{"event_id":"x","message":"line\nbreak ` + string(rune('a'+i)) + `"}`),
+			trace:   traceHeader{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", Release: "1.0." + string(rune('0'+i)), Environment: "prod"},
 		})
 	}
 	return r
@@ -33,6 +34,12 @@ func TestQueueEncodingRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, r.events, got.(*eventsRequest).events)
 	assert.NotContains(t, string(b), "https://", "no DSN in the queue")
+
+	// A queue written by the previous version (SE1: no trace header fields) still reads.
+	v1 := []byte("SE1\x01\x00\x02id\x02{}")
+	_, old, err := queueEncoding{}.Unmarshal(v1)
+	require.NoError(t, err)
+	assert.Equal(t, []encodedEvent{{eventID: "id", payload: []byte("{}")}}, old.(*eventsRequest).events)
 
 	for _, bad := range [][]byte{nil, []byte("XX1"), b[:len(b)-1], append(append([]byte{}, b...), 0)} {
 		_, _, err := queueEncoding{}.Unmarshal(bad)
@@ -89,7 +96,7 @@ func TestPartialDeliveryRetriesTheRest(t *testing.T) {
 		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(4).SetSpanID([8]byte{1, 2, 3, 4, 5, 6, 7, byte(i)})
 		me := m.mapTraces(td).events[0]
 		ev := me.event
-		p, _, err := encodeEvent(ev, me.ctx)
+		p, _, err := encodeEvent(me)
 		require.NoError(t, err)
 		r.events = append(r.events, encodedEvent{eventID: string(ev.EventID), payload: p})
 	}

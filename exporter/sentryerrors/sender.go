@@ -22,9 +22,10 @@ import (
 
 // target is one Sentry project: its envelope endpoint, auth header and rate limits.
 type target struct {
-	url   string
-	auth  string
-	holds holds
+	url       string
+	auth      string
+	publicKey string
+	holds     holds
 }
 
 func newTarget(dsn, client string) (*target, error) {
@@ -36,7 +37,7 @@ func newTarget(dsn, client string) (*target, error) {
 	if s := d.GetSecretKey(); s != "" {
 		auth += ", sentry_secret=" + s
 	}
-	return &target{url: d.GetAPIURL().String(), auth: auth}, nil
+	return &target{url: d.GetAPIURL().String(), auth: auth, publicKey: d.GetPublicKey()}, nil
 }
 
 // sender delivers encoded events. It is the exporterhelper's consume function: the
@@ -76,14 +77,6 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 		t := s.target(e.route)
 		if t == nil {
 			s.tel.dropped(ctx, dropNoDSN, 1)
-			e.release()
-			continue
-		}
-		if e.stale() {
-			// Cannot happen: a payload is given back only after its event's last attempt.
-			// Were it to, the buffer could hold another event by now; never send that.
-			s.tel.dropped(ctx, dropPermanentError, 1)
-			rejected = append(rejected, fmt.Errorf("event %s: its payload was reused before it was sent (an exporter bug); dropped", e.eventID))
 			continue
 		}
 		if d := t.holds.heldFor(s.now()); d > 0 {
@@ -95,7 +88,6 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			return &unsentError{err: err, unsent: r.events[i:]}
 		case status >= 200 && status < 300:
 			s.tel.sent(ctx, 1)
-			e.release()
 			// Sentry may announce limits on a successful response too.
 			if d, ok := errorCategoryLimit(hdr.Get("X-Sentry-Rate-Limits")); ok && d > 0 {
 				t.holds.hold(s.now().Add(d))
@@ -109,11 +101,9 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			rejected = append(rejected, fmt.Errorf("sentry answered %d %s to %s for event %s: not followed, the DSN's key would go to another host; check the DSN",
 				status, http.StatusText(status), redirectTarget(hdr.Get("Location")), e.eventID))
-			e.release()
 		case status >= 400 && status < 500:
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			rejected = append(rejected, fmt.Errorf("sentry rejected event %s with %d %s%s", e.eventID, status, http.StatusText(status), detail))
-			e.release()
 		default:
 			return &unsentError{err: fmt.Errorf("sentry answered %d %s%s", status, http.StatusText(status), detail), unsent: r.events[i:]}
 		}
@@ -144,7 +134,7 @@ func (s *sender) throttled(ctx context.Context, r *eventsRequest, from int, d ti
 
 // post sends one envelope; detail is Sentry's X-Sentry-Error, cleaned and bounded.
 func (s *sender) post(ctx context.Context, t *target, e encodedEvent) (int, http.Header, string, error) {
-	body, err := encodeEnvelope(e.eventID, e.payload, s.now(), s.sdk)
+	body, err := encodeEnvelope(e, t.publicKey, s.now(), s.sdk)
 	if err != nil {
 		return 0, nil, "", consumererror.NewPermanent(fmt.Errorf("encode envelope: %w", err))
 	}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/metadata"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 )
 
 // telemetry records the exporter's own metrics with pre-built attribute sets.
@@ -17,7 +18,7 @@ type telemetry struct {
 	tb      *metadata.TelemetryBuilder
 	sentOpt metric.AddOption
 	reasons [numReasons]metric.AddOption
-	rules   [numRules]metric.AddOption
+	rules   [scrub.NumRules]metric.AddOption
 }
 
 // newTelemetry labels every series with the exporter's component ID, the label the
@@ -28,7 +29,7 @@ func newTelemetry(tb *metadata.TelemetryBuilder, id string) *telemetry {
 	for i, n := range reasonNames {
 		t.reasons[i] = metric.WithAttributeSet(attribute.NewSet(exp, attribute.String("reason", n)))
 	}
-	for i, n := range ruleNames {
+	for i, n := range scrub.RuleNames {
 		t.rules[i] = metric.WithAttributeSet(attribute.NewSet(exp, attribute.String("rule", n)))
 	}
 	return t
@@ -44,7 +45,7 @@ func (t *telemetry) dropped(ctx context.Context, r dropReason, n int64) {
 	}
 }
 
-func (t *telemetry) scrubbed(ctx context.Context, c *scrubCounts) {
+func (t *telemetry) scrubbed(ctx context.Context, c *scrub.Counts) {
 	for r, n := range c {
 		if n > 0 {
 			t.tb.ExporterSentryErrorsFieldsScrubbed.Add(ctx, n, t.rules[r])

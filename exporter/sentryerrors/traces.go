@@ -7,6 +7,8 @@ import (
 	"time"
 
 	sentry "github.com/getsentry/sentry-go"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
+	"github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/sentryevent"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -26,7 +28,7 @@ const (
 )
 
 var reasonNames = [numReasons]string{
-	dropFiltered:         "filtered",
+	dropFiltered:         "scrub.Filtered",
 	dropSampled:          "sampled",
 	dropNoDSN:            "no_dsn",
 	dropFingerprintLimit: "fingerprint_limit",
@@ -37,19 +39,8 @@ var reasonNames = [numReasons]string{
 // mappedEvent is an error that passed the filters, ready to be encoded.
 type mappedEvent struct {
 	route  string // the dsn_by_service key, "" for dsn
-	event  *sentry.Event
-	ctx    *eventParts
-	scrubs scrubCounts
-	buf    *eventBuf // event and ctx live here; see release
-}
-
-// release gives the event's storage back for the next event once it is encoded (or
-// dropped); event and ctx must not be used after.
-func (me *mappedEvent) release() {
-	if me.buf != nil {
-		me.buf.release()
-		me.buf, me.event, me.ctx = nil, nil, nil
-	}
+	event  *sentryevent.Event
+	scrubs scrub.Counts
 }
 
 // mapResult is what one batch yields.
@@ -170,6 +161,20 @@ func isErrorSpan(s ptrace.Span) bool {
 	return false
 }
 
+// hasErrorSpan reports whether any span of the batch yields an event.
+func hasErrorSpan(td ptrace.Traces) bool {
+	for _, rs := range td.ResourceSpans().All() {
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				if isErrorSpan(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // mapTraces turns the errors of a batch into events. A batch without errors costs one
 // pass over its spans and no allocation.
 func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
@@ -186,7 +191,7 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 					continue
 				}
 				if bs == nil {
-					bs = getBatchScratch()
+					bs = newBatchScratch()
 				}
 				bs.errTraces[s.TraceID()] = struct{}{}
 				bs.errSpans = append(bs.errSpans, spanRef{span: s, scope: sss.At(j).Scope()})
@@ -196,7 +201,6 @@ func (m *mapper) mapTraces(td ptrace.Traces) mapResult {
 	if bs == nil {
 		return res
 	}
-	defer bs.release()
 	errTraces, errSpans, ti := bs.errTraces, bs.errSpans, &bs.index
 
 	// Second pass, only for the traces with errors: index their spans.
@@ -301,15 +305,13 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 		return
 	}
 
-	var c scrubCounts
-	buf := m.newEvent(ri, id, ts, &c)
-	ev, cx := &buf.ev, &buf.parts
+	var c scrub.Counts
+	ev := m.newEvent(ri, id, ts, &c)
 	ev.Level = sentry.LevelError
-	ev.Logger = m.scrub.text(truncate(ref.scope.Name(), 256), &c)
-	parsedType, panicked := m.exceptions(buf, ri, in, &c)
+	ev.Logger = m.scrub.Text(truncate(ref.scope.Name(), 256), &c)
+	parsedType, panicked := m.exceptions(ev, ri, in, &c)
 	if ignored(m.cfg.IgnoreExceptions, parsedType) {
 		res.drops[dropFiltered]++
-		buf.release()
 		return
 	}
 	if panicked {
@@ -317,123 +319,129 @@ func (m *mapper) spanEvent(ref spanRef, ti *traceIndex, events []timed[int], eve
 	}
 
 	attrs := s.Attributes()
-	// Context comes from the span, else from its nearest ancestor in the batch that has it.
-	var chainArr [8]spanRef // most agent traces are shallower
-	chain := append(chainArr[:0], ref)
-	for p, ok := ti.parent(s); ok && len(chain) < 64; p, ok = ti.parent(p.span) {
-		chain = append(chain, p)
-	}
-	root := chain[len(chain)-1]
-	ev.Transaction = m.scrub.text(truncate(root.span.Name(), 256), &c)
-
-	cx.trace = &buf.trace
-	cx.trace.op, cx.trace.status = spanOp(s), spanStatus(s)
-	cx.trace.traceID, cx.trace.spanID, cx.trace.parentSpanID = hexIDs(tid, sid, s.ParentSpanID())
+	tr := &sentryevent.Trace{Op: spanOp(s), Status: spanStatus(s)}
+	tr.TraceID, tr.SpanID, tr.ParentSpanID = hexIDs(tid, sid, s.ParentSpanID())
 	if s.Name() != "" {
-		cx.trace.description = m.scrub.text(truncate(s.Name(), 256), &c)
+		tr.Description = m.scrub.Text(truncate(s.Name(), 256), &c)
 	}
-
-	var llm *llmContext
-	var agent *agentContext
-	var req *sentry.Request
-	user := sentry.User{}
-	route2 := ""
-	for i, r := range chain {
-		a := r.span.Attributes()
-		if llm == nil {
-			if llm = m.llmContext(a, &c, buf); llm != nil && i > 0 {
-				llm.spanID = r.span.SpanID().String()
-			}
-		}
-		if agent == nil {
-			agent = m.agentContext(a, &c, buf)
-		}
-		if req == nil {
-			req = m.request(a, &c, buf)
-		}
-		if user.ID == "" {
-			user = m.user(a, &c)
-		}
-		if route2 == "" {
-			route2 = str(a, "http.route")
-		}
+	ev.Contexts.Trace = tr
+	httpRoute := m.ancestorContexts(ev, ref, ti, &c)
+	if ev.Contexts.LLM == nil {
+		ev.Contexts.LLM = m.precedingLLMCall(ti, tid, sid, ts, &c)
 	}
-	if llm == nil {
-		// The error came after an LLM call of the same trace: that call is the context.
-		// The one that ended last at or before the error; of equal end times, the first
-		// in the batch.
-		var last *spanRef
-		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
-			for i, r := range refs {
-				if r.span.SpanID() == sid || r.span.EndTimestamp().AsTime().After(ts) || !isLLMCall(r.span.Attributes()) {
-					continue
-				}
-				if last == nil || r.span.EndTimestamp() > last.span.EndTimestamp() {
-					last = &refs[i]
-				}
-			}
-		} else {
-			calls := ti.timeline(tid).llm
-			for i := upTo(calls, ts.UnixNano()) - 1; i >= 0; i-- {
-				if last != nil && calls[i].at < int64(last.span.EndTimestamp()) {
-					break
-				}
-				if calls[i].ref.span.SpanID() != sid {
-					last = &calls[i].ref
-				}
-			}
-		}
-		if last != nil {
-			if llm = m.llmContext(last.span.Attributes(), &c, buf); llm != nil {
-				llm.spanID = last.span.SpanID().String()
-			}
-		}
-	}
-	cx.llm = llm
-	cx.agent = m.toolFields(agent, attrs, &c, buf)
-	ev.Request = req
-	ev.User = user
+	ev.Contexts.Agent = m.toolFields(ev.Contexts.Agent, attrs, &c)
 	errorType := str(attrs, "error.type")
 	if errorType == "" {
 		errorType = parsedType
 	}
-	m.setTags(cx, errorType, route2, &c)
-	cx.otel = m.otelContext(attrs, ri.attrs, &c, buf)
-	cx.otel.kind = kindName(s.Kind())
-	cx.otel.scope = ev.Logger
-
-	// Breadcrumbs: the span's other events, then the spans of the trace that ended before.
-	bc := buf.crumbP[:0]
+	m.setTags(ev, errorType, httpRoute, &c)
+	ev.Contexts.Otel = m.otelContext(attrs, ri.attrs, &c)
+	ev.Contexts.Otel.Kind = kindName(s.Kind())
+	ev.Contexts.Otel.Scope = ev.Logger
 	if m.cfg.MaxBreadcrumbs > 0 {
-		// Only the latest max_breadcrumbs of each kind can be among the latest of all.
-		k, at := m.cfg.MaxBreadcrumbs, ts.UnixNano()
-		evs := s.Events()
-		if events == nil {
-			for i := 0; i < evs.Len(); i++ {
-				if e := evs.At(i); i != eventIndex && !e.Timestamp().AsTime().After(ts) {
-					bc = append(bc, m.eventBreadcrumb(buf, e, &c))
-				}
-			}
-		} else {
-			latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
-				func(i int) { bc = append(bc, m.eventBreadcrumb(buf, evs.At(i), &c)) })
-		}
-		if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
-			for _, r := range refs {
-				if end := r.span.EndTimestamp(); r.span.SpanID() != sid && end != 0 && !end.AsTime().After(ts) {
-					bc = append(bc, m.spanBreadcrumb(buf.crumb(), r.span, &c))
-				}
-			}
-		} else {
-			latestUpTo(ti.timeline(tid).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
-				func(r spanRef) { bc = append(bc, m.spanBreadcrumb(buf.crumb(), r.span, &c)) })
-		}
+		ev.Breadcrumbs = finishBreadcrumbs(m.spanBreadcrumbs(s, ti, events, eventIndex, ts, &c), m.cfg.MaxBreadcrumbs)
 	}
-	buf.crumbP = bc
-	cx.breadcrumbs = finishBreadcrumbs(bc, m.cfg.MaxBreadcrumbs)
 	ev.Fingerprint = m.fingerprintValues(parsedType, s.Name(), attrs, ri.attrs, &c)
 
-	res.events = append(res.events, mappedEvent{route: route, event: ev, ctx: cx, scrubs: c, buf: buf})
+	res.events = append(res.events, mappedEvent{route: route, event: ev, scrubs: c})
+}
+
+// ancestorContexts fills the event's transaction, llm and agent contexts, request and
+// user from the span, else from its nearest ancestor in the batch that has each, and
+// returns the http.route found so.
+func (m *mapper) ancestorContexts(ev *sentryevent.Event, ref spanRef, ti *traceIndex, c *scrub.Counts) (httpRoute string) {
+	var chainArr [8]spanRef // most agent traces are shallower
+	chain := append(chainArr[:0], ref)
+	for p, ok := ti.parent(ref.span); ok && len(chain) < 64; p, ok = ti.parent(p.span) {
+		chain = append(chain, p)
+	}
+	ev.Transaction = m.scrub.Text(truncate(chain[len(chain)-1].span.Name(), 256), c)
+	for i, r := range chain {
+		a := r.span.Attributes()
+		if ev.Contexts.LLM == nil {
+			if ev.Contexts.LLM = m.llmContext(a, c); ev.Contexts.LLM != nil && i > 0 {
+				ev.Contexts.LLM.SpanID = r.span.SpanID().String()
+			}
+		}
+		if ev.Contexts.Agent == nil {
+			ev.Contexts.Agent = m.agentContext(a, c)
+		}
+		if ev.Request == nil {
+			ev.Request = m.request(a, c)
+		}
+		if ev.User.ID == "" {
+			ev.User = m.user(a, c)
+		}
+		if httpRoute == "" {
+			httpRoute = str(a, "http.route")
+		}
+	}
+	return httpRoute
+}
+
+// precedingLLMCall is the llm context of the LLM call of the trace that ended last at or
+// before the error (of equal end times, the first in the batch), nil when none did: an
+// error after an LLM call, such as a tool call failing on the model's arguments.
+func (m *mapper) precedingLLMCall(ti *traceIndex, tid pcommon.TraceID, sid pcommon.SpanID, ts time.Time, c *scrub.Counts) *sentryevent.LLM {
+	var last *spanRef
+	if refs := ti.byTrace[tid]; len(refs) <= linearScanMax {
+		for i, r := range refs {
+			if r.span.SpanID() == sid || r.span.EndTimestamp().AsTime().After(ts) || !isLLMCall(r.span.Attributes()) {
+				continue
+			}
+			if last == nil || r.span.EndTimestamp() > last.span.EndTimestamp() {
+				last = &refs[i]
+			}
+		}
+	} else {
+		calls := ti.timeline(tid).llm
+		for i := upTo(calls, ts.UnixNano()) - 1; i >= 0; i-- {
+			if last != nil && calls[i].at < int64(last.span.EndTimestamp()) {
+				break
+			}
+			if calls[i].ref.span.SpanID() != sid {
+				last = &calls[i].ref
+			}
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	llm := m.llmContext(last.span.Attributes(), c)
+	if llm != nil {
+		llm.SpanID = last.span.SpanID().String()
+	}
+	return llm
+}
+
+// spanBreadcrumbs are the span's other events, then the spans of the trace that ended
+// before the error; only the latest max_breadcrumbs of each can be among the latest of
+// all. events is the span's events in time order, nil for a span of few events.
+func (m *mapper) spanBreadcrumbs(s ptrace.Span, ti *traceIndex, events []timed[int], eventIndex int, ts time.Time, c *scrub.Counts) []*sentryevent.Breadcrumb {
+	var bc []*sentryevent.Breadcrumb
+	k, at, sid := m.cfg.MaxBreadcrumbs, ts.UnixNano(), s.SpanID()
+	evs := s.Events()
+	if events == nil {
+		for i := 0; i < evs.Len(); i++ {
+			if e := evs.At(i); i != eventIndex && !e.Timestamp().AsTime().After(ts) {
+				bc = append(bc, m.eventBreadcrumb(e, c))
+			}
+		}
+	} else {
+		latestUpTo(events, at, k, func(i int) bool { return i == eventIndex },
+			func(i int) { bc = append(bc, m.eventBreadcrumb(evs.At(i), c)) })
+	}
+	if refs := ti.byTrace[s.TraceID()]; len(refs) <= linearScanMax {
+		for _, r := range refs {
+			if end := r.span.EndTimestamp(); r.span.SpanID() != sid && end != 0 && !end.AsTime().After(ts) {
+				bc = append(bc, m.spanBreadcrumb(r.span, c))
+			}
+		}
+	} else {
+		latestUpTo(ti.timeline(s.TraceID()).ended, at, k, func(r spanRef) bool { return r.span.SpanID() == sid },
+			func(r spanRef) { bc = append(bc, m.spanBreadcrumb(r.span, c)) })
+	}
+	return bc
 }
 
 // spanOp names the span's operation the way Sentry's performance views do.

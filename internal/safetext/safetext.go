@@ -17,8 +17,8 @@ var (
 	urlPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)([^/\s"'@]*@)?([^\s"'?#]*)(\?[^\s"'#]*)?(#[^\s"']*)?`)
 	// Authorization-style credentials: "Bearer abc", "Basic abc".
 	authPattern = regexp.MustCompile(`(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{4,}`)
-	// key=value or key: value pairs whose key names a secret.
-	kvPattern = regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|authorization|sentry_key|dsn)[a-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)`)
+	// key=value or key: value pairs whose key may name a secret (SecretKey decides).
+	kvPattern = regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:` + strings.Join(SecretFragments, "|") + `)[a-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)`)
 )
 
 // Filtered replaces every secret value that Clean removes.
@@ -46,7 +46,13 @@ func Redact(s string) string {
 		return m[1] + m[3]
 	})
 	s = authPattern.ReplaceAllString(s, "$1 "+Filtered)
-	return kvPattern.ReplaceAllString(s, "$1$2"+Filtered)
+	return kvPattern.ReplaceAllStringFunc(s, func(pair string) string {
+		m := kvPattern.FindStringSubmatch(pair)
+		if !SecretKey(m[1]) {
+			return pair
+		}
+		return m[1] + m[2] + Filtered
+	})
 }
 
 func containsFold(s string, words ...string) bool {

@@ -22,6 +22,8 @@ func TestClean(t *testing.T) {
 		{"bearer", "upstream said: Authorization Bearer sk-live-abcdef123456", "upstream said: Authorization Bearer [Filtered]"},
 		{"kv password", "password=hunter2 user=app", "password=[Filtered] user=app"},
 		{"kv api key quoted", `api_key: "sk-123456"`, `api_key: [Filtered]`},
+		{"token counts are no secret", "max_tokens=4096 input_tokens: 12", "max_tokens=4096 input_tokens: 12"},
+		{"session and cookie", "session_id=abc123 cookie: a=b", "session_id=[Filtered] cookie: [Filtered]"},
 		{"whitespace folded", "a\n\tb   c", "a b c"},
 	}
 	for _, tt := range tests {
@@ -61,4 +63,16 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("Clean returned %d bytes, more than %d", len(got), MaxLen)
 		}
 	})
+}
+
+func TestSecretKey(t *testing.T) {
+	for _, k := range []string{"password", "X-Api-Key", "apiKey", "api_key", "clientSecret", "accesstoken", "XApiKey",
+		"secrets", "password2", "Authorization", "set-cookie", "sentry_key", "session_id", "db.dsn", "private_key",
+		"db.passwd", "client_secret", "refresh_token", "http.request.header.authorization", "token", "cookies", "dbpassword"} {
+		assert.True(t, SecretKey(k), k)
+	}
+	for _, k := range []string{"gen_ai.usage.input_tokens", "max_tokens", "tokens", "secretary_count", "keyboard", "monkey", "user.id",
+		"author", "http.route", "llm.usage.total_tokens", "cookiecutter.version", "passwordless"} {
+		assert.False(t, SecretKey(k), k)
+	}
 }

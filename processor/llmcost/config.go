@@ -3,11 +3,17 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/procode-ai/otelcol-procode/internal/safetext"
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
 )
 
@@ -17,13 +23,22 @@ type Config struct {
 	// Prices are inline price entries; they win over price files and the built-in table.
 	Prices []pricing.Entry `mapstructure:"prices"`
 
-	// PriceFiles are files of price entries, re-read when they change. They win over
-	// the built-in table.
+	// PriceFiles are price sources: files (path) or URLs (url). Sources of format
+	// genai_prices replace the built-in table; the others are entries that win over it.
 	PriceFiles []PriceFile `mapstructure:"price_files"`
 
 	// ReloadInterval is how often price files are checked for changes; 0 reads them
-	// once at start.
+	// once at start. URL sources have their own interval (default 1h).
 	ReloadInterval time.Duration `mapstructure:"reload_interval"`
+
+	// Storage names a storage extension (for example file_storage) that keeps the last
+	// good copy of each URL source, so that a restart without network starts from it.
+	// Without it the copy is kept in memory only.
+	Storage *component.ID `mapstructure:"storage"`
+
+	// StaleAfter is the age of the price data in use past which it counts as stale: the
+	// component exports both, and the LLMCostPricesStale alert compares them.
+	StaleAfter time.Duration `mapstructure:"stale_after"`
 
 	// Aliases map model names the app sends (an Azure deployment name, an in-house
 	// gateway name) to a model name or price entry id to price them as.
@@ -46,17 +61,33 @@ type Config struct {
 	_ struct{}
 }
 
-// PriceFile is one file of price overrides.
+// PriceFile is one price source: a file (Path) or an http(s) URL (URL).
 type PriceFile struct {
 	// Path of the file.
 	Path string `mapstructure:"path"`
-	// Format: "auto" (default), "llm_cost" (this processor's format, YAML or JSON) or
-	// "litellm" (LiteLLM's model_prices_and_context_window.json).
+	// URL to fetch the prices from, with conditional requests (ETag, If-Modified-Since).
+	URL string `mapstructure:"url"`
+	// Format: "auto" (default: decided from the content), "genai_prices" (genai-prices'
+	// data file: replaces the built-in table), "llm_cost" (this processor's format,
+	// YAML or JSON) or "litellm" (LiteLLM's model_prices_and_context_window.json).
 	Format string `mapstructure:"format"`
+	// ReloadInterval is how often a URL is fetched again (default 1h); a file is checked
+	// every component reload_interval.
+	ReloadInterval time.Duration `mapstructure:"reload_interval"`
+
+	// ClientConfig is the HTTP client of a URL source (timeout, tls, proxy_url, headers,
+	// auth, ...), as upstream HTTP clients take it. Its endpoint is the url.
+	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
+
+// defaultURLReloadInterval is how often a URL source is fetched when its entry does not say.
+const defaultURLReloadInterval = time.Hour
+
+// defaultFetchTimeout bounds a fetch whose entry sets no timeout.
+const defaultFetchTimeout = time.Minute
 
 // Validate checks the configuration at startup; errors name the field and the value.
 // Unmarshal decodes the configuration, taking unquoted dates in prices
@@ -78,18 +109,10 @@ func (cfg *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, f := range cfg.PriceFiles {
-		if strings.TrimSpace(f.Path) == "" {
-			errs = append(errs, fmt.Errorf("price_files[%d]: path must not be empty", i))
-		} else if seen[f.Path] {
-			errs = append(errs, fmt.Errorf("price_files[%d]: path %q is listed twice", i, f.Path))
-		}
-		seen[f.Path] = true
-		switch f.Format {
-		case "", pricing.FormatAuto, pricing.FormatLLMCost, pricing.FormatLiteLLM:
-		default:
-			errs = append(errs, fmt.Errorf("price_files[%d]: format %q is not one of %q, %q, %q", i, f.Format,
-				pricing.FormatAuto, pricing.FormatLLMCost, pricing.FormatLiteLLM))
-		}
+		errs = append(errs, f.validate(i, seen))
+	}
+	if cfg.StaleAfter <= 0 {
+		errs = append(errs, fmt.Errorf("stale_after %s must be positive (the age past which price data counts as stale; default 720h)", cfg.StaleAfter))
 	}
 	if cfg.ReloadInterval < 0 {
 		errs = append(errs, fmt.Errorf("reload_interval %s must not be negative (0 reads price files once)", cfg.ReloadInterval))
@@ -108,4 +131,104 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("unpriced_model_limit %d must not be negative", cfg.UnpricedModelLimit))
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks one price_files entry; seen holds the paths and URLs of the entries
+// before it.
+func (f *PriceFile) validate(i int, seen map[string]bool) error {
+	var errs []error
+	path, u := strings.TrimSpace(f.Path), strings.TrimSpace(f.URL)
+	switch {
+	case path == "" && u == "":
+		errs = append(errs, fmt.Errorf("price_files[%d]: path must not be empty (or give a url)", i))
+	case path != "" && u != "":
+		errs = append(errs, fmt.Errorf("price_files[%d]: has both a path and a url; give one", i))
+	case u != "":
+		pu, err := url.Parse(u)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("price_files[%d]: url: %s", i, safetext.Error(errors.Unwrap(err))))
+		case pu.Scheme != "http" && pu.Scheme != "https" || pu.Host == "":
+			errs = append(errs, fmt.Errorf("price_files[%d]: url %q must be an http:// or https:// URL with a host", i, redactURL(pu)))
+		case seen[u]:
+			errs = append(errs, fmt.Errorf("price_files[%d]: url %q is listed twice", i, redactURL(pu)))
+		}
+		seen[u] = true
+		if f.ClientConfig.Endpoint != "" {
+			errs = append(errs, fmt.Errorf("price_files[%d]: endpoint is not used by a price source: give the address as url", i))
+		}
+	default:
+		if seen[f.Path] {
+			errs = append(errs, fmt.Errorf("price_files[%d]: path %q is listed twice", i, f.Path))
+		}
+		seen[f.Path] = true
+		if !reflect.DeepEqual(f.ClientConfig, confighttp.ClientConfig{}) {
+			errs = append(errs, fmt.Errorf("price_files[%d]: HTTP client settings (timeout, tls, headers, ...) apply to a url, not to a path", i))
+		}
+		if f.ReloadInterval != 0 {
+			errs = append(errs, fmt.Errorf("price_files[%d]: reload_interval of a path is the component's reload_interval; per-entry intervals are for urls", i))
+		}
+	}
+	if !slices.Contains(pricing.Formats, f.Format) && f.Format != "" {
+		quoted := make([]string, len(pricing.Formats))
+		for j, n := range pricing.Formats {
+			quoted[j] = fmt.Sprintf("%q", n)
+		}
+		errs = append(errs, fmt.Errorf("price_files[%d]: format %q is not one of %s", i, f.Format, strings.Join(quoted, ", ")))
+	}
+	if f.ReloadInterval < 0 || f.ReloadInterval > 0 && f.ReloadInterval < time.Second {
+		errs = append(errs, fmt.Errorf("price_files[%d]: reload_interval %s must be at least 1s (default 1h)", i, f.ReloadInterval))
+	}
+	if f.ClientConfig.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("price_files[%d]: timeout %s must not be negative", i, f.ClientConfig.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// redactURL is u without credentials, query or fragment: how a source is named in
+// logs, errors and llm_cost.pricing_version.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
+}
+
+// priceFileKeys are the keys a price_files entry accepts: its own and those of the
+// HTTP client settings squashed into it.
+var priceFileKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	var add func(reflect.Type)
+	add = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
+			switch {
+			case strings.Contains(opts, "squash"):
+				add(f.Type)
+			case name != "" && name != "-":
+				keys[name] = true
+			}
+		}
+	}
+	add(reflect.TypeFor[PriceFile]())
+	return keys
+}()
+
+// Unmarshal decodes one price_files entry, rejecting unknown keys. The HTTP client
+// settings squashed into the entry decode themselves ignoring keys they do not know,
+// as upstream's squashed client settings do, which would let a misspelt key of the
+// entry pass unnoticed.
+func (f *PriceFile) Unmarshal(conf *confmap.Conf) error {
+	var unknown []string
+	for _, k := range conf.AllKeys() {
+		top, _, _ := strings.Cut(k, confmap.KeyDelimiter)
+		if !priceFileKeys[top] && !slices.Contains(unknown, top) {
+			unknown = append(unknown, top)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return fmt.Errorf("has invalid keys: %s", strings.Join(unknown, ", "))
+	}
+	return conf.Unmarshal(f)
 }

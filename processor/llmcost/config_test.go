@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
@@ -42,6 +43,7 @@ func TestLoadConfig(t *testing.T) {
 					{Path: "/etc/otelcol/model_prices_and_context_window.json", Format: "litellm"},
 				},
 				ReloadInterval:     time.Minute,
+				StaleAfter:         30 * 24 * time.Hour,
 				Aliases:            map[string]string{"my-gpt4o-deployment": "gpt-4o"},
 				UseProvidedCost:    false,
 				CacheSize:          500,
@@ -51,13 +53,36 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "typo"), wantErr: "price_file"},
 		{id: component.NewIDWithName(metadata.Type, "bad_price"), wantErr: `prices[0] "x": input_mtok -1 must be a finite number >= 0`},
 		{id: component.NewIDWithName(metadata.Type, "no_price"), wantErr: `prices[0] "x": needs input_mtok or output_mtok`},
-		{id: component.NewIDWithName(metadata.Type, "bad_format"), wantErr: `price_files[0]: format "csv" is not one of "auto", "llm_cost", "litellm"`},
+		{id: component.NewIDWithName(metadata.Type, "bad_format"), wantErr: `price_files[0]: format "csv" is not one of "auto", "llm_cost", "litellm", "genai_prices"`},
 		{id: component.NewIDWithName(metadata.Type, "empty_path"), wantErr: "price_files[0]: path must not be empty"},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "reload_interval 10ms must be at least 1s"},
 		{id: component.NewIDWithName(metadata.Type, "bad_cache"), wantErr: "cache_size 0 must be at least 1"},
 		{id: component.NewIDWithName(metadata.Type, "bad_rule"), wantErr: `prices[0] "x": match: regex "("`},
 		{id: component.NewIDWithName(metadata.Type, "bad_date"), wantErr: `start_date "01/02/2026" must be a date, YYYY-MM-DD`},
 		{id: component.NewIDWithName(metadata.Type, "empty_alias"), wantErr: `aliases: "my-deployment" -> ""`},
+		{id: component.NewIDWithName(metadata.Type, "url"), want: func() *Config {
+			c := createDefaultConfig().(*Config)
+			st := component.MustNewIDWithName("file_storage", "prices")
+			c.Storage, c.StaleAfter = &st, 7*24*time.Hour
+			lite := PriceFile{URL: "https://prices.example.com/litellm.json", Format: "litellm"}
+			lite.ClientConfig.Timeout = 10 * time.Second
+			lite.ClientConfig.ProxyURL = "http://proxy.example.com:3128"
+			lite.ClientConfig.Headers = configopaque.MapList{{Name: "Authorization", Value: "Bearer abc"}}
+			lite.ClientConfig.TLS.InsecureSkipVerify = true
+			c.PriceFiles = []PriceFile{
+				{URL: "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json", Format: "genai_prices", ReloadInterval: time.Hour},
+				lite,
+			}
+			return c
+		}()},
+		{id: component.NewIDWithName(metadata.Type, "url_and_path"), wantErr: "price_files[0]: has both a path and a url; give one"},
+		{id: component.NewIDWithName(metadata.Type, "url_scheme"), wantErr: `price_files[0]: url "ftp://prices.example.com/p.json" must be an http:// or https:// URL with a host`},
+		{id: component.NewIDWithName(metadata.Type, "url_twice"), wantErr: `price_files[1]: url "https://prices.example.com/p.json" is listed twice`},
+		{id: component.NewIDWithName(metadata.Type, "url_endpoint"), wantErr: "price_files[0]: endpoint is not used by a price source: give the address as url"},
+		{id: component.NewIDWithName(metadata.Type, "path_with_http"), wantErr: "price_files[0]: HTTP client settings (timeout, tls, headers, ...) apply to a url, not to a path"},
+		{id: component.NewIDWithName(metadata.Type, "url_interval"), wantErr: "price_files[0]: reload_interval 10ms must be at least 1s"},
+		{id: component.NewIDWithName(metadata.Type, "url_typo"), wantErr: "reload_intervall"},
+		{id: component.NewIDWithName(metadata.Type, "bad_stale"), wantErr: "stale_after -1h0m0s must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

@@ -16,6 +16,7 @@ const (
 	defaultReloadInterval     = 30 * time.Second
 	defaultCacheSize          = 10000
 	defaultUnpricedModelLimit = 200
+	defaultStaleAfter         = 30 * 24 * time.Hour
 )
 
 // NewFactory returns the factory of the llm_cost processor.
@@ -31,6 +32,7 @@ func createDefaultConfig() component.Config {
 		UseProvidedCost:    true,
 		CacheSize:          defaultCacheSize,
 		UnpricedModelLimit: defaultUnpricedModelLimit,
+		StaleAfter:         defaultStaleAfter,
 	}
 }
 

@@ -2,7 +2,6 @@ package llmcost // import "github.com/procode-ai/otelcol-procode/processor/llmco
 
 import (
 	"context"
-	"fmt"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -10,10 +9,8 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.uber.org/zap"
 
 	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/metadata"
-	"github.com/procode-ai/otelcol-procode/processor/llmcost/internal/pricing"
 )
 
 type signal int
@@ -26,6 +23,8 @@ const (
 type llmCostProcessor struct {
 	eng      *engine
 	reloader *reloader
+	shared   *pricer // the engine and reloader of the configured component (shared.go)
+	released bool    // shut down already: the shared pricer is released once
 	tb       *metadata.TelemetryBuilder
 	counter  metric.Int64Counter
 	// One prebuilt option per status, so counting allocates nothing.
@@ -33,23 +32,16 @@ type llmCostProcessor struct {
 }
 
 func newProcessor(set processor.Settings, cfg *Config, sig signal) (*llmCostProcessor, error) {
-	base, err := pricing.Builtin()
-	if err != nil {
-		return nil, fmt.Errorf("embedded price table: %w", err)
-	}
-	inline, err := pricing.Models(cfg.Prices)
-	if err != nil {
-		return nil, err
-	}
-	table, err := base.WithOverrides(inline)
+	shared, err := acquirePricer(set, cfg)
 	if err != nil {
 		return nil, err
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
+		_ = shared.release(context.Background())
 		return nil, err
 	}
-	p := &llmCostProcessor{eng: newEngine(cfg, table), tb: tb}
+	p := &llmCostProcessor{eng: shared.eng, reloader: shared.reloader, shared: shared, tb: tb}
 	p.counter = tb.ProcessorLlmCostSpans
 	if sig == signalLogs {
 		p.counter = tb.ProcessorLlmCostLogRecords
@@ -57,7 +49,6 @@ func newProcessor(set processor.Settings, cfg *Config, sig signal) (*llmCostProc
 	for i, s := range statusNames {
 		p.statusOpts[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("status", s)))
 	}
-	p.reloader = newReloader(cfg, base, inline, p.eng.setTable, set.Logger.With(zap.String("signal", sig.String())), tb)
 	return p, nil
 }
 
@@ -69,11 +60,15 @@ func (s signal) String() string {
 }
 
 func (p *llmCostProcessor) start(ctx context.Context, host component.Host) error {
-	return p.reloader.start(ctx, host)
+	return p.shared.start(ctx, host)
 }
 
 func (p *llmCostProcessor) shutdown(ctx context.Context) error {
-	err := p.reloader.shutdown(ctx)
+	if p.released {
+		return nil
+	}
+	p.released = true
+	err := p.shared.release(ctx)
 	p.tb.Shutdown()
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,20 +15,49 @@ import (
 )
 
 // readmeExample returns the YAML block under "### Example" in README.md.
-func readmeExample(t *testing.T) string {
+func readmeExample(t *testing.T) string { return readmeYAML(t, "### Example") }
+
+// readmeYAML returns the first YAML block after heading in README.md.
+func readmeYAML(t *testing.T, heading string) string {
 	t.Helper()
 	b, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	s := string(b)
-	i := strings.Index(s, "### Example")
-	require.GreaterOrEqual(t, i, 0, "README.md has no Example section")
+	i := strings.Index(s, heading)
+	require.GreaterOrEqual(t, i, 0, "README.md has no section %q", heading)
 	s = s[i:]
 	start := strings.Index(s, "```yaml\n")
 	require.GreaterOrEqual(t, start, 0)
 	s = s[start+len("```yaml\n"):]
 	end := strings.Index(s, "```")
 	require.GreaterOrEqual(t, end, 0)
-	return s[:end]
+	// Blocks inside a list item are indented: take the indentation of the first line off.
+	lines := strings.Split(s[:end], "\n")
+	indent := len(lines[0]) - len(strings.TrimLeft(lines[0], " "))
+	for i, l := range lines {
+		if len(l) >= indent {
+			lines[i] = l[indent:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The URL example of "How prices stay current" is a valid configuration with the
+// shape issue 15 promises operators: url, format genai_prices, reload_interval.
+func TestREADMEURLExample(t *testing.T) {
+	var raw map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(readmeYAML(t, "## How prices stay current")), &raw))
+	sub, err := confmap.NewFromStringMap(raw).Sub("processors::llm_cost")
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	require.Len(t, cfg.PriceFiles, 1)
+	assert.Equal(t, "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json", cfg.PriceFiles[0].URL)
+	assert.Equal(t, "genai_prices", cfg.PriceFiles[0].Format)
+	assert.Equal(t, time.Hour, cfg.PriceFiles[0].ReloadInterval)
+	require.NotNil(t, cfg.Storage)
+	assert.Equal(t, "file_storage/prices", cfg.Storage.String())
 }
 
 func TestREADMEExample(t *testing.T) {

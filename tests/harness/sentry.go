@@ -16,9 +16,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
-// SentryServer is a Sentry ingest endpoint for tests. It speaks the envelope protocol:
+// SentryServer is a Sentry ingest endpoint for tests. It takes OTLP traces and logs on
+// Sentry's OTLP paths (see serveOTLP), and speaks the envelope protocol:
 // POST /api/<project>/envelope/ with an X-Sentry-Auth header naming the project's
 // sentry_key, a body of an envelope header line and items, each an item header line
 // (type, length) and a payload of exactly that length. It decodes every event item's
@@ -35,8 +39,18 @@ type SentryServer struct {
 	mu         sync.Mutex
 	responses  []SentryResponse
 	attempts   []SentryAttempt
+	otlp       []SentryOTLP
 	violations []string
 	done       chan struct{}
+}
+
+// SentryOTLP is one OTLP export Sentry's OTLP ingestion received (traces or logs).
+type SentryOTLP struct {
+	Path     string
+	Auth     string // the x-sentry-auth header
+	TraceIDs []string
+	Spans    int
+	Logs     int
 }
 
 // SentryResponse is an answer queued with Respond.
@@ -154,7 +168,92 @@ func (s *SentryServer) WaitEvents(t testing.TB, n int, timeout time.Duration) []
 
 var envelopePath = regexp.MustCompile(`^/api/([^/]+)/envelope/$`)
 
+// otlpPath is Sentry's OTLP ingestion for a project.
+var otlpPath = regexp.MustCompile(`^/api/([^/]+)/integration/otlp/v1/(traces|logs)$`)
+
+// OTLP returns every OTLP export received.
+func (s *SentryServer) OTLP() []SentryOTLP {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SentryOTLP(nil), s.otlp...)
+}
+
+// serveOTLP takes an OTLP/HTTP protobuf export (gzip or not) on Sentry's OTLP path,
+// after checking the project and its x-sentry-auth header ("sentry sentry_key=KEY").
+func (s *SentryServer) serveOTLP(w http.ResponseWriter, r *http.Request, m []string) {
+	fail := func(msg string) {
+		s.mu.Lock()
+		s.violations = append(s.violations, msg)
+		s.mu.Unlock()
+		http.Error(w, msg, http.StatusBadRequest)
+	}
+	if r.Method != http.MethodPost || m[1] != s.ProjectID {
+		fail(fmt.Sprintf("OTLP %s %s: want POST to project %s", r.Method, r.URL.Path, s.ProjectID))
+		return
+	}
+	auth := r.Header.Get("x-sentry-auth")
+	if auth != "sentry sentry_key="+s.PublicKey {
+		fail(fmt.Sprintf("OTLP x-sentry-auth %q does not name the project key", auth))
+		return
+	}
+	var body io.Reader = io.LimitReader(r.Body, 20<<20)
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			fail("OTLP gzip body: " + err.Error())
+			return
+		}
+		body = zr
+	}
+	raw, err := io.ReadAll(body)
+	if err != nil || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		fail(fmt.Sprintf("OTLP body: want protobuf (content type %q)", r.Header.Get("Content-Type")))
+		return
+	}
+	rec := SentryOTLP{Path: r.URL.Path, Auth: auth}
+	if m[2] == "traces" {
+		req := ptraceotlp.NewExportRequest()
+		if err := req.UnmarshalProto(raw); err != nil {
+			fail("OTLP traces: " + err.Error())
+			return
+		}
+		for _, rs := range req.Traces().ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, sp := range ss.Spans().All() {
+					rec.Spans++
+					rec.TraceIDs = append(rec.TraceIDs, sp.TraceID().String())
+				}
+			}
+		}
+		out, _ := ptraceotlp.NewExportResponse().MarshalProto()
+		s.recordOTLP(rec)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(out)
+		return
+	}
+	req := plogotlp.NewExportRequest()
+	if err := req.UnmarshalProto(raw); err != nil {
+		fail("OTLP logs: " + err.Error())
+		return
+	}
+	rec.Logs = req.Logs().LogRecordCount()
+	out, _ := plogotlp.NewExportResponse().MarshalProto()
+	s.recordOTLP(rec)
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
+}
+
+func (s *SentryServer) recordOTLP(rec SentryOTLP) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.otlp = append(s.otlp, rec)
+}
+
 func (s *SentryServer) serve(w http.ResponseWriter, r *http.Request) {
+	if m := otlpPath.FindStringSubmatch(r.URL.Path); m != nil {
+		s.serveOTLP(w, r, m)
+		return
+	}
 	a, err := s.decode(r)
 	if err != nil {
 		s.mu.Lock()
@@ -195,7 +294,12 @@ func (s *SentryServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
+// eventIDPattern is an event id as Relay takes it: 32 lower-case hex digits, or a UUID
+// with hyphens (as Sentry's Rust SDK types write it).
+var eventIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`)
+
+// normalEventID is id without hyphens.
+func normalEventID(id string) string { return strings.ReplaceAll(id, "-", "") }
 
 // decode validates a request against the envelope protocol.
 func (s *SentryServer) decode(r *http.Request) (SentryAttempt, error) {
@@ -270,8 +374,12 @@ func ParseEnvelope(raw []byte) (map[string]any, []SentryItem, error) {
 		return nil, nil, fmt.Errorf("envelope header is not a JSON object: %w", err)
 	}
 	id, _ := header["event_id"].(string)
-	if id != "" && !hex32.MatchString(id) {
+	if id != "" && !eventIDPattern.MatchString(id) {
 		return nil, nil, fmt.Errorf("envelope event_id %q is not 32 lower-case hex digits", id)
+	}
+	if id != "" {
+		id = normalEventID(id)
+		header["event_id"] = id
 	}
 	if sa, ok := header["sent_at"].(string); ok {
 		if _, err := time.Parse(time.RFC3339Nano, sa); err != nil {
@@ -312,9 +420,11 @@ func ParseEnvelope(raw []byte) (map[string]any, []SentryItem, error) {
 				return nil, nil, fmt.Errorf("event item is not a JSON object: %w", err)
 			}
 			eid, _ := it.Event["event_id"].(string)
-			if !hex32.MatchString(eid) {
+			if !eventIDPattern.MatchString(eid) {
 				return nil, nil, fmt.Errorf("event event_id %q is not 32 lower-case hex digits", eid)
 			}
+			eid = normalEventID(eid)
+			it.Event["event_id"] = eid
 			if id != "" && eid != id {
 				return nil, nil, fmt.Errorf("event event_id %s differs from the envelope header's %s", eid, id)
 			}
@@ -333,4 +443,17 @@ func ParseEnvelope(raw []byte) (map[string]any, []SentryItem, error) {
 // SentryRetryAfter formats seconds for SentryResponse.RetryAfter.
 func SentryRetryAfter(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// SentryValues returns the list of an event's exception, threads or breadcrumbs, written
+// as {"values": [...]} (or, as Relay also takes it, as a bare list); nil when absent.
+func SentryValues(ev map[string]any, key string) []any {
+	switch v := ev[key].(type) {
+	case []any:
+		return v
+	case map[string]any:
+		list, _ := v["values"].([]any)
+		return list
+	}
+	return nil
 }

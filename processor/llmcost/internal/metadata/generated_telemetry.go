@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -23,12 +25,16 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                          metric.Meter
-	mu                             sync.Mutex
-	registrations                  []metric.Registration
-	ProcessorLlmCostLogRecords     metric.Int64Counter
-	ProcessorLlmCostPriceFileLoads metric.Int64Counter
-	ProcessorLlmCostSpans          metric.Int64Counter
+	meter                                      metric.Meter
+	mu                                         sync.Mutex
+	registrations                              []metric.Registration
+	ProcessorLlmCostLogRecords                 metric.Int64Counter
+	ProcessorLlmCostPriceFetches               metric.Int64Counter
+	ProcessorLlmCostPriceFileLoads             metric.Int64Counter
+	ProcessorLlmCostPriceSourceFailingDuration metric.Float64ObservableGauge
+	ProcessorLlmCostPriceTableAge              metric.Float64ObservableGauge
+	ProcessorLlmCostPriceTableStaleAfter       metric.Float64ObservableGauge
+	ProcessorLlmCostSpans                      metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -40,6 +46,61 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterProcessorLlmCostPriceSourceFailingDurationCallback sets callback for observable ProcessorLlmCostPriceSourceFailingDuration metric.
+func (builder *TelemetryBuilder) RegisterProcessorLlmCostPriceSourceFailingDurationCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ProcessorLlmCostPriceSourceFailingDuration, obs: o})
+		return nil
+	}, builder.ProcessorLlmCostPriceSourceFailingDuration)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorLlmCostPriceTableAgeCallback sets callback for observable ProcessorLlmCostPriceTableAge metric.
+func (builder *TelemetryBuilder) RegisterProcessorLlmCostPriceTableAgeCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ProcessorLlmCostPriceTableAge, obs: o})
+		return nil
+	}, builder.ProcessorLlmCostPriceTableAge)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorLlmCostPriceTableStaleAfterCallback sets callback for observable ProcessorLlmCostPriceTableStaleAfter metric.
+func (builder *TelemetryBuilder) RegisterProcessorLlmCostPriceTableStaleAfterCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ProcessorLlmCostPriceTableStaleAfter, obs: o})
+		return nil
+	}, builder.ProcessorLlmCostPriceTableStaleAfter)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveFloat64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -66,10 +127,34 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorLlmCostPriceFetches, err = builder.meter.Int64Counter(
+		"otelcol_processor_llm_cost_price_fetches",
+		metric.WithDescription("Fetches of URL price sources, by outcome. updated and not_modified leave the source current; failed keeps its previous prices. [Development]"),
+		metric.WithUnit("{fetch}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorLlmCostPriceFileLoads, err = builder.meter.Int64Counter(
 		"otelcol_processor_llm_cost_price_file_loads",
 		metric.WithDescription("Price file reads after a change, by result. An error keeps the file's previous prices. [Development]"),
 		metric.WithUnit("{load}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorLlmCostPriceSourceFailingDuration, err = builder.meter.Float64ObservableGauge(
+		"otelcol_processor_llm_cost_price_source_failing_duration",
+		metric.WithDescription("How long each price source has been failing, in seconds; 0 while it is good. [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorLlmCostPriceTableAge, err = builder.meter.Float64ObservableGauge(
+		"otelcol_processor_llm_cost_price_table_age",
+		metric.WithDescription("Age of the price data in use, in seconds; since its publication date for the embedded table, since its content last changed for a genai_prices source (a file's modification; a URL's Last-Modified, else the fetch that brought the content). [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorLlmCostPriceTableStaleAfter, err = builder.meter.Float64ObservableGauge(
+		"otelcol_processor_llm_cost_price_table_stale_after",
+		metric.WithDescription("The configured stale_after, in seconds; the price data counts as stale when processor_llm_cost_price_table_age exceeds it. [Development]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorLlmCostSpans, err = builder.meter.Int64Counter(

@@ -45,38 +45,13 @@ func Changes(oldJSON, newJSON []byte) (oldT, newT diffTable, changes []Change, e
 	if err = json.Unmarshal(newJSON, &newT); err != nil {
 		return oldT, newT, nil, fmt.Errorf("new table: %w", err)
 	}
-	type prov struct {
-		head   string
-		models map[string]diffModel
-	}
-	index := func(t diffTable) (map[string]prov, []string) {
-		m := map[string]prov{}
-		var order []string
-		for _, p := range t.Providers {
-			head, _ := json.Marshal([]any{p.ProviderMatch, p.ModelMatch, p.Fallbacks})
-			ms := map[string]diffModel{}
-			for _, mo := range p.Models {
-				ms[mo.ID] = mo
-			}
-			m[p.ID] = prov{string(head), ms}
-			order = append(order, p.ID)
-		}
-		return m, order
-	}
-	op, _ := index(oldT)
-	np, norder := index(newT)
+	op, _ := indexProviders(oldT)
+	np, norder := indexProviders(newT)
 	var removedProviders []string
 	for _, p := range oldT.Providers {
 		if _, ok := np[p.ID]; !ok {
 			removedProviders = append(removedProviders, p.ID)
 		}
-	}
-	compact := func(r json.RawMessage) string {
-		var b bytes.Buffer
-		if json.Compact(&b, r) != nil {
-			return string(r)
-		}
-		return b.String()
 	}
 	for _, id := range append(norder, removedProviders...) {
 		o, hadOld := op[id]
@@ -89,37 +64,73 @@ func Changes(oldJSON, newJSON []byte) (oldT, newT diffTable, changes []Change, e
 		case o.head != n.head:
 			changes = append(changes, Change{id, "provider", "", "matching rules or fallbacks: " + o.head + " -> " + n.head})
 		}
-		ids := map[string]bool{}
-		for k := range o.models {
-			ids[k] = true
+		changes = append(changes, modelChanges(id, o.models, n.models)...)
+	}
+	return oldT, newT, changes, nil
+}
+
+// diffProvider is one provider of a table: its matching rules and fallbacks as one
+// string, and its models by id.
+type diffProvider struct {
+	head   string
+	models map[string]diffModel
+}
+
+func indexProviders(t diffTable) (map[string]diffProvider, []string) {
+	m := map[string]diffProvider{}
+	var order []string
+	for _, p := range t.Providers {
+		head, _ := json.Marshal([]any{p.ProviderMatch, p.ModelMatch, p.Fallbacks})
+		ms := map[string]diffModel{}
+		for _, mo := range p.Models {
+			ms[mo.ID] = mo
 		}
-		for k := range n.models {
-			ids[k] = true
+		m[p.ID] = diffProvider{string(head), ms}
+		order = append(order, p.ID)
+	}
+	return m, order
+}
+
+// modelChanges lists the models of one provider added, removed, repriced or matched
+// by another rule, in id order.
+func modelChanges(provider string, old, cur map[string]diffModel) []Change {
+	ids := make([]string, 0, len(old)+len(cur))
+	for k := range old {
+		ids = append(ids, k)
+	}
+	for k := range cur {
+		if _, dup := old[k]; !dup {
+			ids = append(ids, k)
 		}
-		sorted := make([]string, 0, len(ids))
-		for k := range ids {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, mid := range sorted {
-			om, inOld := o.models[mid]
-			nm, inNew := n.models[mid]
-			switch {
-			case !inOld:
-				changes = append(changes, Change{id, "added", mid, compact(nm.Prices)})
-			case !inNew:
-				changes = append(changes, Change{id, "removed", mid, compact(om.Prices)})
-			default:
-				if compact(om.Prices) != compact(nm.Prices) {
-					changes = append(changes, Change{id, "price", mid, compact(om.Prices) + " -> " + compact(nm.Prices)})
-				}
-				if compact(om.Match) != compact(nm.Match) {
-					changes = append(changes, Change{id, "rule", mid, compact(om.Match) + " -> " + compact(nm.Match)})
-				}
+	}
+	sort.Strings(ids)
+	var changes []Change
+	for _, mid := range ids {
+		om, inOld := old[mid]
+		nm, inNew := cur[mid]
+		switch {
+		case !inOld:
+			changes = append(changes, Change{provider, "added", mid, compact(nm.Prices)})
+		case !inNew:
+			changes = append(changes, Change{provider, "removed", mid, compact(om.Prices)})
+		default:
+			if compact(om.Prices) != compact(nm.Prices) {
+				changes = append(changes, Change{provider, "price", mid, compact(om.Prices) + " -> " + compact(nm.Prices)})
+			}
+			if compact(om.Match) != compact(nm.Match) {
+				changes = append(changes, Change{provider, "rule", mid, compact(om.Match) + " -> " + compact(nm.Match)})
 			}
 		}
 	}
-	return oldT, newT, changes, nil
+	return changes
+}
+
+func compact(r json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, r) != nil {
+		return string(r)
+	}
+	return b.String()
 }
 
 // PrintChanges writes the differences between two tables: every change of a
@@ -141,30 +152,11 @@ func PrintChanges(w io.Writer, oldJSON, newJSON []byte) error {
 	for _, p := range Mainstream {
 		main[p] = true
 	}
-	type tally struct{ added, removed, price, rule int }
-	others := map[string]*tally{}
-	var otherOrder []string
+	var others []Change
 	last := ""
 	for _, c := range changes {
 		if !main[c.Provider] {
-			t := others[c.Provider]
-			if t == nil {
-				t = &tally{}
-				others[c.Provider] = t
-				otherOrder = append(otherOrder, c.Provider)
-			}
-			switch c.Kind {
-			case "added":
-				t.added++
-			case "removed":
-				t.removed++
-			case "price":
-				t.price++
-			case "rule":
-				t.rule++
-			case "provider":
-				fmt.Fprintf(w, "%s: %s\n", c.Provider, c.Detail)
-			}
+			others = append(others, c)
 			continue
 		}
 		if c.Provider != last {
@@ -182,21 +174,46 @@ func PrintChanges(w io.Writer, oldJSON, newJSON []byte) error {
 			fmt.Fprintf(w, "  %-14s %s: %s\n", c.Kind, c.Model, c.Detail)
 		}
 	}
-	if len(otherOrder) > 0 {
-		var parts []string
-		for _, p := range otherOrder {
-			t := others[p]
-			if t.added+t.removed+t.price+t.rule == 0 {
-				continue
-			}
-			parts = append(parts, fmt.Sprintf("%s +%d -%d ~%d price ~%d rule", p, t.added, t.removed, t.price, t.rule))
-		}
-		if len(parts) > 0 {
-			fmt.Fprintf(w, "\nother providers (added, removed, price changed, rule changed): %s\n", strings.Join(parts, "; "))
-		}
-	}
+	printOthers(w, others)
 	if len(changes) == 0 {
 		fmt.Fprintln(w, "no changes")
 	}
 	return nil
+}
+
+// printOthers sums up the changes of the providers that are not mainstream: their
+// provider changes as they are, then one count per kind and provider.
+func printOthers(w io.Writer, changes []Change) {
+	type tally struct{ added, removed, price, rule int }
+	counts := map[string]*tally{}
+	var order []string
+	for _, c := range changes {
+		t := counts[c.Provider]
+		if t == nil {
+			t = &tally{}
+			counts[c.Provider] = t
+			order = append(order, c.Provider)
+		}
+		switch c.Kind {
+		case "added":
+			t.added++
+		case "removed":
+			t.removed++
+		case "price":
+			t.price++
+		case "rule":
+			t.rule++
+		case "provider":
+			fmt.Fprintf(w, "%s: %s\n", c.Provider, c.Detail)
+		}
+	}
+	var parts []string
+	for _, p := range order {
+		if t := counts[p]; t.added+t.removed+t.price+t.rule > 0 {
+			parts = append(parts, fmt.Sprintf("%s +%d -%d ~%d price ~%d rule", p, t.added, t.removed, t.price, t.rule))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "\nother providers (added, removed, price changed, rule changed): %s\n", strings.Join(parts, "; "))
+	}
 }

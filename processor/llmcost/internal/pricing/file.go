@@ -12,15 +12,42 @@ import (
 
 // Price file formats.
 const (
-	FormatAuto    = "auto"     // decided from the content
-	FormatLLMCost = "llm_cost" // {prices: [Entry...]} in YAML or JSON
-	FormatLiteLLM = "litellm"  // LiteLLM's model_prices_and_context_window.json
+	FormatAuto        = "auto"         // decided from the content
+	FormatLLMCost     = "llm_cost"     // {prices: [Entry...]} in YAML or JSON
+	FormatLiteLLM     = "litellm"      // LiteLLM's model_prices_and_context_window.json
+	FormatGenAIPrices = "genai_prices" // genai-prices' data file (v2 array or v3 wrapper): a whole table
 )
 
-// ParseFile decodes a price file's content in the given format.
+// Formats lists the accepted format names, for configuration errors.
+var Formats = []string{FormatAuto, FormatLLMCost, FormatLiteLLM, FormatGenAIPrices}
+
+// Parsed is the content of a price source: a whole table (format genai_prices), which
+// replaces the embedded one, or entries (llm_cost, litellm), which override it.
+type Parsed struct {
+	Format string
+	Table  *Table
+	Models []*Model
+}
+
+// ParseSource decodes a price source's content in the given format ("" or auto: decided
+// from the content). version is the table's version, for a genai_prices source.
+func ParseSource(b []byte, format, version string) (Parsed, error) {
+	if format == "" || format == FormatAuto {
+		format = DetectFormat(b)
+	}
+	if format == FormatGenAIPrices {
+		t, err := ParseGenAIPrices(b, version)
+		return Parsed{Format: format, Table: t}, err
+	}
+	models, err := ParseFile(b, format)
+	return Parsed{Format: format, Models: models}, err
+}
+
+// ParseFile decodes a price file's content in the given override format (llm_cost,
+// litellm or auto).
 func ParseFile(b []byte, format string) ([]*Model, error) {
 	if format == "" || format == FormatAuto {
-		format = detectFormat(b)
+		format = DetectFormat(b)
 	}
 	var models []*Model
 	var err error
@@ -29,6 +56,8 @@ func ParseFile(b []byte, format string) ([]*Model, error) {
 		models, err = ParseLiteLLM(b)
 	case FormatLLMCost:
 		models, err = parseOwn(b)
+	case FormatGenAIPrices:
+		return nil, fmt.Errorf("format %q is a whole price table, not override entries", format)
 	default:
 		return nil, fmt.Errorf("unknown format %q", format)
 	}
@@ -45,13 +74,20 @@ func ParseFile(b []byte, format string) ([]*Model, error) {
 	return models, nil
 }
 
-// detectFormat: our format has a top-level "prices" list; LiteLLM's is an object of
-// objects keyed by model name.
-func detectFormat(b []byte) string {
+// DetectFormat tells the format from the content: genai-prices' data is a JSON array
+// of providers (or an object with "providers"); ours has a top-level "prices" list;
+// LiteLLM's is an object of objects keyed by model name.
+func DetectFormat(b []byte) string {
 	t := bytes.TrimSpace(b)
+	if len(t) > 0 && t[0] == '[' {
+		return FormatGenAIPrices
+	}
 	if len(t) > 0 && t[0] == '{' {
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(t, &probe) == nil {
+			if _, gp := probe["providers"]; gp {
+				return FormatGenAIPrices
+			}
 			if _, own := probe["prices"]; !own {
 				return FormatLiteLLM
 			}

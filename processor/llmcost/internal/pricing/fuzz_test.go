@@ -10,8 +10,8 @@ import (
 // maxUsageTokens is the largest token count the processor accepts (its maxTokens).
 const maxUsageTokens = 1 << 40
 
-// FuzzParseFile feeds arbitrary bytes to both price-file formats (ours in YAML or JSON,
-// and LiteLLM's) and prices arbitrary valid usage with whatever they yield. Properties:
+// FuzzParseFile feeds arbitrary bytes to every price-source format (ours in YAML or JSON,
+// LiteLLM's, genai-prices') and prices arbitrary valid usage with whatever they yield. Properties:
 // no panic; a file that parses builds a table (so the reloader never accepts a file
 // it then cannot use); every cost is finite and >= 0 and its buckets add up to the
 // total; parsing allocates a bounded multiple of the file's size.
@@ -25,27 +25,40 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte("prices:\n  - id: h\n    input_mtok: 1\n    start_date: \"2025-01-01\"\n  - id: h\n    input_mtok: 2\n    start_date: \"2026-01-01\"\n"), uint8(1), "h", int64(1), int64(0), int64(0), int64(0), int64(1_767_225_600_000_000_000))
 	f.Add([]byte("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nprices: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"), uint8(1), "x", int64(1), int64(1), int64(0), int64(0), int64(0))
 
+	f.Add([]byte(`[{"id":"p","fallback_model_providers":[],"models":[{"id":"m","match":{"regex":"^(?!x)m"},"prices":[{"prices":{"input_mtok":{"base":1,"tiers":[{"start":10,"price":2}]}}},{"constraint":{"start_time":"01:00:00Z","end_time":"04:00:00Z","type":"time_of_date"},"prices":{"output_mtok":3}}]}]}]`), uint8(3), "m", int64(20), int64(5), int64(0), int64(0), int64(3_600_000_000_000))
+	f.Add([]byte(`{"units":{},"providers":[{"id":"p","models":[{"id":"m","prices":{"input_mtok":1}}]}]}`), uint8(0), "m", int64(1), int64(1), int64(0), int64(0), int64(0))
 	base, err := Builtin()
 	if err != nil {
 		f.Fatal(err)
 	}
-	formats := []string{FormatAuto, FormatLLMCost, FormatLiteLLM}
+	formats := []string{FormatAuto, FormatLLMCost, FormatLiteLLM, FormatGenAIPrices}
 	f.Fuzz(func(t *testing.T, data []byte, format uint8, model string, input, output, cached, reasoning, at int64) {
-		var models []*Model
+		var parsed Parsed
 		var perr error
 		// A YAML alias bomb or a quadratic decoder would show here long before it
 		// exhausted the collector's memory on a real file.
 		if err := allocbudget.Check(len(data), 512, 8<<20, func() {
-			models, perr = ParseFile(data, formats[int(format)%len(formats)])
+			parsed, perr = ParseSource(data, formats[int(format)%len(formats)], "fuzz")
 		}); err != nil {
 			t.Fatal(err)
 		}
 		if perr != nil {
 			return
 		}
+		models := parsed.Models
 		table, err := base.WithOverrides(models)
+		if parsed.Table != nil {
+			// A genai_prices file is a whole table: it must price something and build.
+			if parsed.Table.ModelCount() == 0 {
+				t.Fatal("ParseSource accepted a genai_prices table without models")
+			}
+			for _, p := range parsed.Table.Providers {
+				models = append(models, p.Models...)
+			}
+			table, err = parsed.Table.WithOverrides(nil)
+		}
 		if err != nil {
-			t.Fatalf("ParseFile accepted the file but its entries do not build a table: %v", err)
+			t.Fatalf("ParseSource accepted the file but its entries do not build a table: %v", err)
 		}
 
 		u := validUsage(input, output, cached, reasoning)

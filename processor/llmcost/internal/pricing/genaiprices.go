@@ -149,6 +149,10 @@ func ParseGenAIPrices(data []byte, version string) (*Table, error) {
 	if err != nil {
 		return nil, errors.New("genai_prices format: " + strings.TrimPrefix(err.Error(), "price table: "))
 	}
+	if t.ModelCount() == 0 {
+		// It would replace the embedded table with one that prices nothing.
+		return nil, errors.New("genai_prices format: no models")
+	}
 	return t, nil
 }
 

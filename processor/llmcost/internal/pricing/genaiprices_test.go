@@ -95,6 +95,7 @@ func TestGenAIPricesRejectsWhatItCannotRead(t *testing.T) {
 			`constraint type "time_of_date" does not fit a start_date`},
 		{"no prices", `[{"id":"p","models":[{"id":"m"}]}]`, `model "m": no prices`},
 		{"provider without id", `[{"models":[]}]`, "provider 0 has no id"},
+		{"no models", `[{"id":"p","models":[]}]`, "no models"},
 	} {
 		_, err := ParseGenAIPrices([]byte(c.in), "v")
 		assert.ErrorContains(t, err, c.want, c.name)
@@ -105,7 +106,7 @@ func TestGenAIPricesRejectsWhatItCannotRead(t *testing.T) {
 		{"too high", `[{"id":"p","models":[{"id":"m","prices":{"output_mtok":2e6}}]}]`, "above the most a token may cost"},
 		{"bad date", `[{"id":"p","models":[{"id":"m","prices":[{"constraint":{"start_date":"someday"},"prices":{"input_mtok":1}}]}]}]`, `start_date "someday" is not YYYY-MM-DD`},
 		{"bad rule", `[{"id":"p","models":[{"id":"m","match":{"regex":"("},"prices":{"input_mtok":1}}]}]`, "regex"},
-		{"unknown fallback", `[{"id":"p","fallback_model_providers":["nobody"],"models":[]}]`, `falls back to unknown provider "nobody"`},
+		{"unknown fallback", `[{"id":"p","fallback_model_providers":["nobody"],"models":[{"id":"m","prices":{}}]}]`, `falls back to unknown provider "nobody"`},
 		{"duplicate provider", `[{"id":"p","models":[]},{"id":"p","models":[]}]`, `provider "p" listed twice`},
 	} {
 		_, err := ParseGenAIPrices([]byte(c.in), "v")
@@ -117,7 +118,7 @@ func TestGenAIPricesRejectsWhatItCannotRead(t *testing.T) {
 }
 
 // repoRoot finds the repository root (the directory with go.mod) above this package.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(".")
 	require.NoError(t, err)
@@ -153,7 +154,7 @@ func TestRegexLeadingNegativeLookahead(t *testing.T) {
 			assert.False(t, r.Match(n), "%s should not match %s", c.regex, n)
 		}
 	}
-	for _, bad := range []string{`^(?!abc`, `a(?!b)`, `^(?=a)`, `^(?!a)(?!b)`} {
+	for _, bad := range []string{`^(?!abc`, `a(?!b)`, `^(?=a)`, `^(?!a)(?!b)`, `^(?!x)a|b`} {
 		r := Rule{Regex: bad}
 		assert.Error(t, r.Compile(), bad)
 	}

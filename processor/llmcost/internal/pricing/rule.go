@@ -125,22 +125,38 @@ func (r *Rule) Match(name string) bool {
 
 // splitLookahead splits a regular expression that starts with a negative lookahead,
 // ^(?!X)rest, into ^rest and ^(?:X). Other expressions are returned as they are (and
-// any other lookaround fails to compile, naming the construct).
+// any other lookaround fails to compile, naming the construct). Alternatives after the
+// lookahead, ^(?!X)a|b, where the lookahead guards a only, are refused.
 func splitLookahead(expr string) (pos, neg string, err error) {
 	const open = "^(?!"
 	if !strings.HasPrefix(expr, open) {
 		return expr, "", nil
 	}
-	depth, inClass := 1, false
-	for i := len(open); i < len(expr); i++ {
-		switch c := expr[i]; {
-		case c == '\\':
+	end := topLevel(expr, len(open), ')')
+	if end < 0 {
+		return "", "", errors.New("the negative lookahead (?! is not closed")
+	}
+	rest := expr[end+1:]
+	if topLevel(rest, 0, '|') >= 0 {
+		return "", "", errors.New("alternatives after a negative lookahead (^(?!X)a|b) are not supported")
+	}
+	return "^" + rest, "^(?:" + expr[len(open):end] + ")", nil
+}
+
+// topLevel returns the index of the first c in expr from i on that is outside the
+// groups opened from i on, escapes and character classes (a ')' that closes a group
+// opened before i is such a c), or -1.
+func topLevel(expr string, i int, c byte) int {
+	depth, inClass := 0, false
+	for ; i < len(expr); i++ {
+		switch ch := expr[i]; {
+		case ch == '\\':
 			i++ // the escaped character
 		case inClass:
-			if c == ']' {
+			if ch == ']' {
 				inClass = false
 			}
-		case c == '[':
+		case ch == '[':
 			inClass = true
 			// A ']' right after '[' or '[^' is a literal, not the end of the class.
 			if i+1 < len(expr) && expr[i+1] == '^' {
@@ -149,14 +165,13 @@ func splitLookahead(expr string) (pos, neg string, err error) {
 			if i+1 < len(expr) && expr[i+1] == ']' {
 				i++
 			}
-		case c == '(':
+		case depth == 0 && ch == c:
+			return i
+		case ch == '(':
 			depth++
-		case c == ')':
+		case ch == ')':
 			depth--
-			if depth == 0 {
-				return "^" + expr[i+1:], "^(?:" + expr[len(open):i] + ")", nil
-			}
 		}
 	}
-	return "", "", errors.New("the negative lookahead (?! is not closed")
+	return -1
 }

@@ -119,7 +119,11 @@ type Provider struct {
 // Table is a complete, immutable price table: the built-in entries plus overrides.
 // Build one with NewTable; it is safe for concurrent use.
 type Table struct {
-	Version   string
+	// Version is written as llm_cost.pricing_version: where the prices come from and
+	// their date.
+	Version string
+	// Date is the date of the table's data, when its pricing_version is a date.
+	Date      time.Time
 	Providers []*Provider
 	Overrides []*Model
 
@@ -211,7 +215,7 @@ func (t *Table) ModelCount() int {
 // WithOverrides returns a new table with the same built-in entries and the given
 // overrides. The receiver is not changed.
 func (t *Table) WithOverrides(overrides []*Model) (*Table, error) {
-	nt := &Table{Version: t.Version, Providers: t.Providers, Overrides: overrides,
+	nt := &Table{Version: t.Version, Date: t.Date, Providers: t.Providers, Overrides: overrides,
 		byID: t.byID, globalOrder: t.globalOrder, overByID: map[string][]*Model{}}
 	for _, m := range overrides {
 		m.Override = true
@@ -300,7 +304,12 @@ func ParseTable(b []byte) (*Table, error) {
 		}
 		providers = append(providers, p)
 	}
-	return NewTable(f.PricingVersion, providers, nil)
+	t, err := NewTable(f.PricingVersion, providers, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.Date, _ = time.Parse(time.DateOnly, f.PricingVersion)
+	return t, nil
 }
 
 //go:embed table.json

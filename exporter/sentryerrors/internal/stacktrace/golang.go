@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -16,12 +16,15 @@ import (
 //		/app/main.go:12
 //	main.main()
 //		/app/main.go:8 +0x1d
-func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
-	var ps parsedStack
+//
+// One pass over the lines with the state of the exception being read: the states are
+// easier to follow in one loop than spread over helpers.
+func (p *Parser) parseGo(sc *scratch, text string) Stack {
+	var ps Stack
 	var panicMsg string
 	type goroutine struct {
 		id, state string
-		frames    []frame
+		frames    []Frame
 	}
 	var gs []*goroutine
 	var cur *goroutine
@@ -61,8 +64,9 @@ func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
 					fn = fn[:j]
 				}
 			}
-			f := p.goFrame(fn, strings.TrimSpace(lines[i+1]))
-			pool = append(pool, f)
+			if f := p.goFrame(fn, strings.TrimSpace(lines[i+1])); !skippedGoFrame(f) {
+				pool = append(pool, f)
+			}
 			i++
 		}
 	}
@@ -85,20 +89,21 @@ func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
 		}
 	}
 	for _, g := range gs {
-		reverseFrames(g.frames)
+		cleanupGoClosures(reverseFrames(g.frames))
 	}
 	frames, _ := boundFrames(gs[0].frames)
-	ps.Exceptions = append(sc.exceptionList(1), parsedException{Type: typ, Value: val, Frames: frames})
+	ps.Exceptions = append(sc.exceptionList(1), Exception{Type: typ, Value: val, Frames: frames})
 	if len(gs) > 1 {
 		// The failing goroutine's thread shares the exception's frames: both are only read.
 		for i, g := range gs {
 			tf, omitted := boundFrames(g.frames)
-			ps.Threads = append(ps.Threads, thread{
-				ID:         g.id,
-				Name:       "goroutine " + g.id + " [" + g.state + "]",
-				Stacktrace: stacktrace{Frames: tf, FramesOmitted: omitted},
-				Crashed:    i == 0 && ps.Panic,
-				Current:    i == 0,
+			ps.Threads = append(ps.Threads, Thread{
+				ID:            g.id,
+				Name:          "goroutine " + g.id + " [" + g.state + "]",
+				Frames:        tf,
+				FramesOmitted: omitted,
+				Crashed:       i == 0 && ps.Panic,
+				Current:       i == 0,
 			})
 		}
 	}
@@ -107,8 +112,8 @@ func (p *stackParser) parseGo(sc *parseScratch, text string) parsedStack {
 
 // goFrame parses a function line ("github.com/x/y.(*T).Method(0xc000, ...)") and its
 // location line ("/app/x.go:12 +0x1d").
-func (p *stackParser) goFrame(fn, loc string) frame {
-	var f frame
+func (p *Parser) goFrame(fn, loc string) Frame {
+	var f Frame
 	fn = stripGoArgs(fn)
 	pkg, name := splitGoFunc(fn)
 	f.Module, f.Function = pkg, name
@@ -120,10 +125,15 @@ func (p *stackParser) goFrame(fn, loc string) frame {
 	} else {
 		f.AbsPath = loc
 	}
-	f.Filename = goShortPath(f.AbsPath)
-	f.InApp = !(isGoStdlib(pkg) || strings.Contains(f.AbsPath, "/pkg/mod/") || strings.Contains(f.AbsPath, "/vendor/") ||
-		strings.Contains(f.AbsPath, "/go/src/runtime/") || strings.HasPrefix(f.AbsPath, "/usr/local/go/") ||
-		strings.HasPrefix(f.AbsPath, "/usr/lib/go") || p.excluded(pkg, f.AbsPath))
+	if !strings.HasPrefix(f.AbsPath, "/") && !isWindowsAbs(f.AbsPath) {
+		// A build with -trimpath prints paths relative to the module: sentry-go
+		// sends those as the file name, and absolute ones as abs_path alone.
+		f.Filename, f.AbsPath = f.AbsPath, ""
+	}
+	// As sentry-go: library code is what lies under GOROOT, or in a module path with
+	// "vendor" or "third_party"; everything else is the app's, the module cache included.
+	f.InApp = !(isGoRoot(f.AbsPath) || strings.Contains(pkg, "vendor") || strings.Contains(pkg, "third_party") ||
+		p.excluded(pkg, f.AbsPath, f.Filename))
 	return f
 }
 
@@ -160,27 +170,39 @@ func splitGoFunc(fn string) (pkg, name string) {
 	return "", fn
 }
 
-// isGoStdlib reports whether pkg is a standard library package: its first path element
-// has no dot ("net/http", "runtime") and it is not "main".
-func isGoStdlib(pkg string) bool {
-	if pkg == "" || pkg == "main" {
-		return false
+// skippedGoFrame reports the frames sentry-go leaves out of its stack traces: the
+// runtime's and the testing package's, and those of the code that took the stack
+// (OpenTelemetry's RecordError and runtime/debug.Stack), which a stack captured by
+// sentry-go at the same place would not have.
+func skippedGoFrame(f Frame) bool {
+	switch f.Module {
+	case "runtime", "testing", "runtime/debug":
+		return true
+	case "go.opentelemetry.io/otel/sdk/trace":
+		return f.Function == "recordStackTrace" || f.Function == "(*recordingSpan).RecordError" ||
+			f.Function == "(*recordingSpan).End" || f.Function == "(*recordingSpan).AddEvent"
 	}
-	first := pkg
-	if i := strings.IndexByte(pkg, '/'); i >= 0 {
-		first = pkg[:i]
-	}
-	return !strings.Contains(first, ".")
+	return false
 }
 
-// goShortPath trims GOROOT and module cache prefixes so that Sentry shows
-// "runtime/panic.go" or "github.com/x/y@v1.2.3/z.go".
-func goShortPath(p string) string {
-	if i := strings.Index(p, "/pkg/mod/"); i >= 0 {
-		return p[i+len("/pkg/mod/"):]
+// cleanupGoClosures names a closure as sentry-go does: without the name of the function
+// that calls it ("handler.func1" called by "handler" is "func1"), so that grouping does
+// not change with Go 1.21's qualified closure names. Frames are oldest call first.
+func cleanupGoClosures(f []Frame) {
+	for i := len(f) - 1; i > 0; i-- {
+		if rest, ok := strings.CutPrefix(f[i].Function, f[i-1].Function+"."); ok {
+			f[i].Function = rest
+		}
 	}
-	if i := strings.Index(p, "/go/src/"); i >= 0 {
-		return p[i+len("/go/src/"):]
-	}
-	return p
+}
+
+func isWindowsAbs(p string) bool {
+	return len(p) > 2 && p[1] == ':' && (p[2] == '/' || p[2] == '\\')
+}
+
+// isGoRoot reports whether an absolute path is in a Go installation: sentry-go compares
+// with the app's own GOROOT, which the collector knows only by the usual places.
+func isGoRoot(path string) bool {
+	return strings.HasPrefix(path, "/usr/local/go/") || strings.HasPrefix(path, "/usr/lib/go") ||
+		strings.Contains(path, "/go/src/runtime/") || strings.Contains(path, "/sdk/go1.")
 }

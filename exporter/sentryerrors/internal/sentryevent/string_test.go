@@ -1,4 +1,4 @@
-package sentryerrors
+package sentryevent
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 			}
 		}
 		s := string(b)
-		ours := appendJSONString(nil, s)
+		ours := AppendString(nil, s)
 		var back string
 		require.NoError(t, json.Unmarshal(ours, &back), "%q -> %s", s, ours)
 		want, _ := json.Marshal(s) // replaces invalid UTF-8 with U+FFFD, as we do

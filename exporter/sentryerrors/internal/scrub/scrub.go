@@ -1,80 +1,72 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+// Package scrub removes secrets from the keys and texts of an error event before it
+// leaves the collector, and counts each removal by rule.
+package scrub // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/scrub"
 
 import (
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
 
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
 
-// filtered replaces every scrubbed value, the marker Sentry's own scrubbers use.
-const filtered = "[Filtered]"
+// Filtered replaces every scrubbed value, the marker Sentry's own scrubbers use.
+const Filtered = "[Filtered]"
 
-// scrubRule names why a value was removed; the values are the metric's rule attribute.
-type scrubRule int
+// Rule names why a value was removed; the values are the metric's rule attribute.
+type Rule int
 
 const (
-	ruleDenyKey scrubRule = iota
-	ruleCustomKey
-	ruleBearerToken
-	ruleCardNumber
-	ruleSecretPair
-	ruleURLCredentials
-	ruleCustomPattern
-	ruleGenAIContent
-	numRules
+	RuleDenyKey Rule = iota
+	RuleCustomKey
+	RuleBearerToken
+	RuleCardNumber
+	RuleSecretPair
+	RuleURLCredentials
+	RuleCustomPattern
+	RuleGenAIContent
+	NumRules
 )
 
-var ruleNames = [numRules]string{
-	ruleDenyKey:        "deny_key",
-	ruleCustomKey:      "custom_key",
-	ruleBearerToken:    "bearer_token",
-	ruleCardNumber:     "card_number",
-	ruleSecretPair:     "secret_pair",
-	ruleURLCredentials: "url_credentials",
-	ruleCustomPattern:  "custom_pattern",
-	ruleGenAIContent:   "genai_content",
+var RuleNames = [NumRules]string{
+	RuleDenyKey:        "deny_key",
+	RuleCustomKey:      "custom_key",
+	RuleBearerToken:    "bearer_token",
+	RuleCardNumber:     "card_number",
+	RuleSecretPair:     "secret_pair",
+	RuleURLCredentials: "url_credentials",
+	RuleCustomPattern:  "custom_pattern",
+	RuleGenAIContent:   "genai_content",
 }
 
-// scrubCounts counts the values one mapping pass removed, by rule.
-type scrubCounts [numRules]int64
-
-// denyWords are the default deny list as word sequences. A key is split into words
-// (at punctuation and camelCase), so "X-Api-Key", "api_key" and "apiKey" all match
-// ["api","key"], while "gen_ai.usage.input_tokens" does not match ["token"].
-var denyWords = [][]string{
-	{"authorization"}, {"cookie"}, {"password"}, {"passwd"}, {"pwd"}, {"secret"},
-	{"token"}, {"api", "key"}, {"apikey"}, {"access", "token"}, {"refresh", "token"},
-	{"private", "key"}, {"privatekey"}, {"credentials"}, {"dsn"}, {"sentry", "key"},
-	{"session", "id"}, {"sessionid"}, {"x", "auth", "token"},
-}
+// Counts counts the values one mapping pass removed, by rule.
+type Counts [NumRules]int64
 
 var (
 	bearerPattern = regexp.MustCompile(`(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9\-._~+/]{6,}=*`)
 	cardPattern   = regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`)
 	// scheme://user:password@host; the password runs to the last @ before the path
 	urlCredPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)([^/\s]+)(@)`)
-	// scheme://token@host: a user name alone, filtered when it looks generated
+	// scheme://token@host: a user name alone, Filtered when it looks generated
 	urlUserPattern = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)([^/\s:@]+)(@)`)
 )
 
-// scrubber removes secrets from keys and values. It is safe for concurrent use.
-type scrubber struct {
+// Scrubber removes secrets from keys and values. It is safe for concurrent use.
+type Scrubber struct {
 	extraKeys *foldSet // lower case; nil when none are configured
 	patterns  []*regexp.Regexp
 
-	// keys caches keyRule: attribute and header names repeat from span to span.
-	keys     sync.Map // string -> keyVerdict
+	// keys caches Verdict: attribute and header names repeat from span to span.
+	keys     sync.Map // string -> Verdict
 	keysSize atomic.Int32
 }
 
-type keyVerdict struct {
-	rule  scrubRule
-	deny  bool
-	plain bool // text scrubbing leaves the key as it is
+// Verdict is what the scrubber makes of a key.
+type Verdict struct {
+	Rule  Rule
+	Deny  bool // values under the key are filtered, by Rule
+	Plain bool // text scrubbing leaves the key's name as it is
 }
 
 // maxCachedKeys bounds the key cache; names beyond it are checked every time.
@@ -83,10 +75,13 @@ const maxCachedKeys = 4096
 // maxCachedKeyLen is the longest key the cache takes.
 const maxCachedKeyLen = 64
 
-func newScrubber(cfg ScrubConfig) *scrubber {
-	s := &scrubber{}
+// New returns a scrubber with the built-in rules, the deny list (safetext.SecretKey),
+// more keys that deny when a key contains one (ignoring case), and regular expressions
+// whose matches are filtered (validated by the config).
+func New(extraKeys, extraPatterns []string) *Scrubber {
+	s := &Scrubber{}
 	var extra []string
-	for _, k := range cfg.ExtraKeys {
+	for _, k := range extraKeys {
 		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
 			extra = append(extra, k)
 		}
@@ -94,27 +89,27 @@ func newScrubber(cfg ScrubConfig) *scrubber {
 	if len(extra) > 0 {
 		s.extraKeys = newFoldSet(extra)
 	}
-	for _, p := range cfg.ExtraPatterns {
+	for _, p := range extraPatterns {
 		s.patterns = append(s.patterns, regexp.MustCompile(p)) // validated in Config.Validate
 	}
 	return s
 }
 
-// keyRule reports whether values under key must be filtered, and by which rule.
-func (s *scrubber) keyRule(key string) (scrubRule, bool) {
-	v := s.verdict(key)
-	return v.rule, v.deny
+// keyRule reports whether values under key must be Filtered, and by which rule.
+func (s *Scrubber) KeyRule(key string) (Rule, bool) {
+	v := s.Verdict(key)
+	return v.Rule, v.Deny
 }
 
-// verdict is what the scrubber makes of a key, cached.
-func (s *scrubber) verdict(key string) keyVerdict {
+// verdict is what the Scrubber makes of a key, cached.
+func (s *Scrubber) Verdict(key string) Verdict {
 	if v, ok := s.keys.Load(key); ok {
-		return v.(keyVerdict)
+		return v.(Verdict)
 	}
-	var v keyVerdict
-	v.rule, v.deny = s.checkKey(key)
-	var none scrubCounts
-	v.plain = s.text(key, &none) == key
+	var v Verdict
+	v.Rule, v.Deny = s.checkKey(key)
+	var none Counts
+	v.Plain = s.Text(key, &none) == key
 	// Keys are attribute and header names, and the words before '=' in text: only
 	// name-sized ones are cached, each its own copy (a cut of a long text would keep
 	// all of it alive).
@@ -128,124 +123,31 @@ func (s *scrubber) verdict(key string) keyVerdict {
 
 // keyName is a key as an event shows it: scrubbed like any text, since a name can hold
 // a secret too ("note password=x"); most names are plain, which their verdict says.
-func (s *scrubber) keyName(key string, v keyVerdict, c *scrubCounts) string {
-	if v.plain {
+func (s *Scrubber) KeyName(key string, v Verdict, c *Counts) string {
+	if v.Plain {
 		return key
 	}
-	return s.text(key, c)
+	return s.Text(key, c)
 }
 
-func (s *scrubber) checkKey(key string) (scrubRule, bool) {
-	if isDenyKey(key) {
-		return ruleDenyKey, true
+func (s *Scrubber) checkKey(key string) (Rule, bool) {
+	if safetext.SecretKey(key) {
+		return RuleDenyKey, true
 	}
 	if s.extraKeys != nil {
 		lk := strings.ToLower(key)
 		for _, k := range s.extraKeys.words {
 			if strings.Contains(lk, k) {
-				return ruleCustomKey, true
+				return RuleCustomKey, true
 			}
 		}
 	}
 	return 0, false
 }
 
-// isDenyKey matches key's words against denyWords without allocating for short keys.
-func isDenyKey(key string) bool {
-	var buf [24]string
-	words := splitWords(key, buf[:0])
-	for _, dw := range denyWords {
-		if containsSeq(words, dw) {
-			return true
-		}
-	}
-	for _, w := range words {
-		if deniedWord(w) {
-			return true
-		}
-	}
-	// The words run together, for names whose capitals do not split them ("XApiKey").
-	var joined [64]byte
-	j := joined[:0]
-	for _, w := range words {
-		j = append(j, w...)
-	}
-	return deniedWord(string(j))
-}
-
-// denySuffixes also deny a word that ends in them, so that keys written as one word
-// match ("clientsecret", "accesstoken", "xapikey", "dbpassword"), and the plural and
-// numbered forms of all but token ("secrets", "cookies", "password2"): "tokens" and
-// "token_count" stay, the names of token counts ("secretary" stays too).
-var denySuffixes = []string{"password", "passwd", "secret", "cookie", "apikey", "token"}
-
-func deniedWord(w string) bool {
-	base := strings.TrimRight(w, "0123456789")
-	for _, s := range denySuffixes {
-		if strings.HasSuffix(base, s) || s != "token" && strings.HasSuffix(base, s+"s") {
-			return true
-		}
-	}
-	return false
-}
-
-func containsSeq(words, seq []string) bool {
-	for i := 0; i+len(seq) <= len(words); i++ {
-		ok := true
-		for j, w := range seq {
-			if words[i+j] != w {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-// splitWords splits key into lower-case words at non-alphanumerics and at camelCase
-// boundaries ("apiKey" -> api, key; "HTTPHeader" -> httpheader is fine for our list).
-func splitWords(key string, out []string) []string {
-	start := -1
-	lowerNeeded := false
-	flush := func(end int) {
-		if start >= 0 && end > start {
-			w := key[start:end]
-			if lowerNeeded {
-				w = strings.ToLower(w)
-			}
-			out = append(out, w)
-		}
-		start = -1
-		lowerNeeded = false
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		isUpper := c >= 'A' && c <= 'Z'
-		isAlnum := isUpper || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-		if !isAlnum {
-			flush(i)
-			continue
-		}
-		if start < 0 {
-			start = i
-		} else if isUpper && key[i-1] >= 'a' && key[i-1] <= 'z' {
-			flush(i)
-			start = i
-		}
-		if isUpper {
-			lowerNeeded = true
-		}
-	}
-	flush(len(key))
-	return out
-}
-
 // text returns s without bearer tokens, card numbers, key=value secrets, URL
 // passwords and custom pattern matches, counting each replacement in c.
-func (s *scrubber) text(str string, c *scrubCounts) string {
+func (s *Scrubber) Text(str string, c *Counts) string {
 	if str == "" {
 		return str
 	}
@@ -280,29 +182,29 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 			if strings.EqualFold(m[1], "token") && !looksLikeCredential(m[0][len(m[1])+len(m[2]):]) {
 				return "", false
 			}
-			return m[1] + m[2] + filtered, true
-		}, ruleBearerToken, c)
+			return m[1] + m[2] + Filtered, true
+		}, RuleBearerToken, c)
 	}
 	if digitRun13 {
 		str = cardPattern.ReplaceAllStringFunc(str, func(m string) string {
 			if !luhn(m) {
 				return m
 			}
-			c[ruleCardNumber]++
-			return filtered
+			c[RuleCardNumber]++
+			return Filtered
 		})
 	}
 	if hasURL && strings.IndexByte(str, '@') >= 0 {
-		str = replaceCount(urlCredPattern, str, func(m []string) (string, bool) { return m[1] + filtered + m[3], true }, ruleURLCredentials, c)
+		str = replaceCount(urlCredPattern, str, func(m []string) (string, bool) { return m[1] + Filtered + m[3], true }, RuleURLCredentials, c)
 		str = replaceCount(urlUserPattern, str, func(m []string) (string, bool) {
-			return m[1] + filtered + m[3], looksLikeCredential(m[2])
-		}, ruleURLCredentials, c)
+			return m[1] + Filtered + m[3], looksLikeCredential(m[2])
+		}, RuleURLCredentials, c)
 	}
 	if hasSep && (denyFragments.in(str) || (s.extraKeys != nil && s.extraKeys.in(str))) {
 		str = s.pairs(str, c)
 	}
 	for _, p := range s.patterns {
-		str = replaceCount(p, str, func([]string) (string, bool) { return filtered, true }, ruleCustomPattern, c)
+		str = replaceCount(p, str, func([]string) (string, bool) { return Filtered, true }, RuleCustomPattern, c)
 	}
 	return str
 }
@@ -311,7 +213,7 @@ func (s *scrubber) text(str string, c *scrubCounts) string {
 // only on text that contains one of them.
 var (
 	credentialSchemes = newFoldSet([]string{"bearer", "basic", "token"})
-	denyFragments     = newFoldSet([]string{"auth", "cookie", "pass", "pwd", "secret", "token", "key", "credential", "dsn", "session"})
+	denyFragments     = newFoldSet(safetext.SecretFragments)
 )
 
 // The byte classes of text's pre-scan; 0 for every byte it passes over.
@@ -386,7 +288,10 @@ func lowerByte(c byte) byte {
 // pairs filters the value of every key=value, key: value or "key": "value" pair whose
 // key is denied. A hand-written scanner: this runs on most texts, and a regular
 // expression with submatches costs several times more.
-func (s *scrubber) pairs(str string, c *scrubCounts) string {
+//
+// One scanner over the text: finding the key, its separator and its value are steps of
+// one walk, kept together.
+func (s *Scrubber) pairs(str string, c *Counts) string {
 	var b []byte // nil until the first replacement
 	last := 0
 	for i := 0; i < len(str); i++ {
@@ -411,7 +316,7 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 		if k == keyEnd {
 			continue
 		}
-		if _, deny := s.keyRule(str[k:keyEnd]); !deny {
+		if _, deny := s.KeyRule(str[k:keyEnd]); !deny {
 			continue
 		}
 		// The value: after the separator and spaces, quoted or up to a delimiter.
@@ -451,17 +356,17 @@ func (s *scrubber) pairs(str string, c *scrubCounts) string {
 			valEnd-- // the backslash of the closing \" stays
 		}
 		val := str[valStart:valEnd]
-		if val == "" || val == filtered || strings.EqualFold(val, "bearer") || strings.EqualFold(val, "basic") {
-			continue // empty, already filtered, or the scheme of a credential the bearer rule filtered
+		if val == "" || val == Filtered || strings.EqualFold(val, "bearer") || strings.EqualFold(val, "basic") {
+			continue // empty, already Filtered, or the scheme of a credential the bearer rule Filtered
 		}
 		if b == nil {
 			b = make([]byte, 0, len(str))
 		}
 		b = append(b, str[last:valStart]...)
-		b = append(b, filtered...)
+		b = append(b, Filtered...)
 		last = valEnd
 		i = valEnd
-		c[ruleSecretPair]++
+		c[RuleSecretPair]++
 	}
 	if b == nil {
 		return str
@@ -501,7 +406,7 @@ func isValueEnd(c byte) bool {
 	return false
 }
 
-func replaceCount(re *regexp.Regexp, str string, repl func([]string) (string, bool), rule scrubRule, c *scrubCounts) string {
+func replaceCount(re *regexp.Regexp, str string, repl func([]string) (string, bool), rule Rule, c *Counts) string {
 	locs := re.FindAllStringSubmatchIndex(str, -1)
 	if locs == nil {
 		return str
@@ -515,7 +420,7 @@ func replaceCount(re *regexp.Regexp, str string, repl func([]string) (string, bo
 				groups[g] = str[l[2*g]:l[2*g+1]]
 			}
 		}
-		if groups[0] == filtered {
+		if groups[0] == Filtered {
 			continue
 		}
 		r, ok := repl(groups)
@@ -555,82 +460,6 @@ func luhn(s string) bool {
 		n++
 	}
 	return n >= 13 && n <= 19 && sum%10 == 0
-}
-
-// genAIContentKeys are attributes that carry prompts, completions, tool arguments and
-// results (OTel GenAI conventions, their deprecated forms, OpenLLMetry, OpenInference,
-// Vercel AI SDK). They are left out unless include_genai_content is set.
-var genAIContentKeys = map[string]struct{}{
-	"gen_ai.input.messages":      {},
-	"gen_ai.output.messages":     {},
-	"gen_ai.system_instructions": {},
-	"gen_ai.prompt":              {},
-	"gen_ai.completion":          {},
-	"gen_ai.tool.call.arguments": {},
-	"gen_ai.tool.call.result":    {},
-	"gen_ai.tool.definitions":    {},
-	"gen_ai.request.messages":    {},
-	"gen_ai.response.messages":   {},
-	"llm.prompts":                {},
-	"llm.completions":            {},
-	"input.value":                {},
-	"output.value":               {},
-	"ai.prompt":                  {},
-	"ai.prompt.messages":         {},
-	"ai.response.text":           {},
-	"ai.response.object":         {},
-	"ai.response.toolCalls":      {},
-	"traceloop.entity.input":     {},
-	"traceloop.entity.output":    {},
-}
-
-var genAIContentPrefixes = []string{
-	"gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages", "llm.output_messages",
-	"llm.prompts.", "llm.completions.", "ai.prompt.",
-}
-
-// genAIContentEvents are span event / log event names whose body and attributes are
-// message content.
-var genAIContentEvents = map[string]struct{}{
-	"gen_ai.user.message":                       {},
-	"gen_ai.system.message":                     {},
-	"gen_ai.assistant.message":                  {},
-	"gen_ai.tool.message":                       {},
-	"gen_ai.choice":                             {},
-	"gen_ai.content.prompt":                     {},
-	"gen_ai.content.completion":                 {},
-	"gen_ai.client.inference.operation.details": {},
-}
-
-func isGenAIContentKey(k string) bool {
-	if _, ok := genAIContentKeys[k]; ok {
-		return true
-	}
-	if !strings.HasPrefix(k, "gen_ai.") && !strings.HasPrefix(k, "llm.") && !strings.HasPrefix(k, "ai.") {
-		return false
-	}
-	for _, p := range genAIContentPrefixes {
-		if strings.HasPrefix(k, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string { return safetext.Truncate(s, n) }
-
-// tagValue makes s a valid Sentry tag value: one line, at most 200 characters.
-func tagValue(s string) string {
-	if strings.ContainsAny(s, "\n\r\t") {
-		s = strings.Map(func(r rune) rune {
-			if unicode.IsSpace(r) {
-				return ' '
-			}
-			return r
-		}, s)
-	}
-	return truncate(strings.TrimSpace(s), 200)
 }
 
 // looksLikeCredential reports whether v has the digits or length of a generated secret.

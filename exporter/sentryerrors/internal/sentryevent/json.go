@@ -1,37 +1,58 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package sentryevent
 
 import (
-	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	sentry "github.com/getsentry/sentry-go"
 )
 
-// appendEventJSON encodes an error event: the same JSON that sentry-go's
-// Event.MarshalJSON writes for the fields this exporter sets (a test holds the two
-// equal on every fixture), written straight to bytes. sentry-go encodes through
-// encoding/json, whose reflection and re-scanning of nested values cost several times
-// the rest of the exporter's work per event; the throughput target needs this path.
-// A field the mapper starts to set must be written here too: the test fails until it is.
-func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, error) {
+// MaxBytes is Sentry's size limit for an event item (1 MB): Relay rejects a larger
+// event whole.
+const MaxBytes = 1_000_000
+
+// Encode returns the event's JSON payload, and how many trimming steps (Event.trim) it
+// took to fit MaxBytes: an event that encodes larger is trimmed, step by step, until it
+// fits. The event is changed by trimming.
+func Encode(ev *Event) ([]byte, int, error) {
+	buf := appendEvent(make([]byte, 0, 8<<10), ev) // most events fit
+	steps := 0
+	for len(buf) > MaxBytes && ev.trim(steps+1) {
+		steps++
+		buf = appendEvent(buf[:0], ev)
+	}
+	if len(buf) > MaxBytes {
+		return nil, steps, fmt.Errorf("the event is %d bytes after trimming, over Sentry's limit of %d", len(buf), MaxBytes)
+	}
+	return buf, steps, nil
+}
+
+// appendEvent writes the event's JSON: the keys in the order sentry-go's
+// Event.MarshalJSON writes them (a test holds the two to the same values on every
+// fixture), straight to bytes. Through encoding/json, sentry-go's reflection and
+// re-scanning of nested values cost several times the rest of the work per event.
+//
+// One field after another, in the protocol's order: long, but a list.
+func appendEvent(buf []byte, ev *Event) []byte {
 	w := jsonWriter{buf: append(buf, '{')}
-	if len(cx.breadcrumbs) > 0 {
+	if len(ev.Breadcrumbs) > 0 {
 		w.key("breadcrumbs")
-		w.raw('[')
-		for i, b := range cx.breadcrumbs {
+		w.valuesStart()
+		for i, b := range ev.Breadcrumbs {
 			if i > 0 {
 				w.raw(',')
 			}
 			w.breadcrumb(b)
 		}
-		w.raw(']')
+		w.valuesEnd()
 	}
-	if !cx.noContexts() {
+	if !ev.Contexts.empty() {
 		w.key("contexts")
-		cx.appendJSON(&w)
+		ev.Contexts.appendJSON(&w)
 	}
 	w.optStr("environment", ev.Environment)
 	w.optStr("event_id", string(ev.EventID))
@@ -44,25 +65,25 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, erro
 	w.optStr("platform", ev.Platform)
 	w.optStr("release", ev.Release)
 	w.key("sdk")
-	w.sdk(&ev.Sdk)
+	w.sdk(ev.Sdk)
 	w.optStr("server_name", ev.ServerName)
-	if len(cx.threads) > 0 {
+	if len(ev.Threads) > 0 {
 		w.key("threads")
-		w.raw('[')
-		for i := range cx.threads {
+		w.valuesStart()
+		for i := range ev.Threads {
 			if i > 0 {
 				w.raw(',')
 			}
-			w.thread(&cx.threads[i])
+			w.thread(&ev.Threads[i])
 		}
-		w.raw(']')
+		w.valuesEnd()
 	}
-	if cx.tagSet != 0 {
+	if ev.Tags.set != 0 {
 		w.key("tags")
 		b := append(w.buf, '{')
 		for i, k := range tagKeys {
-			if cx.tagSet&(1<<i) != 0 {
-				b = appendJSONString(appendKey(b, k), cx.tags[i])
+			if ev.Tags.set&(1<<i) != 0 {
+				b = AppendString(appendKey(b, k), ev.Tags.values[i])
 			}
 		}
 		w.buf = append(b, '}')
@@ -79,24 +100,30 @@ func appendEventJSON(buf []byte, ev *sentry.Event, cx *eventParts) ([]byte, erro
 		w.key("request")
 		w.request(ev.Request)
 	}
-	if len(cx.exceptions) > 0 {
+	if len(ev.Exceptions) > 0 {
 		w.key("exception")
-		w.raw('[')
-		for i := range cx.exceptions {
+		w.valuesStart()
+		for i := range ev.Exceptions {
 			if i > 0 {
 				w.raw(',')
 			}
-			w.exception(&cx.exceptions[i])
+			w.exception(&ev.Exceptions[i])
 		}
-		w.raw(']')
+		w.valuesEnd()
 	}
 	w.raw('}')
-	return w.buf, w.err
+	return w.buf
 }
+
+// valuesStart and valuesEnd wrap a list of the event in {"values": [...]}, the form of
+// Exception, threads and breadcrumbs that every Sentry parser reads (Relay also takes a
+// bare list, as sentry-go writes it; Sentry's Rust protocol types, which sentry-cli
+// uses, do not).
+func (w *jsonWriter) valuesStart() { w.buf = append(w.buf, `{"values":[`...) }
+func (w *jsonWriter) valuesEnd()   { w.buf = append(w.buf, ']', '}') }
 
 type jsonWriter struct {
 	buf []byte
-	err error
 }
 
 func (w *jsonWriter) raw(b byte) { w.buf = append(w.buf, b) }
@@ -107,17 +134,15 @@ func (w *jsonWriter) raw(b byte) { w.buf = append(w.buf, b) }
 // telemetry go through str. TestFieldNamesNeedNoEscaping holds the encoder to that.
 func (w *jsonWriter) key(k string) { w.buf = appendKey(w.buf, k) }
 
-func (w *jsonWriter) str(s string) { w.buf = appendJSONString(w.buf, s) }
+func (w *jsonWriter) str(s string) { w.buf = AppendString(w.buf, s) }
 
 func (w *jsonWriter) optStr(k, v string) { w.buf = appendOptStr(w.buf, k, v) }
-
-func (w *jsonWriter) optInt(k string, v int) { w.buf = appendOptInt(w.buf, k, v) }
 
 func (w *jsonWriter) bool(k string, v bool) { w.buf = strconv.AppendBool(appendKey(w.buf, k), v) }
 
 // The append functions below build in a local slice and the writer's methods store it
 // once: a store to w.buf is a pointer write that runs the garbage collector's write
-// barrier while it marks, and a frame written store by store ran it a dozen times.
+// barrier while it marks, and a Frame written store by store ran it a dozen times.
 
 func appendKey(b []byte, k string) []byte {
 	if n := len(b); n > 0 && b[n-1] != '{' {
@@ -132,7 +157,7 @@ func appendOptStr(b []byte, k, v string) []byte {
 	if v == "" {
 		return b
 	}
-	return appendJSONString(appendKey(b, k), v)
+	return AppendString(appendKey(b, k), v)
 }
 
 func appendOptInt(b []byte, k string, v int) []byte {
@@ -173,25 +198,6 @@ func (w *jsonWriter) stringMap(m map[string]string) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) anyMap(m map[string]any) {
-	if m == nil {
-		w.buf = append(w.buf, "null"...)
-		return
-	}
-	var arr [24]string
-	keys := appendSortedKeys(arr[:0], m)
-	w.raw('{')
-	for i, k := range keys {
-		if i > 0 {
-			w.buf = append(w.buf, ',')
-		}
-		w.str(k)
-		w.buf = append(w.buf, ':')
-		w.value(m[k])
-	}
-	w.buf = append(w.buf, '}')
-}
-
 // insertionSort sorts the few keys of a context map without allocating.
 func insertionSort(keys []string) {
 	if len(keys) > 24 {
@@ -205,49 +211,12 @@ func insertionSort(keys []string) {
 	}
 }
 
-func (w *jsonWriter) value(v any) {
-	switch x := v.(type) {
-	case nil:
-		w.buf = append(w.buf, "null"...)
-	case string:
-		w.str(x)
-	case bool:
-		w.buf = strconv.AppendBool(w.buf, x)
-	case int:
-		w.buf = strconv.AppendInt(w.buf, int64(x), 10)
-	case int64:
-		w.buf = strconv.AppendInt(w.buf, x, 10)
-	case float64:
-		w.buf = appendJSONFloat(w.buf, x)
-	case json.RawMessage:
-		w.buf = append(w.buf, x...) // written by appendAttrsObject: valid and compact
-	case map[string]any:
-		w.anyMap(x)
-	case []any:
-		w.buf = append(w.buf, '[')
-		for i, e := range x {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.value(e)
-		}
-		w.buf = append(w.buf, ']')
-	case []string:
-		w.strings(x)
-	case map[string]string:
-		w.stringMap(x)
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			w.err = err
-			b = []byte("null")
-		}
-		w.buf = append(w.buf, b...)
-	}
-}
-
 func (w *jsonWriter) sdk(s *sentry.SdkInfo) {
 	w.raw('{')
+	if s == nil {
+		w.raw('}')
+		return
+	}
 	w.optStr("name", s.Name)
 	w.optStr("version", s.Version)
 	if len(s.Integrations) > 0 {
@@ -303,12 +272,12 @@ func (w *jsonWriter) request(r *sentry.Request) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) breadcrumb(b *breadcrumb) {
+func (w *jsonWriter) breadcrumb(b *Breadcrumb) {
 	buf := append(w.buf, '{')
 	buf = appendOptStr(buf, "type", b.Type)
 	buf = appendOptStr(buf, "category", b.Category)
 	w.buf = appendOptStr(buf, "message", b.Message)
-	if b.hasData() {
+	if b.HasData() {
 		w.key("data")
 		w.crumbData(b)
 	}
@@ -320,19 +289,19 @@ func (w *jsonWriter) breadcrumb(b *breadcrumb) {
 	w.buf = append(w.buf, '}')
 }
 
-// crumbData writes a breadcrumb's data object, keys in order as for a map.
-func (w *jsonWriter) crumbData(b *breadcrumb) {
-	if b.nFields == 0 {
-		w.buf = append(w.buf, b.attrs...) // written by appendAttrs: valid and compact
+// crumbData writes a Breadcrumb's data object, keys in order as for a map.
+func (w *jsonWriter) crumbData(b *Breadcrumb) {
+	if b.NFields == 0 {
+		w.buf = append(w.buf, b.Attrs...) // written by appendAttrs: valid and compact
 		return
 	}
-	var order [maxCrumbFields]*crumbField
+	var order [MaxCrumbFields]*CrumbField
 	fs := order[:0]
-	for i := 0; i < b.nFields; i++ {
-		f := &b.fields[i]
+	for i := 0; i < b.NFields; i++ {
+		f := &b.Fields[i]
 		j := len(fs)
 		fs = append(fs, f)
-		for ; j > 0 && fs[j-1].key > f.key; j-- {
+		for ; j > 0 && fs[j-1].Key > f.Key; j-- {
 			fs[j] = fs[j-1]
 		}
 		fs[j] = f
@@ -342,25 +311,25 @@ func (w *jsonWriter) crumbData(b *breadcrumb) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendJSONString(buf, f.key)
+		buf = AppendString(buf, f.Key)
 		buf = append(buf, ':')
-		switch f.kind {
-		case crumbText:
-			buf = appendJSONString(buf, f.text)
-		case crumbCount:
-			if f.num == math.Trunc(f.num) && math.Abs(f.num) < 1<<53 {
-				buf = strconv.AppendInt(buf, int64(f.num), 10)
+		switch f.Kind {
+		case CrumbText:
+			buf = AppendString(buf, f.Text)
+		case CrumbCount:
+			if f.Num == math.Trunc(f.Num) && math.Abs(f.Num) < 1<<53 {
+				buf = strconv.AppendInt(buf, int64(f.Num), 10)
 			} else {
-				buf = appendJSONFloat(buf, f.num)
+				buf = AppendFloat(buf, f.Num)
 			}
 		default:
-			buf = appendJSONFloat(buf, f.num)
+			buf = AppendFloat(buf, f.Num)
 		}
 	}
 	w.buf = append(buf, '}')
 }
 
-func (w *jsonWriter) stacktrace(st *stacktrace) {
+func (w *jsonWriter) stacktrace(st *StackTrace) {
 	w.raw('{')
 	if len(st.Frames) > 0 {
 		w.key("frames")
@@ -387,7 +356,7 @@ func (w *jsonWriter) stacktrace(st *stacktrace) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) frame(f *frame) {
+func (w *jsonWriter) frame(f *Frame) {
 	b := append(w.buf, '{')
 	b = appendOptStr(b, "function", f.Function)
 	b = appendOptStr(b, "module", f.Module)
@@ -400,7 +369,7 @@ func (w *jsonWriter) frame(f *frame) {
 	w.buf = append(b, '}')
 }
 
-func (w *jsonWriter) exception(e *exception) {
+func (w *jsonWriter) exception(e *Exception) {
 	w.raw('{')
 	w.optStr("type", e.Type)
 	w.optStr("value", e.Value)
@@ -428,7 +397,7 @@ func (w *jsonWriter) exception(e *exception) {
 	w.buf = append(w.buf, '}')
 }
 
-func (w *jsonWriter) thread(t *thread) {
+func (w *jsonWriter) thread(t *Thread) {
 	w.raw('{')
 	w.optStr("id", t.ID)
 	w.optStr("name", t.Name)
@@ -455,8 +424,8 @@ func appendSortedKeys[V any](keys []string, m map[string]V) []string {
 	return keys
 }
 
-// appendJSONFloat formats f as encoding/json does (ES6 number formatting).
-func appendJSONFloat(b []byte, f float64) []byte {
+// AppendFloat formats f as encoding/json does (ES6 number formatting).
+func AppendFloat(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
@@ -510,4 +479,81 @@ func appendRFC3339Nano(b []byte, t time.Time) []byte {
 		b = append(b, frac[:n]...)
 	}
 	return append(b, 'Z')
+}
+
+// jsonSafe marks the ASCII bytes that need no escaping in a JSON string.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// plainWord reports whether the 8 bytes of s at i are ASCII that JSON takes as is:
+// no high bit, no control character (for ASCII: bits 0x60 both clear), no '"', no '\\'.
+func plainWord(s string, i int) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := s[i : i+8] // one bounds check; the compiler then merges the eight loads into one
+	v := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	// hasZero(x) is non-zero exactly when some byte of x is zero.
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	return v&highs|hasZero(v&0x6060606060606060)|hasZero(v^0x2222222222222222)|hasZero(v^0x5c5c5c5c5c5c5c5c) == 0
+}
+
+// AppendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func AppendString(buf []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs escaping or is non-ASCII.
+		for i+8 <= len(s) && plainWord(s, i) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				buf = append(buf, '\\', b)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
 }

@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -12,7 +12,7 @@ var jdkPrefixes = []string{
 // parseJava reads a Throwable.printStackTrace text with its "Caused by:" chain.
 // "... N more" lines are filled in from the enclosing trace, whose last N frames they
 // stand for (up to maxCopiedFrames over the whole text). Suppressed exceptions are
-// skipped. A chain longer than maxExceptions keeps its first exceptions and its root
+// skipped. A chain longer than MaxExceptions keeps its first exceptions and its root
 // cause.
 //
 //	java.lang.IllegalStateException: order failed
@@ -20,19 +20,22 @@ var jdkPrefixes = []string{
 //	Caused by: java.io.IOException: Connection reset
 //		at java.base/sun.nio.ch.SocketDispatcher.read0(Native Method)
 //		... 2 more
-func (p *stackParser) parseJava(sc *parseScratch, text string) parsedStack {
+//
+// One pass over the lines with the state of the exception being read: the states are
+// easier to follow in one loop than spread over helpers.
+func (p *Parser) parseJava(sc *scratch, text string) Stack {
 	type section struct {
 		header exceptionHeader
-		frames []frame // innermost first, as printed
+		frames []Frame // innermost first, as printed
 	}
-	sections := make([]section, 0, min(strings.Count(text, "Caused by: ")+1, maxExceptions))
+	sections := make([]section, 0, min(strings.Count(text, "Caused by: ")+1, MaxExceptions))
 	var cur *section
-	var enclosing []frame // the frames of the section printed before cur
+	var enclosing []Frame // the frames of the section printed before cur
 	open := func(first string) {
 		if cur != nil {
 			enclosing = cur.frames
 		}
-		if len(sections) == maxExceptions {
+		if len(sections) == MaxExceptions {
 			// Past the limit the last slot takes each further cause, so that it ends up
 			// holding the root cause, printed last.
 			sections[len(sections)-1] = section{header: exceptionHeader{first: first}}
@@ -46,7 +49,7 @@ func (p *stackParser) parseJava(sc *parseScratch, text string) parsedStack {
 	// One backing array for every section's frames, "... N more" copies included.
 	pool := sc.framePool(javaFrameCount(lines))
 	copied := 0
-	add := func(fs ...frame) {
+	add := func(fs ...Frame) {
 		if len(pool)+len(fs) <= cap(pool) && (len(cur.frames) == 0 || &cur.frames[len(cur.frames)-1] == &pool[len(pool)-1]) {
 			pool = append(pool, fs...)
 			cur.frames = pool[len(pool)-len(cur.frames)-len(fs) : len(pool) : len(pool)]
@@ -91,16 +94,17 @@ func (p *stackParser) parseJava(sc *parseScratch, text string) parsedStack {
 			cur.header.more = append(cur.header.more, trimmed) // a multi-line message
 		}
 	}
-	ps := parsedStack{Exceptions: sc.exceptionList(len(sections))}
+	ps := Stack{Exceptions: sc.exceptionList(len(sections))}
 	// Printed outermost first; Sentry wants the root cause first.
 	for i := len(sections) - 1; i >= 0; i-- {
 		s := &sections[i]
 		typ, val := s.header.typeValue()
 		// "... N more" copied the enclosing frames while parsing: each section owns its slice.
 		frames, _ := boundFrames(reverseFrames(s.frames))
-		e := parsedException{Type: typ, Value: val, Frames: frames}
+		e := Exception{Type: typ, Value: val, Frames: frames}
 		if j := strings.LastIndex(typ, "."); j > 0 {
-			e.Module = typ[:j]
+			// As sentry-java: the class's simple name, its package as the module.
+			e.Module, e.Type = typ[:j], typ[j+1:]
 		}
 		ps.Exceptions = append(ps.Exceptions, e)
 	}
@@ -111,7 +115,7 @@ func (p *stackParser) parseJava(sc *parseScratch, text string) parsedStack {
 // maxCopiedFrames bounds the frames that "... N more" lines fill in from enclosing
 // traces over one text: each cause repeats the outer frames of the trace it is printed
 // in, so a chain of causes would otherwise grow with the square of its length.
-const maxCopiedFrames = 4 * maxFrames
+const maxCopiedFrames = 4 * MaxFrames
 
 // javaFrameCount bounds how many frames a trace's lines yield: its "at" lines, plus
 // what its "... N more" lines fill in.
@@ -130,8 +134,8 @@ func javaFrameCount(lines []string) int {
 
 // javaFrame parses "com.example.Foo.bar(Foo.java:42)", with an optional class loader
 // or module prefix ("app//", "java.base/") and logback's packaging suffix ("~[app.jar:1.0]").
-func (p *stackParser) javaFrame(s string) frame {
-	var f frame
+func (p *Parser) javaFrame(s string) Frame {
+	var f Frame
 	if i := strings.Index(s, ") "); i >= 0 {
 		s = s[:i+1]
 	}
@@ -150,7 +154,9 @@ func (p *stackParser) javaFrame(s string) frame {
 	}
 	switch {
 	case loc == "Native Method":
-		f.Filename = "Native Method"
+		// sentry-java sends StackTraceElement.getFileName(), which for a native method
+		// is its class's source file all the same: by convention the outer class's name.
+		f.Filename = javaSourceFile(f.Module)
 	case loc == "Unknown Source" || loc == "":
 	default:
 		if i := strings.LastIndexByte(loc, ':'); i > 0 {
@@ -170,4 +176,17 @@ func (p *stackParser) javaFrame(s string) frame {
 		}
 	}
 	return f
+}
+
+// javaSourceFile is the source file of a class by the Java convention:
+// java.lang.Thread$State is in Thread.java.
+func javaSourceFile(class string) string {
+	name := class[strings.LastIndexByte(class, '.')+1:]
+	if i := strings.IndexByte(name, '$'); i > 0 {
+		name = name[:i]
+	}
+	if name == "" {
+		return ""
+	}
+	return name + ".java"
 }

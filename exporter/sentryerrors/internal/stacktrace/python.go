@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -11,12 +11,15 @@ import (
 //	  File "/app/agent/tools.py", line 42, in run_tool
 //	    result = tool.execute(args)
 //	httpx.ConnectError: [Errno 111] Connection refused
-func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
-	ps := parsedStack{Exceptions: sc.exceptionList(strings.Count(text, "Traceback (most recent call last):"))}
+//
+// One pass over the lines with the state of the exception being read: the states are
+// easier to follow in one loop than spread over helpers.
+func (p *Parser) parsePython(sc *scratch, text string) Stack {
+	ps := Stack{Exceptions: sc.exceptionList(strings.Count(text, "Traceback (most recent call last):"))}
 	lines := sc.split(text)
 	// One backing array for the frames of every exception of the chain.
 	pool := sc.framePool(strings.Count(text, "File \""))
-	var cur parsedException
+	var cur Exception
 	open := false // cur is an exception being read
 	inTrace := false
 	var msgLines [4]string
@@ -36,7 +39,7 @@ func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
 			cur.Type, cur.Value = typ, val
 		}
 		ps.Exceptions = append(ps.Exceptions, cur)
-		cur, open, msg = parsedException{}, false, msg[:0]
+		cur, open, msg = Exception{}, false, msg[:0]
 	}
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
@@ -44,7 +47,7 @@ func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
 		switch {
 		case strings.HasPrefix(trimmed, "Traceback (most recent call last):"):
 			finish()
-			cur, open = parsedException{Frames: pool[len(pool):len(pool)]}, true
+			cur, open = Exception{Frames: pool[len(pool):len(pool)]}, true
 			inTrace = true
 		case !open:
 			continue
@@ -70,6 +73,14 @@ func (p *stackParser) parsePython(sc *parseScratch, text string) parsedStack {
 		case strings.HasPrefix(trimmed, "The above exception was the direct cause"),
 			strings.HasPrefix(trimmed, "During handling of the above exception"):
 			finish()
+			if n := len(ps.Exceptions); n > 0 {
+				// As sentry-python names the link: raise ... from (__cause__), or raised
+				// while handling (__context__).
+				ps.Exceptions[n-1].Source = "__context__"
+				if strings.HasPrefix(trimmed, "The above") {
+					ps.Exceptions[n-1].Source = "__cause__"
+				}
+			}
 			inTrace = false
 		case trimmed == "":
 			if len(msg) > 0 {
@@ -104,8 +115,8 @@ func isCaretLine(s string) bool {
 }
 
 // pythonFrame parses `File "/path/x.py", line 42, in func`.
-func (p *stackParser) pythonFrame(line string) frame {
-	var f frame
+func (p *Parser) pythonFrame(line string) Frame {
+	var f Frame
 	rest := strings.TrimPrefix(line, "File \"")
 	end := strings.Index(rest, "\"")
 	if end < 0 {
@@ -122,14 +133,79 @@ func (p *stackParser) pythonFrame(line string) frame {
 	}
 	f.AbsPath = path
 	f.Filename = path
-	if i := strings.LastIndex(path, "-packages/"); i >= 0 {
-		rel := path[i+len("-packages/"):]
-		f.Filename = rel
-		f.Module = strings.ReplaceAll(strings.TrimSuffix(strings.TrimSuffix(rel, ".py"), "/__init__"), "/", ".")
+	if root := libraryRoot(path); root > 0 {
+		f.Filename, f.Module = pythonModule(path[root:])
 	}
 	f.InApp = !(strings.Contains(path, "/site-packages/") || strings.Contains(path, "/dist-packages/") ||
 		strings.Contains(path, "/lib/python3") || strings.Contains(path, "/lib/python2") || strings.HasPrefix(path, "<") ||
 		strings.Contains(path, "\\site-packages\\") || strings.Contains(path, "\\Lib\\") ||
 		p.excluded(path, f.Module))
 	return f
+}
+
+// libraryRoot is where the import path of a library module starts in path (after
+// site-packages/, dist-packages/ or the standard library's lib/pythonX.Y/), or 0.
+func libraryRoot(path string) int {
+	if i := strings.LastIndex(path, "-packages/"); i >= 0 {
+		return i + len("-packages/")
+	}
+	if i := strings.LastIndex(path, "/lib/python"); i >= 0 {
+		if j := strings.IndexByte(path[i+len("/lib/python"):], '/'); j >= 0 {
+			return i + len("/lib/python") + j + 1
+		}
+	}
+	return 0
+}
+
+// pythonModule is the module of a file at rel under its import root, and the file name
+// sentry-python gives it (filename_for_module): the path from the import root for a
+// module of a package, the bare name for a top-level module.
+func pythonModule(rel string) (filename, module string) {
+	module = strings.ReplaceAll(strings.TrimSuffix(strings.TrimSuffix(rel, ".py"), "/__init__"), "/", ".")
+	if !strings.Contains(module, ".") {
+		return rel[strings.LastIndexByte(rel, '/')+1:], module
+	}
+	return rel, module
+}
+
+// pythonModules gives the app's frames the module and file name sentry-python would:
+// relative to the app's import root. The root is where the qualified exception type's
+// package sits in a frame's path (app.parsing.OrderParseError: the directory holding
+// app/); without one, a frame is a top-level module. The script's own frame (the
+// oldest, "<module>") is __main__.
+func pythonModules(excs []Exception, qualifiedType string) {
+	packages := []string{qualifiedType}
+	for _, e := range excs {
+		packages = append(packages, e.Module) // as the traceback names the types
+	}
+	root := ""
+	for _, q := range packages {
+		pkg, _, qualified := strings.Cut(q, ".")
+		if !qualified || root != "" {
+			continue
+		}
+		for _, e := range excs {
+			for _, f := range e.Frames {
+				if i := strings.LastIndex(f.AbsPath, "/"+pkg+"/"); i >= 0 && f.Module == "" && root == "" {
+					root = f.AbsPath[:i+1]
+				}
+			}
+		}
+	}
+	for i := range excs {
+		for j := range excs[i].Frames {
+			f := &excs[i].Frames[j]
+			if f.Module != "" || strings.HasPrefix(f.AbsPath, "<") {
+				continue
+			}
+			switch {
+			case j == 0 && f.Function == "<module>":
+				f.Module, f.Filename = "__main__", f.AbsPath[strings.LastIndexByte(f.AbsPath, '/')+1:]
+			case root != "" && strings.HasPrefix(f.AbsPath, root):
+				f.Filename, f.Module = pythonModule(f.AbsPath[len(root):])
+			default:
+				f.Filename, f.Module = pythonModule(f.AbsPath[strings.LastIndexByte(f.AbsPath, '/')+1:])
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package sentryerrors
+package sentryevent
 
 import (
 	"go/ast"
@@ -16,7 +16,7 @@ import (
 
 // TestFieldNamesNeedNoEscaping holds jsonWriter.key to its promise: every field name the
 // encoder writes without escaping is a string literal of plain characters (or a
-// parameter forwarded by another jsonWriter method, or one of costParts).
+// parameter forwarded by another jsonWriter method, or one of CostParts).
 func TestFieldNamesNeedNoEscaping(t *testing.T) {
 	plain := regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 	writers := map[string]bool{"key": true, "optStr": true, "optInt": true, "bool": true, "optNum": true, "optFloat": true}
@@ -63,7 +63,7 @@ func TestFieldNamesNeedNoEscaping(t *testing.T) {
 		}
 	}
 	assert.Greater(t, calls, 50, "the scan found the encoder's calls")
-	for _, p := range costParts {
+	for _, p := range CostParts {
 		assert.Regexp(t, plain, p)
 	}
 }

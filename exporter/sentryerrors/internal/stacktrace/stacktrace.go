@@ -1,4 +1,7 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+// Package stacktrace parses the stack trace texts that OpenTelemetry SDKs record
+// (exception.stacktrace) into Sentry's exceptions and frames: CPython tracebacks, Java
+// printStackTrace, Go goroutine dumps, V8 error.stack and .NET Exception.ToString().
+package stacktrace // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors/internal/stacktrace"
 
 import (
 	"strings"
@@ -8,18 +11,18 @@ import (
 // keep a pathological text (a cause chain thousands long, a dump of every goroutine of
 // a busy server) from costing memory without bound or making an event Sentry rejects.
 const (
-	// maxFrames bounds the frames of one exception; the middle of a longer stack is
+	// MaxFrames bounds the frames of one exception; the middle of a longer stack is
 	// left out and named in frames_omitted, the way Sentry SDKs do it.
-	maxFrames = 200
-	// maxExceptions bounds a chain of causes: the raised exception and its nearest
+	MaxFrames = 200
+	// MaxExceptions bounds a chain of causes: the raised exception and its nearest
 	// causes are kept, and the root cause.
-	maxExceptions = 20
-	// maxThreads bounds the goroutines of a Go dump that become threads; the failed
+	MaxExceptions = 20
+	// MaxThreads bounds the goroutines of a Go dump that become threads; the failed
 	// one is the first.
-	maxThreads = 50
-	// maxStackText is how much of an exception.stacktrace text is parsed: the text is
+	MaxThreads = 50
+	// MaxText is how much of an exception.stacktrace text is parsed: the text is
 	// cut at the last line break before it.
-	maxStackText = 256 << 10
+	MaxText = 256 << 10
 )
 
 // stackLanguage is the format of an exception.stacktrace text.
@@ -33,6 +36,11 @@ const (
 	langNode
 	langDotNet
 )
+
+// languageNames are the telemetry.sdk.language values of the formats.
+var languageNames = map[stackLanguage]string{
+	langPython: "python", langJava: "java", langGo: "go", langNode: "nodejs", langDotNet: "dotnet",
+}
 
 // languageFromSDK maps telemetry.sdk.language to a stack format.
 func languageFromSDK(sdkLang string) stackLanguage {
@@ -70,93 +78,76 @@ func detectLanguage(text string) stackLanguage {
 	return langUnknown
 }
 
-// frame is one stack frame: the part of Sentry's frame interface the parsers fill.
-// sentry-go's Frame carries every optional field of the protocol (280 bytes); a stack
-// of fifty frames of this one is a third of that to allocate, clear and scan.
-type frame struct {
+// Frame is one stack Frame: the part of Sentry's Frame interface the parsers fill.
+type Frame struct {
 	Function, Module, Filename, AbsPath, ContextLine string
 	Lineno, Colno                                    int
 	InApp                                            bool
 }
 
-// stacktrace is Sentry's stack trace interface, frames oldest call first.
-type stacktrace struct {
-	Frames        []frame
-	FramesOmitted []uint
-}
-
-func (st *stacktrace) empty() bool { return len(st.Frames) == 0 && len(st.FramesOmitted) == 0 }
-
-// bound keeps at most n frames (see eventParts.boundStacks).
-func (st *stacktrace) bound(n int) {
-	if len(st.Frames) <= n {
-		return
-	}
-	total := len(st.Frames)
-	if len(st.FramesOmitted) == 2 {
-		total += int(st.FramesOmitted[1] - st.FramesOmitted[0])
-	}
-	head := n / 4
-	tail := n - head
-	frames := make([]frame, 0, n)
-	frames = append(frames, st.Frames[:head]...)
-	st.Frames = append(frames, st.Frames[len(st.Frames)-tail:]...)
-	st.FramesOmitted = []uint{uint(head), uint(total - tail)}
-}
-
-// exception is one value of the event's exception interface.
-type exception struct {
-	Type, Value, Module string
-	Stacktrace          stacktrace // written when it has frames
-	Mechanism           mechanism
-}
-
-// mechanism is how the exception was caught, and its place in a chain of causes.
-type mechanism struct {
-	Type, Source string
-	ExceptionID  int
-	ParentID     int
-	HasParent    bool
-	Unhandled    bool // written as "handled": false (a Go panic)
-}
-
-// thread is one value of the event's threads interface (Go goroutines).
-type thread struct {
+// Thread is one goroutine of a Go dump.
+type Thread struct {
 	ID, Name         string
-	Stacktrace       stacktrace // written when it has frames
+	Frames           []Frame
+	FramesOmitted    []uint
 	Crashed, Current bool
 }
 
-// parsedException is one exception of a chain, frames oldest call first (Sentry's order).
-type parsedException struct {
+// Exception is one exception of a chain, frames oldest call first (Sentry's order).
+type Exception struct {
 	Type, Value, Module string
-	Frames              []frame
+	Frames              []Frame
+	// Source is how this exception led to the next one of the chain, as the language's
+	// Sentry SDK names it ("__cause__" or "__context__" in Python); "" for "cause".
+	Source string
 }
 
-// parsedStack is what a stack trace text yields: exceptions from the root cause to the
+// Stack is what a stack trace text yields: exceptions from the root cause to the
 // exception that was raised last (Sentry's order), and, for Go dumps, every goroutine.
-type parsedStack struct {
-	Exceptions []parsedException
-	Threads    []thread
-	Panic      bool // a Go panic or fatal error: an unhandled crash
+type Stack struct {
+	Exceptions []Exception
+	Threads    []Thread
+	Panic      bool   // a Go panic or fatal error: an unhandled crash
+	Language   string // the format the text was read as, a telemetry.sdk.language value
 }
 
-// stackParser parses stack traces with the in-app rules of one exporter.
-type stackParser struct {
-	exclude []string
+// Hints are what the telemetry around a stack trace says that the text does not.
+type Hints struct {
+	// ExceptionType is exception.type, which may be qualified (Python's
+	// "app.parsing.OrderParseError"): it tells where the app's import root is.
+	ExceptionType string
+	// MainScript is the path of the program's main script (resource process.command):
+	// Node.js module names are relative to its directory.
+	MainScript string
 }
 
-func (p *stackParser) parse(sdkLang, text string) parsedStack {
-	return p.parseInto(&parseScratch{}, sdkLang, text)
+// Parser parses stack traces with the in-app rules of one exporter.
+type Parser struct {
+	// Exclude lists module or path prefixes that are library code, on top of each
+	// language's own rules.
+	Exclude []string
+}
+
+// Parse reads text as the stack trace format of the SDK language sdkLang
+// (telemetry.sdk.language), else as the format the text looks like.
+func (p *Parser) Parse(sdkLang, text string, h Hints) Stack {
+	ps := p.parseInto(&scratch{}, sdkLang, text)
+	switch ps.Language {
+	case "python":
+		pythonModules(ps.Exceptions, h.ExceptionType)
+	case "nodejs":
+		nodeModules(ps.Exceptions, h.MainScript)
+	}
+	return ps
 }
 
 // parseInto parses in sc's space: the frames and exceptions it returns live there.
-func (p *stackParser) parseInto(sc *parseScratch, sdkLang, text string) parsedStack {
+func (p *Parser) parseInto(sc *scratch, sdkLang, text string) Stack {
 	if text == "" {
-		return parsedStack{}
+		return Stack{}
 	}
-	if len(text) > maxStackText {
-		text = text[:maxStackText]
+	if len(text) > MaxText {
+		text = text[:MaxText]
 		if i := strings.LastIndexByte(text, '\n'); i > 0 {
 			text = text[:i]
 		}
@@ -164,32 +155,34 @@ func (p *stackParser) parseInto(sc *parseScratch, sdkLang, text string) parsedSt
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lang := languageFromSDK(sdkLang)
 	if ps, ok := p.parseAs(sc, lang, text); ok {
+		ps.Language = languageNames[lang]
 		return ps.bounded()
 	}
 	if detected := detectLanguage(text); detected != lang {
 		if ps, ok := p.parseAs(sc, detected, text); ok {
+			ps.Language = languageNames[detected]
 			return ps.bounded()
 		}
 	}
-	return parsedStack{}
+	return Stack{}
 }
 
-// bounded applies maxExceptions and maxThreads.
-func (ps parsedStack) bounded() parsedStack {
-	if n := len(ps.Exceptions); n > maxExceptions {
+// bounded applies MaxExceptions and MaxThreads.
+func (ps Stack) bounded() Stack {
+	if n := len(ps.Exceptions); n > MaxExceptions {
 		// Sentry's order: the root cause first, the raised exception last.
-		kept := ps.Exceptions[n-maxExceptions:]
+		kept := ps.Exceptions[n-MaxExceptions:]
 		kept[0] = ps.Exceptions[0]
 		ps.Exceptions = kept
 	}
-	if len(ps.Threads) > maxThreads {
-		ps.Threads = ps.Threads[:maxThreads]
+	if len(ps.Threads) > MaxThreads {
+		ps.Threads = ps.Threads[:MaxThreads]
 	}
 	return ps
 }
 
-func (p *stackParser) parseAs(sc *parseScratch, lang stackLanguage, text string) (parsedStack, bool) {
-	var ps parsedStack
+func (p *Parser) parseAs(sc *scratch, lang stackLanguage, text string) (Stack, bool) {
+	var ps Stack
 	defer func() { // what release clears
 		if ps.Exceptions != nil {
 			sc.excs = ps.Exceptions
@@ -218,8 +211,8 @@ func (p *stackParser) parseAs(sc *parseScratch, lang stackLanguage, text string)
 }
 
 // excluded reports whether a module or path matches the configured in_app_exclude.
-func (p *stackParser) excluded(s ...string) bool {
-	for _, e := range p.exclude {
+func (p *Parser) excluded(s ...string) bool {
+	for _, e := range p.Exclude {
 		for _, v := range s {
 			if v != "" && strings.HasPrefix(v, e) {
 				return true
@@ -230,7 +223,7 @@ func (p *stackParser) excluded(s ...string) bool {
 }
 
 // reverseFrames turns innermost-first stacks (Java, Go, Node, .NET) into Sentry's order.
-func reverseFrames(f []frame) []frame {
+func reverseFrames(f []Frame) []Frame {
 	for i, j := 0, len(f)-1; i < j; i, j = i+1, j-1 {
 		f[i], f[j] = f[j], f[i]
 	}
@@ -238,13 +231,13 @@ func reverseFrames(f []frame) []frame {
 }
 
 // boundFrames keeps the first and last frames of a very deep stack.
-func boundFrames(f []frame) ([]frame, []uint) {
-	if len(f) <= maxFrames {
+func boundFrames(f []Frame) ([]Frame, []uint) {
+	if len(f) <= MaxFrames {
 		return f, nil
 	}
-	head := maxFrames / 4
-	tail := maxFrames - head
-	out := make([]frame, 0, maxFrames)
+	head := MaxFrames / 4
+	tail := MaxFrames - head
+	out := make([]Frame, 0, MaxFrames)
 	out = append(out, f[:head]...)
 	out = append(out, f[len(f)-tail:]...)
 	return out, []uint{uint(head), uint(len(f) - tail)}
@@ -280,7 +273,7 @@ func atoi(s string) int {
 }
 
 // lines splits text into sc's lines.
-func (sc *parseScratch) split(text string) []string {
+func (sc *scratch) split(text string) []string {
 	clear(sc.lines) // a second parse of the text (another language) may use fewer
 	if n := strings.Count(text, "\n") + 1; cap(sc.lines) < n {
 		sc.lines = make([]string, 0, n)
@@ -290,19 +283,19 @@ func (sc *parseScratch) split(text string) []string {
 }
 
 // framePool is sc's frames emptied, with room for n.
-func (sc *parseScratch) framePool(n int) []frame {
+func (sc *scratch) framePool(n int) []Frame {
 	clear(sc.frames)
 	if cap(sc.frames) < n {
-		sc.frames = make([]frame, 0, n)
+		sc.frames = make([]Frame, 0, n)
 	}
 	return sc.frames[:0]
 }
 
 // exceptionList is sc's exceptions emptied, with room for n.
-func (sc *parseScratch) exceptionList(n int) []parsedException {
+func (sc *scratch) exceptionList(n int) []Exception {
 	clear(sc.excs)
 	if cap(sc.excs) < n {
-		sc.excs = make([]parsedException, 0, n)
+		sc.excs = make([]Exception, 0, n)
 	}
 	return sc.excs[:0]
 }
@@ -333,4 +326,12 @@ func (h exceptionHeader) typeValue() (typ, val string) {
 		val = strings.TrimSpace(val + "\n" + strings.Join(h.more, "\n"))
 	}
 	return typ, val
+}
+
+// scratch is the stack parsers' working space: lines, and the frames and
+// exceptions they return (which stay in use until the event is encoded).
+type scratch struct {
+	lines  []string
+	frames []Frame
+	excs   []Exception
 }

@@ -1,4 +1,4 @@
-package sentryerrors // import "github.com/procode-ai/otelcol-procode/exporter/sentryerrors"
+package stacktrace
 
 import (
 	"strings"
@@ -15,10 +15,10 @@ var dotnetLibraryPrefixes = []string{"System.", "Microsoft.", "Newtonsoft.", "la
 //	   at MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 42
 //	   --- End of inner exception stack trace ---
 //	   at MyApp.HomeController.Index() in /src/MyApp/HomeController.cs:line 17
-func (p *stackParser) parseDotNet(sc *parseScratch, text string) parsedStack {
+func (p *Parser) parseDotNet(sc *scratch, text string) Stack {
 	type section struct {
 		header exceptionHeader
-		frames []frame
+		frames []Frame
 	}
 	sections := make([]section, 0, strings.Count(text, "---> ")+1) // outermost first
 	target := -1                                                   // the section frames currently belong to
@@ -45,11 +45,11 @@ func (p *stackParser) parseDotNet(sc *parseScratch, text string) parsedStack {
 			last.header.more = append(last.header.more, trimmed)
 		}
 	}
-	ps := parsedStack{Exceptions: sc.exceptionList(len(sections))}
+	ps := Stack{Exceptions: sc.exceptionList(len(sections))}
 	for i := len(sections) - 1; i >= 0; i-- {
 		s := &sections[i]
 		typ, val := s.header.typeValue()
-		e := parsedException{Type: typ, Value: val}
+		e := Exception{Type: typ, Value: val}
 		if j := strings.LastIndex(typ, "."); j > 0 {
 			e.Module = typ[:j]
 		}
@@ -60,8 +60,8 @@ func (p *stackParser) parseDotNet(sc *parseScratch, text string) parsedStack {
 }
 
 // dotnetFrame parses "MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 42".
-func (p *stackParser) dotnetFrame(s string) frame {
-	var f frame
+func (p *Parser) dotnetFrame(s string) Frame {
+	var f Frame
 	method := s
 	if i := strings.LastIndex(s, " in "); i >= 0 {
 		method = s[:i]
