@@ -42,8 +42,9 @@ var configErrorCases = []configErrorCase{
 	{component: "extensions::readiness", set: `delivery::failing_after: -30s`, field: "delivery::failing_after", fix: `must not be negative (0 degrades at the first failed send)`},
 	{component: "extensions::readiness", set: `delivery::queue_threshold: 80`, field: "delivery::queue_threshold", fix: `must be above 0 and at most 1 (a share of the queue's capacity, for example 0.8)`},
 	{component: "extensions::readiness", set: `delivery::loss_window: 0s`, field: "delivery::loss_window", fix: `must be positive`},
-	{component: "extensions::readiness", set: `delivery::exporters: {"otlp traces": {gate_readiness: true}}`, field: "delivery::exporters::otlp traces", fix: `is not an exporter ID (type[/name], for example otlp/traces)`},
-	{component: "extensions::readiness", set: `delivery::exporters::otlp/traces::gate: true`, field: "delivery::exporters::otlp/traces::gate", fix: `has invalid keys`},
+	{component: "extensions::readiness", set: `gate_readiness: [otlp/traces]`, field: "gate_readiness[0]", fix: `must be a component as /health names it, kind:id with kind one of receiver, processor, exporter, connector, extension, for example "exporter:otlp/traces"`},
+	{component: "extensions::readiness", set: `gate_readiness: ["exporter:otlp traces"]`, field: "gate_readiness[0]", fix: `"otlp traces" is not a component ID (type[/name])`},
+	{component: "extensions::readiness", set: `delivery::gate_readiness: [exporter:otlp]`, field: "delivery::gate_readiness", fix: `has invalid keys`},
 
 	// llm_cost processor
 	{component: "processors::llm_cost", set: `prices: [{input_mtok: 1}]`, field: "prices[0]", fix: `id must not be empty`},

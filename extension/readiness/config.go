@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,11 +28,18 @@ type Config struct {
 	// to report its first result. 0 means: do not wait for probes.
 	WarmupTimeout time.Duration `mapstructure:"warmup_timeout"`
 
-	// RecoveryDuration is how long a component may stay in RecoverableError before it
+	// RecoveryDuration is how long a component that gates readiness (a receiver, an
+	// extension, or one listed in GateReadiness) may stay in RecoverableError before it
 	// makes /ready fail and its pipeline check unhealthy. Until then it is degraded.
-	// With delivery checks on, an exporter's errors are judged by its delivery check
-	// instead (see DeliveryConfig).
 	RecoveryDuration time.Duration `mapstructure:"recovery_duration"`
+
+	// GateReadiness lists processors, connectors and exporters, named as /health names
+	// them ("processor:llm_cost", "exporter:otlp/traces"), whose errors fail /ready as a
+	// receiver's do; for an exporter also its delivery check when it drops data. The
+	// others' errors degrade /health and leave /ready alone: the collector still takes
+	// data, and their causes (a backend, a price source, load) are usually shared by
+	// every replica, so taking one out of rotation helps nothing.
+	GateReadiness []string `mapstructure:"gate_readiness"`
 
 	// Delivery configures the delivery check of each exporter and the refusal check of
 	// each memory limiter.
@@ -59,22 +66,6 @@ type DeliveryConfig struct {
 	// LossWindow: data dropped within it (refused by a full sending queue, or given up
 	// on after a permanent error or exhausted retries) makes the exporter unhealthy.
 	LossWindow time.Duration `mapstructure:"loss_window"`
-
-	// Exporters holds per-exporter settings, keyed by component ID (for example
-	// "otlp/traces").
-	Exporters map[string]ExporterDeliveryConfig `mapstructure:"exporters"`
-
-	// prevent unkeyed literal initialization
-	_ struct{}
-}
-
-// ExporterDeliveryConfig is one exporter's delivery settings.
-type ExporterDeliveryConfig struct {
-	// GateReadiness makes /ready fail while the exporter is unhealthy (dropping data),
-	// and lets its component status gate /ready as other components' does. Off, an
-	// exporter never takes the collector out of load balancing: every replica shares
-	// the backend, and one that cannot reach it is no better out of rotation.
-	GateReadiness bool `mapstructure:"gate_readiness"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -141,7 +132,28 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("recovery_duration %s must not be negative", cfg.RecoveryDuration))
 	}
 	errs = append(errs, cfg.Delivery.validate()...)
+	for i, name := range cfg.GateReadiness {
+		if err := checkComponentName(name); err != nil {
+			errs = append(errs, fmt.Errorf("gate_readiness[%d] %q: %w", i, name, err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// gatingKinds are the kinds a gate_readiness entry may name.
+var gatingKinds = []string{"receiver", "processor", "exporter", "connector", "extension"}
+
+// checkComponentName checks a component name as /health writes it, kind:type[/name].
+func checkComponentName(name string) error {
+	kind, id, found := strings.Cut(name, ":")
+	if !found || !slices.Contains(gatingKinds, kind) {
+		return fmt.Errorf("must be a component as /health names it, kind:id with kind one of %s, for example \"exporter:otlp/traces\" or \"processor:llm_cost\"", strings.Join(gatingKinds, ", "))
+	}
+	var cid component.ID
+	if err := cid.UnmarshalText([]byte(id)); err != nil {
+		return fmt.Errorf("%q is not a component ID (type[/name]): %w", id, err)
+	}
+	return nil
 }
 
 func (d *DeliveryConfig) validate() []error {
@@ -154,17 +166,6 @@ func (d *DeliveryConfig) validate() []error {
 	}
 	if d.LossWindow <= 0 {
 		errs = append(errs, fmt.Errorf("delivery::loss_window %s must be positive", d.LossWindow))
-	}
-	ids := make([]string, 0, len(d.Exporters))
-	for id := range d.Exporters {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		var cid component.ID
-		if err := cid.UnmarshalText([]byte(id)); err != nil {
-			errs = append(errs, fmt.Errorf("delivery::exporters::%s is not an exporter ID (type[/name], for example otlp/traces): %w", id, err))
-		}
 	}
 	return errs
 }

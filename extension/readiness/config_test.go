@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 	withDelivery.Delivery.FailingAfter = time.Minute
 	withDelivery.Delivery.QueueThreshold = 0.9
 	withDelivery.Delivery.LossWindow = 10 * time.Minute
-	withDelivery.Delivery.Exporters = map[string]ExporterDeliveryConfig{"otlp/traces": {GateReadiness: true}}
+	withDelivery.GateReadiness = []string{"exporter:otlp/traces", "processor:llm_cost"}
 
 	deliveryOff := createDefaultConfig().(*Config)
 	deliveryOff.Delivery.Enabled = false
@@ -54,8 +54,9 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_delivery"), errContains: "delivery::failing_after -1s must not be negative"},
 		{id: component.NewIDWithName(metadata.Type, "bad_delivery"), errContains: "delivery::queue_threshold 1.5 must be above 0 and at most 1"},
 		{id: component.NewIDWithName(metadata.Type, "bad_delivery"), errContains: "delivery::loss_window 0s must be positive"},
-		{id: component.NewIDWithName(metadata.Type, "bad_exporter_id"), errContains: "delivery::exporters::otlp/ is not an exporter ID"},
-		{id: component.NewIDWithName(metadata.Type, "delivery_typo"), errContains: "has invalid keys: delivery::exporters::otlp::gate_ready"},
+		{id: component.NewIDWithName(metadata.Type, "bad_gate"), errContains: `gate_readiness[0] "otlp/traces": must be a component as /health names it, kind:id`},
+		{id: component.NewIDWithName(metadata.Type, "bad_gate"), errContains: `gate_readiness[1] "exporter:otlp/": "otlp/" is not a component ID`},
+		{id: component.NewIDWithName(metadata.Type, "delivery_typo"), errContains: "has invalid keys: delivery::gate_readiness"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String()+"/"+tt.errContains, func(t *testing.T) {
@@ -87,6 +88,6 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, 30*time.Second, cfg.Delivery.FailingAfter)
 	assert.InDelta(t, 0.8, cfg.Delivery.QueueThreshold, 0)
 	assert.Equal(t, 5*time.Minute, cfg.Delivery.LossWindow)
-	assert.Empty(t, cfg.Delivery.Exporters)
+	assert.Empty(t, cfg.GateReadiness)
 	assert.NoError(t, confmap.Validate(cfg))
 }

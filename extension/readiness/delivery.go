@@ -107,12 +107,13 @@ type limiterDelivery struct {
 // limiter. It is part of state and guarded by state.mu.
 type deliveryState struct {
 	cfg       DeliveryConfig
+	gated     map[string]bool // gate_readiness, shared with state
 	exporters map[string]*exporterDelivery
 	limiters  map[string]*limiterDelivery
 }
 
-func newDeliveryState(cfg DeliveryConfig) *deliveryState {
-	return &deliveryState{cfg: cfg, exporters: map[string]*exporterDelivery{}, limiters: map[string]*limiterDelivery{}}
+func newDeliveryState(cfg DeliveryConfig, gated map[string]bool) *deliveryState {
+	return &deliveryState{cfg: cfg, gated: gated, exporters: map[string]*exporterDelivery{}, limiters: map[string]*limiterDelivery{}}
 }
 
 func (d *deliveryState) exporter(id string) *exporterDelivery {
@@ -218,7 +219,7 @@ func (e *exporterDelivery) lost(now time.Time, signal string, cause int, items i
 // exporterCheck evaluates one exporter at now, with its sending queues: how its sends
 // go, what it dropped within loss_window, and how full its queues are.
 func (d *deliveryState) exporterCheck(e *exporterDelivery, queues []delivery.Queue, now time.Time) check {
-	gate := d.cfg.Exporters[e.id].GateReadiness
+	gate := d.gated[exporterPrefix+e.id]
 	c := check{name: exporterPrefix + e.id, status: health.StatusHealthy, fields: map[string]any{
 		"gates_readiness": gate,
 		"signals":         e.signalNames(queues),

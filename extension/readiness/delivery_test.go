@@ -125,7 +125,7 @@ func TestDeliveryLoss(t *testing.T) {
 		t.Run(map[bool]string{false: "default", true: "gate_readiness"}[gate], func(t *testing.T) {
 			f := newFixture(t, func(c *Config) {
 				if gate {
-					c.Delivery.Exporters = map[string]ExporterDeliveryConfig{"otlp": {GateReadiness: true}}
+					c.GateReadiness = []string{"exporter:otlp"}
 				}
 			})
 			f.startAll()
@@ -259,7 +259,7 @@ func TestDeliveryVerbose(t *testing.T) {
 // query strings or tokens in any body.
 func TestDeliveryBodiesCarryNoSecrets(t *testing.T) {
 	f := newFixture(t, func(c *Config) {
-		c.Delivery.Exporters = map[string]ExporterDeliveryConfig{"otlphttp": {GateReadiness: true}}
+		c.GateReadiness = []string{"exporter:otlphttp"}
 	})
 	f.startAll()
 	secretErr := `Post "https://user:s3cr3t-pass@backend.example/v1/traces?api_key=k3y-123": Authorization: Bearer tok-abcdef123: 401 Unauthorized`

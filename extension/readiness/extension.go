@@ -209,6 +209,10 @@ func (e *readinessExtension) ComponentStatusChanged(source *componentstatus.Inst
 // Ready implements extensioncapabilities.PipelineWatcher: every pipeline has started.
 func (e *readinessExtension) Ready() error {
 	e.state.setReady()
+	if unknown := e.state.unknownGates(); len(unknown) > 0 {
+		e.telemetry.Logger.Warn("gate_readiness names components this collector does not run; they gate nothing",
+			zap.Strings("components", unknown))
+	}
 	return nil
 }
 

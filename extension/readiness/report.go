@@ -108,7 +108,7 @@ func (s *state) deliveryChecksLocked(queues []delivery.Queue, now time.Time) []c
 	checks := make([]check, 0, len(ids)+len(d.limiters))
 	for _, id := range ids {
 		c := d.exporterCheck(d.exporters[id], byExporter[id], now)
-		c.gates = d.cfg.Exporters[id].GateReadiness
+		c.gates = d.gated[exporterPrefix+id]
 		checks = append(checks, c)
 	}
 	ids = ids[:0]

@@ -3,6 +3,7 @@ package readiness // import "github.com/procode-ai/otelcol-procode/extension/rea
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -79,7 +80,8 @@ type state struct {
 	held       map[componentstatus.InstanceID]*heldEvent // one per component: bounded however often it flaps
 	fatal      string
 	probes     map[string]*probeState
-	delivery   *deliveryState // nil when delivery checks are off
+	delivery   *deliveryState  // nil when delivery checks are off
+	gated      map[string]bool // gate_readiness: "processor:llm_cost", ...
 }
 
 func newState(cfg *Config, now func() time.Time) *state {
@@ -91,9 +93,13 @@ func newState(cfg *Config, now func() time.Time) *state {
 		components:       map[componentstatus.InstanceID]*componentState{},
 		held:             map[componentstatus.InstanceID]*heldEvent{},
 		probes:           map[string]*probeState{},
+		gated:            map[string]bool{},
+	}
+	for _, name := range cfg.GateReadiness {
+		s.gated[name] = true
 	}
 	if cfg.Delivery.Enabled {
-		s.delivery = newDeliveryState(cfg.Delivery)
+		s.delivery = newDeliveryState(cfg.Delivery, s.gated)
 	}
 	return s
 }
@@ -201,13 +207,37 @@ func (s *state) deliveryStatusLocked(cs *componentState, at time.Time) {
 	}
 }
 
-// gatesReadiness says whether a component's errors may fail /ready: an exporter's only
-// when delivery checks are off or it opted in (delivery::exporters::<id>::gate_readiness).
+// gatesReadiness says whether a component's errors may fail /ready (and a recoverable
+// error turn unhealthy after recovery_duration): a receiver's or an extension's, as
+// this collector cannot take data or serve without them; a processor's, connector's or
+// exporter's only when gate_readiness names it. Those keep taking data (llm_cost prices
+// from its last good copy, memory_limiter answers senders with a retryable error, an
+// exporter queues), and their causes are usually shared by every replica: taking all of
+// them out of rotation would stop the apps' telemetry from arriving at all.
 func (s *state) gatesReadiness(cs *componentState) bool {
-	if s.delivery == nil || cs.kind != component.KindExporter {
+	switch cs.kind {
+	case component.KindReceiver, component.KindExtension:
 		return true
 	}
-	return s.delivery.cfg.Exporters[cs.id].GateReadiness
+	return s.gated[cs.name]
+}
+
+// unknownGates are the gate_readiness entries that name no component of this collector.
+func (s *state) unknownGates() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := map[string]bool{}
+	for _, cs := range s.components {
+		known[cs.name] = true
+	}
+	var unknown []string
+	for name := range s.gated {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
 }
 
 func (s *state) registerProbes(owner component.ID, probes []health.ProbeInfo) error {
@@ -251,9 +281,9 @@ func (s *state) unregisterProbes(owner component.ID) {
 	}
 }
 
-// componentHealth maps a component status to the three health levels at time now. An
-// exporter that does not gate readiness stays degraded in a recoverable error however
-// long it lasts: its delivery check says whether data is being lost.
+// componentHealth maps a component status to the three health levels at time now. A
+// component that does not gate readiness stays degraded in a recoverable error however
+// long it lasts (an exporter's delivery check says whether data is being lost).
 func (s *state) componentHealth(cs *componentState, now time.Time) health.Status {
 	switch cs.status {
 	case componentstatus.StatusRecoverableError:
