@@ -18,6 +18,12 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   missing+=(postgresql)
 fi
 
+# The real sentry-python SDK, the reference for Python grouping parity
+# (exporter/sentryerrors/reference_python_test.go), for Debian's own python3.
+if ! /usr/bin/python3 -c 'import sentry_sdk' >/dev/null 2>&1; then
+  missing+=(python3-sentry-sdk)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -148,6 +148,7 @@ var configErrorCases = []configErrorCase{
 	{component: "exporters::sentry_errors", set: `retry_on_failure: {multiplier: -1}`, field: "multiplier", fix: `must be greater than or equal to 0`},
 	{component: "exporters::sentry_errors", set: `sending_queue: {queue_size: 0}`, field: "queue_size", fix: `must be positive`},
 	{component: "exporters::sentry_errors", set: `endpoint: "https://sentry.example"`, field: "endpoint", fix: `the DSN names Sentry's host; remove endpoint and set dsn`},
+	{component: "exporters::sentry_errors", set: `headers: {X-Sentry-Auth: "Sentry sentry_key=DsnKey0123456789"}`, field: "headers::X-Sentry-Auth", fix: `is set by the exporter (from the DSN, for the envelope): remove it`, secret: "DsnKey0123456789"},
 	{component: "exporters::sentry_errors", set: `dns: "https://k@sentry.example/42"`, field: "dns", fix: `has invalid keys: dns`},
 
 	// agent_metrics connector

@@ -23,6 +23,7 @@ func BenchmarkMapAndEncode(b *testing.B) {
 		{"java_causes", "java", "com.example.orders.OrderProcessingException", "java_causes.txt"},
 		{"go_panic", "go", "runtime.boundsError", "go_panic.txt"},
 		{"node", "nodejs", "TypeError", "node_error.txt"},
+		{"dotnet_inner", "dotnet", "System.InvalidOperationException", "dotnet_inner.txt"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			m := testMapper(b, nil)

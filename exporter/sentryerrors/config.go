@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	sentry "github.com/getsentry/sentry-go"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -17,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/procode-ai/otelcol-procode/internal/sentrydsn"
 )
 
 // Config is the sentry_errors exporter's configuration.
@@ -158,17 +159,9 @@ func validateDSN(field string, dsn configopaque.String) error {
 	if dsn == "" {
 		return nil
 	}
-	if _, err := sentry.NewDsn(string(dsn)); err != nil {
-		// The DSN holds the project key: name the field and the parse problem, never the value.
-		msg := err.Error()
-		var perr *sentry.DsnParseError
-		if errors.As(err, &perr) {
-			msg = perr.Message
-		}
-		if strings.HasPrefix(msg, "invalid url") || strings.Contains(msg, string(dsn)) {
-			msg = "not a URL" // url.Parse errors quote the whole DSN, key included
-		}
-		return fmt.Errorf("%s is not a valid Sentry DSN (%s): use https://PUBLIC_KEY@HOST/PROJECT_ID", field, msg)
+	// The DSN holds the project key: name the field and the problem, never the value.
+	if p := sentrydsn.Problem(string(dsn)); p != "" {
+		return fmt.Errorf("%s is not a valid Sentry DSN (%s): use https://PUBLIC_KEY@HOST/PROJECT_ID", field, p)
 	}
 	return nil
 }
@@ -237,6 +230,13 @@ func (cfg *Config) validateDelivery() []error {
 	}
 	if cfg.ClientConfig.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s must be greater than or equal to 0 (0: no timeout per envelope)", cfg.ClientConfig.Timeout))
+	}
+	// confighttp sets its headers over the request's: these would replace the DSN's key
+	// (every project's events sent with one key) or the envelope's content type.
+	for name := range cfg.ClientConfig.Headers.Iter {
+		if strings.EqualFold(name, "X-Sentry-Auth") || strings.EqualFold(name, "Content-Type") {
+			errs = append(errs, fmt.Errorf("headers::%s is set by the exporter (from the DSN, for the envelope): remove it", name))
+		}
 	}
 	if err := validateDSN("dsn", cfg.DSN); err != nil {
 		errs = append(errs, err)

@@ -63,6 +63,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: "bad_limit", wantErr: `fingerprint_limit::window 0s must be positive when max_events is set`},
 		{id: "bad_ignore", wantErr: `ignore_exceptions[0] "*" must name an exception type`},
 		{id: "endpoint_set", wantErr: `endpoint is not used: the DSN names Sentry's host`},
+		{id: "auth_header", wantErr: `headers::x-sentry-auth is set by the exporter`},
 		{id: "typo", wantErr: `has invalid keys: dsnn`},
 		{id: "typo_nested", wantErr: `has invalid keys: extra_key`},
 	}

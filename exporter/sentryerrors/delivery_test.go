@@ -187,6 +187,47 @@ func TestRateLimitLongerThanRetryIsCountedDrop(t *testing.T) {
 	}, "the drop is not logged by exporterhelper")
 }
 
+// TestRateLimitHoldsOnlyItsProject: with dsn_by_service, one request holds the events of
+// several projects; a project under a rate limit holds its own events, not the others'
+// (before, the others waited for its limit, or were dropped with its events).
+func TestRateLimitHoldsOnlyItsProject(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		rateLimits string
+		maxElapsed time.Duration
+		dropped    int64
+	}{
+		{name: "held", rateLimits: "30:error:key"},
+		{name: "dropped past retry", rateLimits: "3600:error:key", maxElapsed: 2 * time.Second, dropped: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			limited := harness.NewSentryServer(t)
+			limited.ProjectID = "42"
+			limited.Respond(harness.SentryResponse{Status: 429, RateLimits: tc.rateLimits})
+			other := harness.NewSentryServer(t)
+			te := startTraces(t, other.DSN(), func(c *Config) {
+				c.DSNByService = map[string]configopaque.String{"procode-agent": configopaque.String(limited.DSN())}
+				if tc.maxElapsed > 0 {
+					c.RetryConfig.MaxElapsedTime = tc.maxElapsed
+				}
+			})
+			// One batch: the limited project's service first, then another service.
+			td := toolErrorTrace(t)
+			billing := td.ResourceSpans().AppendEmpty()
+			td.ResourceSpans().At(0).CopyTo(billing)
+			billing.Resource().Attributes().PutStr("service.name", "billing")
+			require.NoError(t, te.traces.ConsumeTraces(context.Background(), td))
+			start := time.Now()
+			other.WaitEvents(t, 1, 5*time.Second)
+			assert.Less(t, time.Since(start), 5*time.Second, "the other project's event does not wait for the limit")
+			assert.Len(t, limited.Attempts(), 1)
+			eventually(t, 5*time.Second, func() bool {
+				return te.counter(t, "events_dropped", "reason", "rate_limited") == tc.dropped
+			}, "rate_limited drops")
+		})
+	}
+}
+
 func TestClientErrorIsPermanent(t *testing.T) {
 	srv := harness.NewSentryServer(t)
 	srv.Respond(harness.SentryResponse{Status: 400, Error: "invalid event: bad timestamp"})

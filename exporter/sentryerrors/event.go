@@ -221,7 +221,7 @@ type exceptionInput struct {
 func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptionInput, c *scrub.Counts) (mainType string, panicked bool) {
 	ps := m.stacks.Parse(ri.lang, in.stacktrace, stacktrace.Hints{ExceptionType: in.typ, MainScript: ri.mainScript})
 	if len(ps.Exceptions) == 0 {
-		ps.Exceptions = []stacktrace.Exception{{}}
+		ps.Exceptions = []stacktrace.Exception{{Parent: -1}}
 	}
 	if ri.platform == "other" && ps.Language != "" {
 		ev.Platform = platformOf(ps.Language) // the resource did not say; the stack does
@@ -238,7 +238,7 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 		main.Type = "Error"
 	}
 	out := make([]sentryevent.Exception, len(ps.Exceptions))
-	last := len(ps.Exceptions) - 1
+	unnumbered := cmp.Or(ps.Language, ri.lang) == "python"
 	for i, pe := range ps.Exceptions {
 		for j := range pe.Frames {
 			f := &pe.Frames[j]
@@ -253,17 +253,7 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 			Module: truncate(pe.Module, 256),
 		}
 		e.Stacktrace.Frames = pe.Frames
-		// exception_id 0 is the raised exception; its cause is 1, the cause's cause 2, ...
-		id := last - i
-		if i == last {
-			e.Mechanism = sentryevent.Mechanism{Type: in.mechanism, ExceptionID: id}
-			if ps.Panic {
-				e.Mechanism.Type = "panic"
-				e.Mechanism.Unhandled = true
-			}
-		} else {
-			e.Mechanism = sentryevent.Mechanism{Type: "chained", Source: cmp.Or(pe.Source, "cause"), ExceptionID: id, ParentID: id - 1, HasParent: true}
-		}
+		e.Mechanism = mechanismOf(ps, i, in.mechanism, unnumbered)
 		out[i] = e
 	}
 	ev.Exceptions = out
@@ -275,6 +265,25 @@ func (m *mapper) exceptions(ev *sentryevent.Event, ri *resourceInfo, in exceptio
 			Stacktrace: sentryevent.StackTrace{Frames: t.Frames, FramesOmitted: t.FramesOmitted}})
 	}
 	return main.Type, ps.Panic
+}
+
+// mechanismOf is the mechanism of the ith exception of ps: exception_id 0 is the raised
+// exception, its cause 1, the cause's cause 2, ... (the exceptions are listed in the
+// reverse of that order, trees included), each naming its parent. sentry-python numbers
+// no plain chain (only exception groups, which a traceback does not show as such), so a
+// Python chain is unnumbered; the other SDKs number every chain.
+func mechanismOf(ps stacktrace.Stack, i int, raised string, unnumbered bool) sentryevent.Mechanism {
+	last := len(ps.Exceptions) - 1
+	pe := &ps.Exceptions[i]
+	m := sentryevent.Mechanism{Type: raised, ExceptionID: last - i, Group: pe.Group, Unnumbered: unnumbered}
+	switch {
+	case pe.Parent >= 0:
+		m.Type, m.Source = "chained", cmp.Or(pe.Source, "cause")
+		m.ParentID, m.HasParent = last-pe.Parent, true
+	case ps.Panic:
+		m.Type, m.Unhandled = "panic", true
+	}
+	return m
 }
 
 // setType sets the raised exception's type from exception.type. Python's and Java's SDKs

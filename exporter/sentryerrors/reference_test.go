@@ -132,6 +132,18 @@ func TestGroupingSpanAndLogAgree(t *testing.T) {
 	assert.Equal(t, "ValueError", cause["type"])
 	assert.Nil(t, cause["module"], "a builtin has no module in sentry-python")
 	assert.Equal(t, "__cause__", cause["mechanism"].(map[string]any)["source"])
+	// sentry-python (2.x, sentry_sdk/utils.py exceptions_from_error_tuple) numbers only an
+	// ExceptionGroup's exceptions: a plain chain has no exception_id or parent_id. Sentry's
+	// grouping (grouping/strategies/newstyle.py, filter_exceptions_for_exception_groups)
+	// reorders a numbered chain from the raised exception down before hashing it, so a
+	// numbered chain would hash apart from the SDK's event.
+	for _, events := range [][]any{a, b} {
+		for _, x := range events {
+			mech := x.(map[string]any)["mechanism"].(map[string]any)
+			assert.NotContains(t, mech, "exception_id")
+			assert.NotContains(t, mech, "parent_id")
+		}
+	}
 }
 
 // TestGroupingMatchesSentryJava compiles and runs testdata/java/Orders.java on the JDK:

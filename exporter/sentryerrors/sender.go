@@ -60,18 +60,20 @@ func (s *sender) target(route string) *target {
 }
 
 // push sends each event of the request in its own envelope. Events Sentry accepted or
-// rejected for good are done; on a rate limit, a 5xx or a network error the rest is
-// returned in an unsentError so that the retry sends only those.
+// rejected for good are done. The events of a project under a rate limit wait (the other
+// projects' events of the request go on); on a 5xx or a network error the rest waits
+// too. What waits is returned in an unsentError so that the retry sends only those.
 func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 	r, ok := req.(*eventsRequest)
 	if !ok {
 		return consumererror.NewPermanent(fmt.Errorf("unexpected request type %T", req))
 	}
-	now := s.now()
 	if r.started.IsZero() {
-		r.started = now
+		r.started = s.now()
 	}
 	var rejected []error
+	var held []encodedEvent // of projects under a rate limit
+	limited := errors.New("sentry rate limit in force for error events")
 	for i := range r.events {
 		e := &r.events[i]
 		t := s.target(e.route)
@@ -79,13 +81,14 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			s.tel.dropped(ctx, dropNoDSN, 1)
 			continue
 		}
-		if d := t.holds.heldFor(s.now()); d > 0 {
-			return s.throttled(ctx, r, i, d, errors.New("sentry rate limit in force for error events"))
+		if t.holds.heldFor(s.now()) > 0 {
+			held = append(held, *e)
+			continue
 		}
 		status, hdr, detail, err := s.post(ctx, t, *e)
 		switch {
 		case err != nil:
-			return &unsentError{err: err, unsent: r.events[i:]}
+			return &unsentError{err: err, unsent: append(held, r.events[i:]...)}
 		case status >= 200 && status < 300:
 			s.tel.sent(ctx, 1)
 			// Sentry may announce limits on a successful response too.
@@ -93,9 +96,9 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 				t.holds.hold(s.now().Add(d))
 			}
 		case status == http.StatusTooManyRequests:
-			d := throttleDelay(hdr, s.now())
-			t.holds.hold(s.now().Add(d))
-			return s.throttled(ctx, r, i, d, fmt.Errorf("sentry answered 429 Too Many Requests%s", detail))
+			t.holds.hold(s.now().Add(throttleDelay(hdr, s.now())))
+			held = append(held, *e)
+			limited = fmt.Errorf("sentry answered 429 Too Many Requests%s", detail)
 		case status >= 300 && status < 400:
 			// A redirect elsewhere is not followed (see sameOrigin): the DSN is wrong.
 			s.tel.dropped(ctx, dropPermanentError, 1)
@@ -105,8 +108,11 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 			s.tel.dropped(ctx, dropPermanentError, 1)
 			rejected = append(rejected, fmt.Errorf("sentry rejected event %s with %d %s%s", e.eventID, status, http.StatusText(status), detail))
 		default:
-			return &unsentError{err: fmt.Errorf("sentry answered %d %s%s", status, http.StatusText(status), detail), unsent: r.events[i:]}
+			return &unsentError{err: fmt.Errorf("sentry answered %d %s%s", status, http.StatusText(status), detail), unsent: append(held, r.events[i:]...)}
 		}
+	}
+	if len(held) > 0 {
+		return s.throttled(ctx, r, held, errors.Join(append([]error{limited}, rejected...)...))
 	}
 	if len(rejected) > 0 {
 		return consumererror.NewPermanent(errors.Join(rejected...))
@@ -114,22 +120,37 @@ func (s *sender) push(ctx context.Context, req xexporterhelper.Request) error {
 	return nil
 }
 
-// throttled holds the rest of the request for d, or drops it (counted as rate_limited)
-// when retry_on_failure would give up before the limit ends.
-func (s *sender) throttled(ctx context.Context, r *eventsRequest, from int, d time.Duration, cause error) error {
-	unsent := r.events[from:]
+// throttled holds the events of rate-limited projects until the first limit ends, and
+// drops (counted as rate_limited) those whose project's limit ends after
+// retry_on_failure would give up.
+func (s *sender) throttled(ctx context.Context, r *eventsRequest, held []encodedEvent, cause error) error {
 	deadline := time.Time{}
 	if !s.retry.Enabled {
 		deadline = r.started
 	} else if s.retry.MaxElapsedTime > 0 {
 		deadline = r.started.Add(s.retry.MaxElapsedTime)
 	}
-	if !deadline.IsZero() && s.now().Add(d).After(deadline) {
-		s.tel.dropped(ctx, dropRateLimited, int64(len(unsent)))
-		return consumererror.NewPermanent(fmt.Errorf("%w: error events are held for %s, past what retry_on_failure allows; %d event(s) dropped",
-			cause, d.Round(time.Second), len(unsent)))
+	now := s.now()
+	var wait []encodedEvent
+	var delay time.Duration
+	for _, e := range held {
+		d := s.target(e.route).holds.heldFor(now)
+		if !deadline.IsZero() && now.Add(d).After(deadline) {
+			continue
+		}
+		if len(wait) == 0 || d < delay {
+			delay = d
+		}
+		wait = append(wait, e)
 	}
-	return exporterhelper.NewThrottleRetry(&unsentError{err: cause, unsent: unsent}, d)
+	if dropped := len(held) - len(wait); dropped > 0 {
+		s.tel.dropped(ctx, dropRateLimited, int64(dropped))
+		if len(wait) == 0 {
+			return consumererror.NewPermanent(fmt.Errorf("%w: error events are held past what retry_on_failure allows; %d event(s) dropped", cause, dropped))
+		}
+		cause = fmt.Errorf("%w; %d event(s) held past what retry_on_failure allows dropped", cause, dropped)
+	}
+	return exporterhelper.NewThrottleRetry(&unsentError{err: cause, unsent: wait}, delay)
 }
 
 // post sends one envelope; detail is Sentry's X-Sentry-Error, cleaned and bounded.

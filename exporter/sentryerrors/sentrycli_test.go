@@ -43,17 +43,23 @@ func TestEnvelopesParseInSentryCLI(t *testing.T) {
 	m := testMapper(t, nil)
 	dir := t.TempDir()
 	var want []string
+	// Besides the fixtures, a .NET AggregateException: an exception group
+	// (is_exception_group, parents that form a tree).
+	aggregate, err := os.ReadFile(filepath.Join("testdata", "dotnet", "aggregate.txt"))
+	require.NoError(t, err)
+	events := m.mapTraces(agentTraceWithStack(t, "dotnet", "System.AggregateException", "", string(aggregate))).events
 	for _, f := range fixtureStacks {
-		for _, me := range append(m.mapTraces(agentTrace(t, f.lang, f.typ, "msg", f.stack)).events,
-			m.mapLogs(errorLog(t, f.lang, f.typ, "log msg", f.stack)).events...) {
-			payload, _, err := sentryevent.Encode(me.event)
-			require.NoError(t, err)
-			e := encodedEvent{eventID: string(me.event.EventID), payload: payload, trace: traceOf(&me)}
-			env, err := encodeEnvelope(e, tgt.publicKey, time.Now(), &m.sdk)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, e.eventID+".envelope"), env, 0o600))
-			want = append(want, e.eventID)
-		}
+		events = append(events, m.mapTraces(agentTrace(t, f.lang, f.typ, "msg", f.stack)).events...)
+		events = append(events, m.mapLogs(errorLog(t, f.lang, f.typ, "log msg", f.stack)).events...)
+	}
+	for _, me := range events {
+		payload, _, err := sentryevent.Encode(me.event)
+		require.NoError(t, err)
+		e := encodedEvent{eventID: string(me.event.EventID), payload: payload, trace: traceOf(&me)}
+		env, err := encodeEnvelope(e, tgt.publicKey, time.Now(), &m.sdk)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, e.eventID+".envelope"), env, 0o600))
+		want = append(want, e.eventID)
 	}
 	for _, id := range want {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

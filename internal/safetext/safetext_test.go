@@ -33,6 +33,15 @@ func TestClean(t *testing.T) {
 	}
 }
 
+// TestRedactGluedKeys: a key whose secret word is run together with another
+// ("dbpwd=...") is still filtered, as Redact's key=value pattern did before the deny
+// list was shared with the sentry_errors exporter.
+func TestRedactGluedKeys(t *testing.T) {
+	for _, s := range []string{"dbpwd=hunter2", "secretkey=hunter2", "proxyauthorization=hunter2", "sentrydsn=hunter2"} {
+		assert.NotContains(t, Redact(s), "hunter2", s)
+	}
+}
+
 func TestRedactKeepsLayout(t *testing.T) {
 	in := "line one: Authorization: Bearer sk-live-abcdef123456\n\tsee https://u:p@h.example/x?token=1 and password=hunter2 " + strings.Repeat("x", 400)
 	got := Redact(in)
@@ -68,7 +77,9 @@ func FuzzClean(f *testing.F) {
 func TestSecretKey(t *testing.T) {
 	for _, k := range []string{"password", "X-Api-Key", "apiKey", "api_key", "clientSecret", "accesstoken", "XApiKey",
 		"secrets", "password2", "Authorization", "set-cookie", "sentry_key", "session_id", "db.dsn", "private_key",
-		"db.passwd", "client_secret", "refresh_token", "http.request.header.authorization", "token", "cookies", "dbpassword"} {
+		"db.passwd", "client_secret", "refresh_token", "http.request.header.authorization", "token", "cookies", "dbpassword",
+		// one word, as the old key=value pattern of Redact filtered them
+		"dbpwd", "secretkey", "awssecretkey", "sentrydsn", "proxyauthorization", "myprivatekey"} {
 		assert.True(t, SecretKey(k), k)
 	}
 	for _, k := range []string{"gen_ai.usage.input_tokens", "max_tokens", "tokens", "secretary_count", "keyboard", "monkey", "user.id",

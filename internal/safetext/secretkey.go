@@ -17,10 +17,11 @@ var (
 	}
 	// secretSuffixes also deny a word (or the key's words run together) that ends in
 	// them, so that keys written as one word match ("clientsecret", "accesstoken",
-	// "xapikey", "dbpassword"), and the plural and numbered forms of all but token
-	// ("secrets", "cookies", "password2"): "tokens" and "max_tokens" stay, the names of
-	// token counts ("secretary" stays too).
-	secretSuffixes = []string{"password", "passwd", "secret", "cookie", "apikey", "token"}
+	// "xapikey", "dbpassword", "dbpwd", "secretkey", "sentrydsn", "proxyauthorization"),
+	// and the plural and numbered forms of all but token ("secrets", "cookies",
+	// "password2"): "tokens" and "max_tokens" stay, the names of token counts
+	// ("secretary" stays too).
+	secretSuffixes = []string{"password", "passwd", "pwd", "secret", "secretkey", "privatekey", "cookie", "apikey", "token", "dsn", "authorization"}
 )
 
 // SecretFragments are lower-case fragments that every secret key contains: text without

@@ -20,6 +20,8 @@ import (
 
 	sentry "github.com/getsentry/sentry-go"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/procode-ai/otelcol-procode/internal/sentrydsn"
 )
 
 const (
@@ -56,6 +58,9 @@ func (provider) Retrieve(_ context.Context, uri string, _ confmap.WatcherFunc) (
 func Value(name, dsn string) (string, error) {
 	if dsn == "" {
 		return "", fmt.Errorf("${%s:%s}: %s is empty; the Sentry overlay needs the project's DSN", schemeName, name, DSNVariable)
+	}
+	if p := sentrydsn.Problem(dsn); p != "" {
+		return "", fmt.Errorf("${%s:%s}: %s is not a valid Sentry DSN (%s): use https://PUBLIC_KEY@HOST/PROJECT_ID", schemeName, name, DSNVariable, p)
 	}
 	d, err := sentry.NewDsn(dsn)
 	if err != nil {

@@ -26,7 +26,9 @@ func TestValue(t *testing.T) {
 	}
 	for _, bad := range []struct{ dsn, name, msg string }{
 		{"", "otlp_auth", "SENTRY_DSN is empty"},
-		{"ftp://secretkey@h/1", "otlp_auth", "not a valid Sentry DSN"},
+		{"ftp://secretkey@h/1", "otlp_auth", "not a valid Sentry DSN (invalid scheme)"},
+		{"https://secretkey@h/1\n", "otlp_auth", "not a valid Sentry DSN (white space or a line break around it)"},
+		{"https://secretkey@h/", "otlp_traces_endpoint", "not a valid Sentry DSN (empty project id)"},
 		{"https://secretkey@h/1", "otlp_metrics_endpoint", "unknown setting"},
 	} {
 		_, err := Value(bad.name, bad.dsn)

@@ -43,7 +43,11 @@ type Mechanism struct {
 	ExceptionID  int
 	ParentID     int
 	HasParent    bool
-	Unhandled    bool // written as "handled": false (a Go panic)
+	Group        bool // written as "is_exception_group": true
+	// Unnumbered leaves exception_id and parent_id out, as sentry-python does for a
+	// chain of causes (Sentry then groups the chain in its listed order).
+	Unnumbered bool
+	Unhandled  bool // written as "handled": false (a Go panic)
 }
 
 // Thread is one value of the event's threads interface (Go goroutines).

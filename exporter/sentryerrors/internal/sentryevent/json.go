@@ -387,12 +387,17 @@ func (w *jsonWriter) exception(e *Exception) {
 	if m.Unhandled {
 		w.bool("handled", false)
 	}
-	if m.HasParent {
-		w.key("parent_id")
-		w.buf = strconv.AppendInt(w.buf, int64(m.ParentID), 10)
+	if m.Group {
+		w.bool("is_exception_group", true)
 	}
-	w.key("exception_id")
-	w.buf = strconv.AppendInt(w.buf, int64(m.ExceptionID), 10)
+	if !m.Unnumbered {
+		if m.HasParent {
+			w.key("parent_id")
+			w.buf = strconv.AppendInt(w.buf, int64(m.ParentID), 10)
+		}
+		w.key("exception_id")
+		w.buf = strconv.AppendInt(w.buf, int64(m.ExceptionID), 10)
+	}
 	w.buf = append(w.buf, '}')
 	w.buf = append(w.buf, '}')
 }

@@ -59,8 +59,28 @@ func languageFromSDK(sdkLang string) stackLanguage {
 	return langUnknown
 }
 
-// detectLanguage recognises a stack trace format from its text.
+// detectLanguage recognises a stack trace format from its text: by the first line that
+// only one format writes (a frame line, a traceback or goroutine header), so that an
+// exception message that mentions a file or an arrow ("cannot open Foo.java:12",
+// "step 1 ---> step 2") does not decide it; else by what the text contains.
 func detectLanguage(text string) stackLanguage {
+	for rest := text; rest != ""; {
+		line, tail, _ := strings.Cut(rest, "\n")
+		rest = tail
+		switch {
+		case strings.HasPrefix(line, "Traceback (most recent call last):"),
+			strings.HasPrefix(line, "  File \"") && strings.Contains(line, "\", line "):
+			return langPython
+		case strings.HasPrefix(line, "goroutine ") && strings.HasSuffix(line, "]:"):
+			return langGo
+		case strings.HasPrefix(line, "\tat "):
+			return langJava
+		case strings.HasPrefix(line, "    at "): // V8 indents its frames by four spaces
+			return langNode
+		case strings.HasPrefix(line, "   at "): // .NET by three
+			return langDotNet
+		}
+	}
 	switch {
 	case strings.Contains(text, "Traceback (most recent call last):"), strings.Contains(text, "\n  File \""):
 		return langPython
@@ -98,8 +118,16 @@ type Exception struct {
 	Type, Value, Module string
 	Frames              []Frame
 	// Source is how this exception led to the next one of the chain, as the language's
-	// Sentry SDK names it ("__cause__" or "__context__" in Python); "" for "cause".
+	// Sentry SDK names it ("__cause__" or "__context__" in Python, "InnerException" or
+	// "InnerExceptions[1]" in .NET); "" for "cause".
 	Source string
+	// Parent is the index in Stack.Exceptions of the exception this one is the cause
+	// (inner exception) of; -1 for the raised exception, the last. In a chain it is the
+	// next exception; in a .NET AggregateException's tree, the one that holds it.
+	Parent int
+	// Group marks an exception group (a .NET AggregateException): the exceptions whose
+	// Parent it is are its members.
+	Group bool
 }
 
 // Stack is what a stack trace text yields: exceptions from the root cause to the
@@ -109,6 +137,7 @@ type Stack struct {
 	Threads    []Thread
 	Panic      bool   // a Go panic or fatal error: an unhandled crash
 	Language   string // the format the text was read as, a telemetry.sdk.language value
+	linked     bool   // the parser set each exception's Parent (else: a chain)
 }
 
 // Hints are what the telemetry around a stack trace says that the text does not.
@@ -167,13 +196,22 @@ func (p *Parser) parseInto(sc *scratch, sdkLang, text string) Stack {
 	return Stack{}
 }
 
-// bounded applies MaxExceptions and MaxThreads.
+// bounded applies MaxExceptions and MaxThreads, and links a chain's exceptions.
 func (ps Stack) bounded() Stack {
 	if n := len(ps.Exceptions); n > MaxExceptions {
 		// Sentry's order: the root cause first, the raised exception last.
 		kept := ps.Exceptions[n-MaxExceptions:]
 		kept[0] = ps.Exceptions[0]
 		ps.Exceptions = kept
+		ps.linked = false // a tree cut so is read as a chain
+	}
+	if !ps.linked {
+		for i := range ps.Exceptions {
+			ps.Exceptions[i].Parent, ps.Exceptions[i].Group = i+1, false
+		}
+		if n := len(ps.Exceptions); n > 0 {
+			ps.Exceptions[n-1].Parent = -1
+		}
 	}
 	if len(ps.Threads) > MaxThreads {
 		ps.Threads = ps.Threads[:MaxThreads]

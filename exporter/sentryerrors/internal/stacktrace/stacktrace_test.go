@@ -68,6 +68,21 @@ func TestParseEdgeCases(t *testing.T) {
 		assert.Equal(t, "KeyError", ps.Exceptions[0].Type, "the wrong SDK language falls back to detection")
 	})
 
+	t.Run("language detected from the frames, not the message", func(t *testing.T) {
+		for _, tc := range []struct{ lang, text string }{
+			{"nodejs", "Error: cannot compile Foo.java:12\n    at compile (/app/build.js:10:5)\n    at main (/app/index.js:3:1)\n"},
+			{"nodejs", "Error: step one ---> step two\n    at run (/app/a.js:1:2)\n"},
+			{"nodejs", "Error: bad config\n  File \"settings.py\" is missing\n    at run (/app/a.js:1:2)\n"},
+			{"java", "java.lang.RuntimeException: goroutine 5 [running]:\n\tat com.acme.A.b(A.java:3)\n"},
+			{"dotnet", "System.Exception: no Foo.java:12 here\n   at Acme.P.Run() in /src/P.cs:line 4\n"},
+		} {
+			ps := p.Parse("", tc.text, Hints{})
+			assert.Equal(t, tc.lang, ps.Language, tc.text)
+			require.Len(t, ps.Exceptions, 1, tc.text)
+			assert.NotEmpty(t, ps.Exceptions[0].Frames, tc.text)
+		}
+	})
+
 	t.Run("python context chain", func(t *testing.T) {
 		ps := p.Parse("python", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in f\n    x()\nKeyError: 'k'\n\n"+
 			"During handling of the above exception, another exception occurred:\n\n"+
