@@ -37,7 +37,7 @@ var wantAlerts = map[string][]string{
 	"info": {"HighRequestVolume", "NewUserRegistration"},
 	// The collector itself: severity varies.
 	"collector": {"CollectorDown", "CollectorExporterSendFailures", "CollectorExporterQueueNearlyFull",
-		"CollectorExporterEnqueueFailures", "CollectorReceiverRefusingData", "CollectorMemoryLimiterRefusing",
+		"CollectorExporterEnqueueFailures", "CollectorExporterDeliveryFailing", "CollectorReceiverRefusingData", "CollectorMemoryLimiterRefusing",
 		"LLMUnpricedRequests", "LLMCallsInvalid", "LLMCallsWithoutUsage", "TLSCertificateExpiringSoon", "LLMCostPricesStale", "LLMCostPriceSourceFailing"},
 }
 

@@ -39,6 +39,12 @@ var configErrorCases = []configErrorCase{
 	{component: "extensions::readiness", set: `warmup_timeout: soon`, field: "warmup_timeout", fix: `time: invalid duration`},
 	{component: "extensions::readiness", set: `recovery_duration: -1m`, field: "recovery_duration", fix: `must not be negative`},
 	{component: "extensions::readiness", set: `warmup: 5s`, field: "warmup", fix: `has invalid keys: warmup`},
+	{component: "extensions::readiness", set: `delivery::failing_after: -30s`, field: "delivery::failing_after", fix: `must not be negative (0 degrades at the first failed send)`},
+	{component: "extensions::readiness", set: `delivery::queue_threshold: 80`, field: "delivery::queue_threshold", fix: `must be above 0 and at most 1 (a share of the queue's capacity, for example 0.8)`},
+	{component: "extensions::readiness", set: `delivery::loss_window: 0s`, field: "delivery::loss_window", fix: `must be positive`},
+	{component: "extensions::readiness", set: `gate_readiness: [otlp/traces]`, field: "gate_readiness[0]", fix: `must be a component as /health names it, kind:id with kind one of receiver, processor, exporter, connector, extension, for example "exporter:otlp/traces"`},
+	{component: "extensions::readiness", set: `gate_readiness: ["exporter:otlp traces"]`, field: "gate_readiness[0]", fix: `"otlp traces" is not a component ID (type[/name])`},
+	{component: "extensions::readiness", set: `delivery::gate_readiness: [exporter:otlp]`, field: "delivery::gate_readiness", fix: `has invalid keys`},
 
 	// llm_cost processor
 	{component: "processors::llm_cost", set: `prices: [{input_mtok: 1}]`, field: "prices[0]", fix: `id must not be empty`},
@@ -76,7 +82,8 @@ var configErrorCases = []configErrorCase{
 	// health_probe receiver
 	{component: "receivers::health_probe", set: `collection_interval: 0s`, field: "collection_interval", fix: `requires positive value`},
 	{component: "receivers::health_probe", set: `timeout: 40s`, field: "timeout", fix: `must be less than collection_interval 30s`},
-	{component: "receivers::health_probe", set: `timeout: 0s`, field: "timeout", fix: `must be positive`},
+	{component: "receivers::health_probe", set: `timeout: -1s`, field: "timeout", fix: `must not be negative (0 or unset: 5s, or just under collection_interval`},
+	{component: "receivers::health_probe", set: `{collection_interval: 5s, timeout: 5s}`, field: "timeout", fix: `must be less than collection_interval 5s`},
 	{component: "receivers::health_probe", set: `initial_delay: -1s`, field: "initial_delay", fix: `must not be negative`},
 	{component: "receivers::health_probe", set: `workers: 0`, field: "workers", fix: `must be between 1 and 1024`},
 	{component: "receivers::health_probe", set: `probes: []`, field: "probes", fix: `must list at least one probe`},

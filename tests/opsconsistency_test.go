@@ -349,24 +349,6 @@ service:
 // each signal, and returns its own telemetry once sends have failed and the full queue
 // has refused data for every signal.
 func failingExporterTelemetry(t *testing.T) harness.Families {
-	blackhole, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = blackhole.Close() })
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				_ = c.Close()
-			}
-		}()
-		for {
-			conn, err := blackhole.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, conn)
-		}
-	}()
 	cfg := writeFile(t, "failing-exporter.yaml", fmt.Sprintf(`
 exporters:
   otlp/backend:
@@ -380,7 +362,7 @@ service:
     traces: {receivers: [otlp], exporters: [otlp/backend]}
     metrics: {receivers: [otlp], exporters: [otlp/backend]}
     logs: {receivers: [otlp], exporters: [otlp/backend]}
-`, blackhole.Addr()))
+`, blackhole(t)))
 	c := harness.Start(t, harness.Options{Configs: []string{writeFile(t, "base.yaml", ownTelemetryOnly), cfg}})
 	// One request keeps the consumer busy, one fills the queue, the rest are refused.
 	for i := 0; i < 4; i++ {

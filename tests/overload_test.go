@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -184,6 +185,8 @@ service:
 		rss      []rssSample
 		readyBad []string
 		degraded bool
+		// limiterMessage is the memory limiter's /health check while it refused data.
+		limiterMessage string
 	)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -238,10 +241,16 @@ service:
 				readyBad = append(readyBad, fmt.Sprintf("%d %v %s", code, err, body))
 				mu.Unlock()
 			}
-			if _, body, err := c.Get(c.ReadinessURL("/health")); err == nil && strings.Contains(body, `"degraded"`) {
-				mu.Lock()
-				degraded = true
-				mu.Unlock()
+			if _, body, err := c.Get(c.ReadinessURL("/health")); err == nil {
+				var h struct {
+					Checks map[string]deliveryCheck `json:"checks"`
+				}
+				if json.Unmarshal([]byte(body), &h) == nil && h.Checks["processor:memory_limiter"].status() == "degraded" {
+					mu.Lock()
+					degraded = true
+					limiterMessage = h.Checks["processor:memory_limiter"].message()
+					mu.Unlock()
+				}
 			}
 		}
 	}()
@@ -310,6 +319,8 @@ service:
 	assert.LessOrEqual(t, peakLast, peakFirst+32<<20, "RSS kept growing to the end of the load")
 	assert.LessOrEqual(t, peakRSS, idleRSS+3*limitMiB<<20, "RSS grew past idle + 3 x limit_mib")
 	assert.Empty(t, readyBad, "/ready stays 200 while memory_limiter refuses (recovery_duration is 5m)")
-	assert.True(t, degraded, "/health shows the refusing pipeline as degraded")
+	assert.True(t, degraded, "/health shows the refusing memory limiter as degraded")
+	assert.Regexp(t, `^refusing data for \d+s \(memory usage \d+ MiB is above the soft limit\); refused \d+ spans in the last 5m`, limiterMessage)
+	t.Logf("/health while refusing: processor:memory_limiter %s", limiterMessage)
 	c.Stop(60 * time.Second)
 }

@@ -151,6 +151,7 @@ type signalExporter struct {
 	tb       *metadata.TelemetryBuilder
 	tel      *telemetry
 	sender   *sender
+	status   statusReporter
 	released sync.Once
 }
 
@@ -180,6 +181,7 @@ func (e *signalExporter) start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	e.sender.client = e.core.client
+	e.status.start(host)
 	return nil
 }
 

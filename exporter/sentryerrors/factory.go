@@ -78,7 +78,7 @@ func createTraces(ctx context.Context, set exporter.Settings, cfg component.Conf
 	if err != nil {
 		return nil, err
 	}
-	exp, err := xexporterhelper.NewTracesRequest(ctx, set, e.tracesRequest, e.push, helperOptions(cfg.(*Config), e)...)
+	exp, err := xexporterhelper.NewTracesRequest(ctx, set, e.tracesRequest, e.status.wrap(e.push), helperOptions(cfg.(*Config), e)...)
 	if err != nil {
 		_ = e.shutdown(ctx)
 		return nil, err
@@ -91,7 +91,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	exp, err := xexporterhelper.NewLogsRequest(ctx, set, e.logsRequest, e.push, helperOptions(cfg.(*Config), e)...)
+	exp, err := xexporterhelper.NewLogsRequest(ctx, set, e.logsRequest, e.status.wrap(e.push), helperOptions(cfg.(*Config), e)...)
 	if err != nil {
 		_ = e.shutdown(ctx)
 		return nil, err

@@ -22,6 +22,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pipeline"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/procode-ai/otelcol-procode/extension/readiness/internal/metadata"
 	"github.com/procode-ai/otelcol-procode/internal/health"
@@ -68,8 +70,10 @@ var (
 	otlpReceiver    = componentstatus.NewInstanceID(component.MustNewID("otlp"), component.KindReceiver, tracesPipeline, metricsPipeline)
 	otlpExporter    = componentstatus.NewInstanceID(component.MustNewID("otlp"), component.KindExporter, tracesPipeline)
 	batchProcessor  = componentstatus.NewInstanceID(component.MustNewID("batch"), component.KindProcessor, tracesPipeline)
-	allInstances    = []*componentstatus.InstanceID{otlpReceiver, otlpExporter, batchProcessor}
-	receiverOwner   = component.MustNewIDWithName("health_probe", "deps")
+	// zipkinReceiver is a receiver of the traces pipeline only.
+	zipkinReceiver = componentstatus.NewInstanceID(component.MustNewID("zipkin"), component.KindReceiver, tracesPipeline)
+	allInstances   = []*componentstatus.InstanceID{otlpReceiver, otlpExporter, batchProcessor, zipkinReceiver}
+	receiverOwner  = component.MustNewIDWithName("health_probe", "deps")
 )
 
 func (f *fixture) event(id *componentstatus.InstanceID, ev *componentstatus.Event) {
@@ -163,14 +167,14 @@ func TestEventsHeldUntilReady(t *testing.T) {
 // Ready counts toward recovery_duration from when it began, not from its last repeat.
 func TestHeldEventsStayBounded(t *testing.T) {
 	f := newFixture(t)
-	f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusStarting))
+	f.event(zipkinReceiver, componentstatus.NewEvent(componentstatus.StatusStarting))
 	for i := 0; i < 10_000; i++ {
-		f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
-		f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusOK))
+		f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
+		f.event(zipkinReceiver, componentstatus.NewEvent(componentstatus.StatusOK))
 	}
-	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
+	f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("connection refused")))
 	f.clock.advance(4 * time.Minute)
-	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("still refused")))
+	f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("still refused")))
 	assert.Len(t, f.ext.state.held, 1)
 
 	require.NoError(t, f.ext.Ready())
@@ -194,9 +198,11 @@ func TestComponentStatusTransitions(t *testing.T) {
 		tracesCheck string
 	}
 	tests := []struct {
-		name  string
-		apply func(f *fixture)
-		want  want
+		name       string
+		gate       []string // gate_readiness
+		noDelivery bool
+		apply      func(f *fixture)
+		want       want
 	}{
 		{
 			name:  "all ok",
@@ -204,17 +210,17 @@ func TestComponentStatusTransitions(t *testing.T) {
 			want:  want{"healthy", 200, 200, 200, "healthy"},
 		},
 		{
-			name: "recoverable error within recovery_duration is degraded and still ready",
+			name: "a receiver's recoverable error within recovery_duration is degraded and still ready",
 			apply: func(f *fixture) {
-				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("scrape failed")))
 				f.clock.advance(4 * time.Minute)
 			},
 			want: want{"degraded", 200, 200, 200, "degraded"},
 		},
 		{
-			name: "recoverable error past recovery_duration is unhealthy and not ready",
+			name: "a receiver's recoverable error past recovery_duration is unhealthy and not ready",
 			apply: func(f *fixture) {
-				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("scrape failed")))
 				f.clock.advance(5*time.Minute + time.Second)
 			},
 			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
@@ -222,18 +228,75 @@ func TestComponentStatusTransitions(t *testing.T) {
 		{
 			name: "recovery after a long recoverable error",
 			apply: func(f *fixture) {
-				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("down")))
+				f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("down")))
 				f.clock.advance(10 * time.Minute)
-				f.event(otlpExporter, componentstatus.NewEvent(componentstatus.StatusOK))
+				f.event(zipkinReceiver, componentstatus.NewEvent(componentstatus.StatusOK))
 			},
 			want: want{"healthy", 200, 200, 200, "healthy"},
 		},
 		{
-			name: "permanent error",
+			name: "a receiver's permanent error",
+			apply: func(f *fixture) {
+				f.event(zipkinReceiver, componentstatus.NewPermanentErrorEvent(errors.New("cannot bind")))
+			},
+			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+		},
+		{
+			name: "a processor's recoverable error stays degraded and ready however long it lasts (a price source down)",
+			apply: func(f *fixture) {
+				f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("price_files[0]: fetching: dial: connect: connection refused")))
+				f.clock.advance(time.Hour)
+			},
+			want: want{"degraded", 200, 200, 200, "degraded"},
+		},
+		{
+			name: "a processor named in gate_readiness fails /ready past recovery_duration",
+			gate: []string{"processor:batch"},
+			apply: func(f *fixture) {
+				f.event(batchProcessor, componentstatus.NewRecoverableErrorEvent(errors.New("price_files[0]: HTTP 503")))
+				f.clock.advance(5*time.Minute + time.Second)
+			},
+			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+		},
+		{
+			name: "a processor's permanent error is unhealthy but leaves /ready alone",
+			apply: func(f *fixture) {
+				f.event(batchProcessor, componentstatus.NewPermanentErrorEvent(errors.New("invalid pattern")))
+			},
+			want: want{"unhealthy", 503, 200, 200, "unhealthy"},
+		},
+		{
+			name: "an exporter's recoverable error stays degraded and ready: its delivery check judges it",
+			apply: func(f *fixture) {
+				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.clock.advance(10 * time.Minute)
+			},
+			want: want{"degraded", 200, 200, 200, "degraded"},
+		},
+		{
+			name:       "with delivery checks off too",
+			noDelivery: true,
+			apply: func(f *fixture) {
+				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.clock.advance(10 * time.Minute)
+			},
+			want: want{"degraded", 200, 200, 200, "degraded"},
+		},
+		{
+			name: "an exporter named in gate_readiness fails /ready past recovery_duration",
+			gate: []string{"exporter:otlp"},
+			apply: func(f *fixture) {
+				f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("rpc error: Unavailable")))
+				f.clock.advance(5*time.Minute + time.Second)
+			},
+			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+		},
+		{
+			name: "an exporter's permanent error is unhealthy but leaves /ready alone",
 			apply: func(f *fixture) {
 				f.event(otlpExporter, componentstatus.NewPermanentErrorEvent(errors.New("invalid api key")))
 			},
-			want: want{"unhealthy", 503, 503, 200, "unhealthy"},
+			want: want{"unhealthy", 503, 200, 200, "unhealthy"},
 		},
 		{
 			name: "fatal error fails liveness too",
@@ -259,7 +322,10 @@ func TestComponentStatusTransitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, func(c *Config) {
+				c.Delivery.Enabled = !tt.noDelivery
+				c.GateReadiness = tt.gate
+			})
 			f.startAll()
 			tt.apply(f)
 			code, h := f.health()
@@ -278,7 +344,7 @@ func TestComponentStatusTransitions(t *testing.T) {
 func TestRecoveryDurationConfigurable(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.RecoveryDuration = 10 * time.Second })
 	f.startAll()
-	f.event(otlpExporter, componentstatus.NewRecoverableErrorEvent(errors.New("down")))
+	f.event(zipkinReceiver, componentstatus.NewRecoverableErrorEvent(errors.New("down")))
 	f.clock.advance(9 * time.Second)
 	code, _ := f.get("/ready")
 	assert.Equal(t, http.StatusOK, code)
@@ -286,7 +352,7 @@ func TestRecoveryDurationConfigurable(t *testing.T) {
 	code, r := f.ready()
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.False(t, r.Checks["pipeline:traces"].Ready)
-	assert.Equal(t, "exporter:otlp recoverable error for 11s: down", r.Checks["pipeline:traces"].Message)
+	assert.Equal(t, "receiver:zipkin recoverable error for 11s: down", r.Checks["pipeline:traces"].Message)
 }
 
 func TestProbesGateReadiness(t *testing.T) {
@@ -422,7 +488,7 @@ func TestHealthJSONShape(t *testing.T) {
 	traces := raw["checks"].(map[string]any)["pipeline:traces"].(map[string]any)
 	assert.Equal(t, "healthy", traces["status"])
 	assert.Equal(t, float64(0), traces["latency_ms"])
-	assert.Equal(t, "3 component(s) running", traces["message"])
+	assert.Equal(t, "4 component(s) running", traces["message"])
 
 	code, rbody := f.get("/ready")
 	require.Equal(t, http.StatusOK, code)
@@ -534,7 +600,9 @@ func TestHTTPMethodsAndPaths(t *testing.T) {
 }
 
 func TestSecretsNeverInBodies(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, func(c *Config) {
+		c.GateReadiness = []string{"exporter:otlp"}
+	})
 	f.startAll()
 	f.event(otlpExporter, componentstatus.NewPermanentErrorEvent(errors.New(
 		`Post "https://user:s3cr3t-pass@backend.example/v1/traces?api_key=k3y-123": 401 Unauthorized, Authorization: Bearer tok-abcdef123`)))
@@ -771,4 +839,14 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A gate_readiness entry that names no component of this collector is said once, at Ready.
+func TestUnknownGateIsLogged(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.GateReadiness = []string{"processor:batch", "exporter:otlp/typo"} })
+	core, logs := observer.New(zap.WarnLevel)
+	f.ext.telemetry.Logger = zap.New(core)
+	f.startAll()
+	require.Equal(t, 1, logs.Len())
+	assert.Equal(t, []any{"exporter:otlp/typo"}, logs.All()[0].ContextMap()["components"])
 }

@@ -20,6 +20,10 @@ const (
 	defaultEndpoint         = "localhost:13133"
 	defaultWarmupTimeout    = 30 * time.Second
 	defaultRecoveryDuration = 5 * time.Minute
+
+	defaultFailingAfter   = 30 * time.Second
+	defaultQueueThreshold = 0.8
+	defaultLossWindow     = 5 * time.Minute
 )
 
 // NewFactory returns the factory of the readiness extension.
@@ -41,6 +45,12 @@ func createDefaultConfig() component.Config {
 		},
 		WarmupTimeout:    defaultWarmupTimeout,
 		RecoveryDuration: defaultRecoveryDuration,
+		Delivery: DeliveryConfig{
+			Enabled:        true,
+			FailingAfter:   defaultFailingAfter,
+			QueueThreshold: defaultQueueThreshold,
+			LossWindow:     defaultLossWindow,
+		},
 	}
 }
 

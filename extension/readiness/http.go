@@ -58,7 +58,7 @@ func (e *readinessExtension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	serve(w, e.state.report(), parseOptions(r))
+	serve(w, e.state.report(e.queues(r.Context())), parseOptions(r))
 }
 
 type options struct {

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/component/componentstatus"
 
+	"github.com/procode-ai/otelcol-procode/internal/delivery"
 	"github.com/procode-ai/otelcol-procode/internal/health"
 )
 
@@ -21,6 +22,7 @@ type check struct {
 	status  health.Status
 	effect  health.Status
 	ready   bool
+	gates   bool // a delivery check that is also one of /ready's
 	latency time.Duration
 	message string
 	fields  map[string]any
@@ -35,7 +37,9 @@ type report struct {
 	ready  []check
 }
 
-func (s *state) report() report {
+// report computes every check now. queues are the sending queues as read just before
+// (outside the lock: reading them calls into the exporters).
+func (s *state) report(queues []delivery.Queue) report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -75,8 +79,47 @@ func (s *state) report() report {
 		r.health = append(r.health, c)
 		r.ready = append(r.ready, c)
 	}
+	if s.delivery != nil {
+		for _, c := range s.deliveryChecksLocked(queues, now) {
+			r.health = append(r.health, c)
+			if c.gates {
+				r.ready = append(r.ready, c)
+			}
+		}
+	}
+	sortChecks(r.health)
 	sortChecks(r.ready)
 	return r
+}
+
+// deliveryChecksLocked is the check of every exporter and memory limiter.
+func (s *state) deliveryChecksLocked(queues []delivery.Queue, now time.Time) []check {
+	d := s.delivery
+	byExporter := map[string][]delivery.Queue{}
+	for _, q := range queues {
+		byExporter[q.Exporter] = append(byExporter[q.Exporter], q)
+		d.exporter(q.Exporter)
+	}
+	ids := make([]string, 0, len(d.exporters))
+	for id := range d.exporters {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	checks := make([]check, 0, len(ids)+len(d.limiters))
+	for _, id := range ids {
+		c := d.exporterCheck(d.exporters[id], byExporter[id], now)
+		c.gates = d.gated[exporterPrefix+id]
+		checks = append(checks, c)
+	}
+	ids = ids[:0]
+	for id := range d.limiters {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		checks = append(checks, d.limiterCheck(d.limiters[id], now))
+	}
+	return checks
 }
 
 func (s *state) componentGroupCheck(name string, members []*componentState, now time.Time) check {
@@ -91,7 +134,7 @@ func (s *state) componentGroupCheck(name string, members []*componentState, now 
 		if h == health.StatusHealthy {
 			continue
 		}
-		if h == health.StatusUnhealthy {
+		if h == health.StatusUnhealthy && s.gatesReadiness(cs) {
 			c.ready = false
 		}
 		p := fmt.Sprintf("%s %s for %s", cs.name, strings.ReplaceAll(statusName(cs.status), "_", " "), now.Sub(cs.since).Round(time.Second))

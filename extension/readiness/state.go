@@ -3,6 +3,7 @@ package readiness // import "github.com/procode-ai/otelcol-procode/extension/rea
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -11,9 +12,13 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/pipeline"
 
+	"github.com/procode-ai/otelcol-procode/internal/delivery"
 	"github.com/procode-ai/otelcol-procode/internal/health"
 	"github.com/procode-ai/otelcol-procode/internal/safetext"
 )
+
+// memoryLimiterType is the component type whose refusals get a processor:<id> check.
+const memoryLimiterType = "memory_limiter"
 
 // Check names that /ready always has. Probe names are lower_snake_case, so the
 // receiver cannot register them; pipeline checks are prefixed with "pipeline:".
@@ -37,6 +42,9 @@ const (
 
 type componentState struct {
 	name      string // "exporter:otlp"
+	kind      component.Kind
+	typ       string // "otlp"
+	id        string // "otlp/traces"
 	pipelines []pipeline.ID
 	status    componentstatus.Status
 	err       string // cleaned, bounded
@@ -72,10 +80,12 @@ type state struct {
 	held       map[componentstatus.InstanceID]*heldEvent // one per component: bounded however often it flaps
 	fatal      string
 	probes     map[string]*probeState
+	delivery   *deliveryState  // nil when delivery checks are off
+	gated      map[string]bool // gate_readiness: "processor:llm_cost", ...
 }
 
 func newState(cfg *Config, now func() time.Time) *state {
-	return &state{
+	s := &state{
 		recoveryDuration: cfg.RecoveryDuration,
 		warmupTimeout:    cfg.WarmupTimeout,
 		now:              now,
@@ -83,7 +93,25 @@ func newState(cfg *Config, now func() time.Time) *state {
 		components:       map[componentstatus.InstanceID]*componentState{},
 		held:             map[componentstatus.InstanceID]*heldEvent{},
 		probes:           map[string]*probeState{},
+		gated:            map[string]bool{},
 	}
+	for _, name := range cfg.GateReadiness {
+		s.gated[name] = true
+	}
+	if cfg.Delivery.Enabled {
+		s.delivery = newDeliveryState(cfg.Delivery, s.gated)
+	}
+	return s
+}
+
+// deliveryEvent records what an exporter or memory limiter recorded about its work.
+func (s *state) deliveryEvent(ev delivery.Event) {
+	if s.delivery == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delivery.record(ev, s.now())
 }
 
 func (s *state) markStarted() {
@@ -139,7 +167,10 @@ func (s *state) componentStatusChanged(source *componentstatus.InstanceID, event
 func (s *state) recordLocked(source *componentstatus.InstanceID, event *componentstatus.Event, received time.Time) {
 	cs, ok := s.components[*source]
 	if !ok {
-		cs = &componentState{name: componentName(source)}
+		cs = &componentState{
+			name: componentName(source), kind: source.Kind(),
+			typ: source.ComponentID().Type().String(), id: source.ComponentID().String(),
+		}
 		source.AllPipelineIDs(func(id pipeline.ID) bool {
 			cs.pipelines = append(cs.pipelines, id)
 			return true
@@ -151,6 +182,62 @@ func (s *state) recordLocked(source *componentstatus.InstanceID, event *componen
 	}
 	cs.status = event.Status()
 	cs.err = safetext.Error(event.Err())
+	s.deliveryStatusLocked(cs, received)
+}
+
+// deliveryStatusLocked gives every exporter and memory limiter a delivery check from its
+// first status event on, and takes an exporter's own reports of failed and successful
+// sends into its delivery.
+func (s *state) deliveryStatusLocked(cs *componentState, at time.Time) {
+	if s.delivery == nil {
+		return
+	}
+	switch {
+	case cs.kind == component.KindExporter:
+		switch cs.status {
+		case componentstatus.StatusRecoverableError:
+			s.delivery.componentStatus(cs.id, true, cs.err, at)
+		case componentstatus.StatusOK:
+			s.delivery.componentStatus(cs.id, false, "", at)
+		default:
+			s.delivery.exporter(cs.id)
+		}
+	case cs.kind == component.KindProcessor && cs.typ == memoryLimiterType:
+		s.delivery.limiter(cs.id)
+	}
+}
+
+// gatesReadiness says whether a component's errors may fail /ready (and a recoverable
+// error turn unhealthy after recovery_duration): a receiver's or an extension's, as
+// this collector cannot take data or serve without them; a processor's, connector's or
+// exporter's only when gate_readiness names it. Those keep taking data (llm_cost prices
+// from its last good copy, memory_limiter answers senders with a retryable error, an
+// exporter queues), and their causes are usually shared by every replica: taking all of
+// them out of rotation would stop the apps' telemetry from arriving at all.
+func (s *state) gatesReadiness(cs *componentState) bool {
+	switch cs.kind {
+	case component.KindReceiver, component.KindExtension:
+		return true
+	}
+	return s.gated[cs.name]
+}
+
+// unknownGates are the gate_readiness entries that name no component of this collector.
+func (s *state) unknownGates() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := map[string]bool{}
+	for _, cs := range s.components {
+		known[cs.name] = true
+	}
+	var unknown []string
+	for name := range s.gated {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
 }
 
 func (s *state) registerProbes(owner component.ID, probes []health.ProbeInfo) error {
@@ -194,11 +281,13 @@ func (s *state) unregisterProbes(owner component.ID) {
 	}
 }
 
-// componentHealth maps a component status to the three health levels at time now.
+// componentHealth maps a component status to the three health levels at time now. A
+// component that does not gate readiness stays degraded in a recoverable error however
+// long it lasts (an exporter's delivery check says whether data is being lost).
 func (s *state) componentHealth(cs *componentState, now time.Time) health.Status {
 	switch cs.status {
 	case componentstatus.StatusRecoverableError:
-		if now.Sub(cs.since) > s.recoveryDuration {
+		if now.Sub(cs.since) > s.recoveryDuration && s.gatesReadiness(cs) {
 			return health.StatusUnhealthy
 		}
 		return health.StatusDegraded

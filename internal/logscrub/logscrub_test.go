@@ -1,7 +1,6 @@
 package logscrub
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/service/telemetry"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -85,26 +82,4 @@ func TestInnerCoreDecides(t *testing.T) {
 	assert.True(t, logger.Core().Enabled(zapcore.InfoLevel))
 	assert.False(t, logger.Core().Enabled(zapcore.DebugLevel))
 	require.NoError(t, logger.Sync())
-}
-
-// The factory is the upstream one with this logger around it.
-func TestFactoryLoggerScrubs(t *testing.T) {
-	f := NewFactory()
-	cfg := f.CreateDefaultConfig()
-	obs, logs := observer.New(zapcore.InfoLevel)
-	res, schema, err := f.CreateResource(context.Background(), telemetry.Settings{}, cfg)
-	require.NoError(t, err)
-	set := telemetry.LoggerSettings{
-		Settings: telemetry.Settings{Resource: &res, SchemaURL: schema},
-		BuildZapLogger: func(zap.Config, ...zap.Option) (*zap.Logger, error) {
-			return zap.New(obs), nil
-		},
-	}
-	logger, shutdown, err := f.CreateLogger(context.Background(), set, cfg)
-	require.NoError(t, err)
-	logger.Info("evaluated", zap.Object("TransformContext", span{map[string]string{"k": "secret-value"}}))
-	require.Equal(t, 1, logs.Len())
-	assert.Equal(t, Omitted, logs.All()[0].ContextMap()["TransformContext"])
-	require.NoError(t, shutdown(context.Background()))
-	var _ component.Config = cfg
 }

@@ -45,9 +45,20 @@ func walk(m map[string]any, t reflect.Type, prefix string, unknown *[]string) {
 			*unknown = append(*unknown, prefix+key)
 			continue
 		}
-		if sub, isMap := val.(map[string]any); isMap {
-			walk(sub, ft, prefix+key+"::", unknown)
+		sub, isMap := val.(map[string]any)
+		if !isMap {
+			continue
 		}
+		if ft.Kind() == reflect.Map && ft.Key().Kind() == reflect.String {
+			// A map of sections (map[string]SomeConfig): check each entry.
+			for name, entry := range sub {
+				if es, ok := entry.(map[string]any); ok {
+					walk(es, ft.Elem(), prefix+key+"::"+name+"::", unknown)
+				}
+			}
+			continue
+		}
+		walk(sub, ft, prefix+key+"::", unknown)
 	}
 }
 
@@ -91,4 +102,22 @@ func structType(t reflect.Type) reflect.Type {
 		}
 	}
 	return t
+}
+
+// Keys returns the top-level mapstructure keys that cfg (a struct or a pointer to one)
+// declares, following squashed fields, sorted: the keys a configuration section of that
+// type accepts.
+func Keys(cfg any) []string {
+	t := structType(reflect.TypeOf(cfg))
+	if t == nil {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	collect(t, fields)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

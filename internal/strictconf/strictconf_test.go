@@ -18,6 +18,7 @@ type testConfig struct {
 	Paths  inner                   `mapstructure:"paths"`
 	Labels map[string]string       `mapstructure:"labels"`
 	Ptr    *inner                  `mapstructure:"ptr"`
+	Routes map[string]inner        `mapstructure:"routes"`
 }
 
 func TestCheck(t *testing.T) {
@@ -32,6 +33,8 @@ func TestCheck(t *testing.T) {
 		{"nested typo", map[string]any{"paths": map[string]any{"pth": "/"}}, "has invalid keys: paths::pth"},
 		{"typo under optional tls", map[string]any{"tls": map[string]any{"cert_fil": "c"}}, "has invalid keys: tls::cert_fil"},
 		{"typo under pointer", map[string]any{"ptr": map[string]any{"x": 1}}, "has invalid keys: ptr::x"},
+		{"map of sections", map[string]any{"routes": map[string]any{"a/b": map[string]any{"path": "/"}}}, ""},
+		{"typo in a map's section", map[string]any{"routes": map[string]any{"a/b": map[string]any{"pat": "/"}}}, "has invalid keys: routes::a/b::pat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,4 +46,13 @@ func TestCheck(t *testing.T) {
 			assert.EqualError(t, err, tt.want)
 		})
 	}
+}
+
+func TestKeys(t *testing.T) {
+	keys := Keys(testConfig{})
+	assert.Contains(t, keys, "endpoint", "squashed keys are listed")
+	assert.Contains(t, keys, "routes")
+	assert.NotContains(t, keys, "server")
+	assert.IsIncreasing(t, keys)
+	assert.Nil(t, Keys(3))
 }

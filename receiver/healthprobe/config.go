@@ -137,15 +137,11 @@ type BodyCheckConfig struct {
 var (
 	commonKeys = []string{"name", "type", "category", "critical", "timeout", "degraded_latency", "failure_threshold", "success_threshold"}
 	keysByType = map[string][]string{
-		typeHTTP: {
-			"endpoint", "method", "body", "expected_status", "follow_redirects", "max_body_bytes", "body_checks",
-			// upstream client settings
-			"proxy_url", "tls", "read_buffer_size", "write_buffer_size", "headers", "auth", "compression",
-			"compression_params", "max_conns_per_host", "http2_read_idle_timeout", "http2_ping_timeout", "cookies",
-			"force_attempt_http2", "middlewares", "keepalive",
-			// deprecated upstream, still accepted by it
-			"idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host", "disable_keep_alives",
-		},
+		// Ours, then every key of the upstream client settings (endpoint, tls, headers,
+		// auth, proxy_url, ...), read from confighttp.ClientConfig itself so that the list
+		// follows an upgrade of confighttp.
+		typeHTTP: append([]string{"method", "body", "expected_status", "follow_redirects", "max_body_bytes", "body_checks"},
+			slices.DeleteFunc(strictconf.Keys(confighttp.ClientConfig{}), func(k string) bool { return slices.Contains(commonKeys, k) })...),
 		typeTCP:        {"endpoint"},
 		typePostgreSQL: {"host", "port", "database", "user", "password", "password_file", "sslmode"},
 		typeDisk:       {"path", "degraded_free_percent", "unhealthy_free_percent"},
@@ -242,12 +238,15 @@ func (b *BodyCheckConfig) Unmarshal(conf *confmap.Conf) error {
 }
 
 // Validate checks the configuration at startup; each message names the field and the
-// bad value and says what is allowed.
+// bad value and says what is allowed. It changes nothing: the values derived from the
+// configuration (a timeout left unset, a probe's default category, parsed status
+// ranges) are built when the receiver is created (resolveProbe, probeTimeout).
 func (cfg *Config) Validate() error {
 	var errs []error
 	interval := cfg.ControllerConfig.CollectionInterval
-	if cfg.ControllerConfig.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout %s must be positive: it is the default time limit of each probe run", cfg.ControllerConfig.Timeout))
+	if cfg.ControllerConfig.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %s must not be negative (0 or unset: %s, or just under collection_interval when that is %s or less)",
+			cfg.ControllerConfig.Timeout, defaultTimeout, defaultTimeout))
 	} else if interval > 0 && cfg.ControllerConfig.Timeout >= interval {
 		errs = append(errs, fmt.Errorf("timeout %s must be less than collection_interval %s", cfg.ControllerConfig.Timeout, interval))
 	}
@@ -268,11 +267,43 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: name is already used by probes[%d]: probe names must be unique", label, j))
 		}
 		seen[p.Name] = i
-		for _, err := range p.validate(interval, cfg.ControllerConfig.Timeout) {
+		for _, err := range p.validate(interval, cfg.probeTimeout()) {
 			errs = append(errs, fmt.Errorf("%s: %w", label, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// probeTimeout is the receiver's timeout: the configured one, or when it is unset (0)
+// the default, or when the default is not below collection_interval a timeout just
+// under the interval (as Prometheus fits scrape_timeout to scrape_interval), so that a
+// short interval alone does not stop the collector from starting.
+func (cfg *Config) probeTimeout() time.Duration {
+	if t := cfg.ControllerConfig.Timeout; t > 0 {
+		return t
+	}
+	interval := cfg.ControllerConfig.CollectionInterval
+	if interval <= 0 || defaultTimeout < interval {
+		return defaultTimeout
+	}
+	return interval * 9 / 10
+}
+
+// resolveProbe returns a copy of p with the values derived from it: the category its
+// type implies when none is set, and the parsed expected_status of an http probe. The
+// configuration itself stays as it was loaded.
+func resolveProbe(p ProbeConfig) (ProbeConfig, error) {
+	if p.Category == "" {
+		p.Category = defaultCategory[p.Type]
+	}
+	if p.Type == typeHTTP {
+		ranges, err := parseExpectedStatus(p.ExpectedStatus)
+		if err != nil {
+			return p, fmt.Errorf("probe %q: %w", p.Name, err)
+		}
+		p.statusRanges = ranges
+	}
+	return p, nil
 }
 
 // effectiveTimeout is the probe's own timeout or the receiver's.
@@ -298,9 +329,7 @@ func (p *ProbeConfig) validate(interval, receiverTimeout time.Duration) []error 
 			errs = append(errs, fmt.Errorf("%q does not apply to type %q: it takes %s", k, p.Type, strings.Join(keysByType[p.Type], ", ")))
 		}
 	}
-	if p.Category == "" {
-		p.Category = defaultCategory[p.Type]
-	} else if !snakeCase.MatchString(p.Category) {
+	if p.Category != "" && !snakeCase.MatchString(p.Category) {
 		errs = append(errs, fmt.Errorf("category %q must be lower_snake_case, for example database, llm_provider, agent, system", p.Category))
 	}
 	if p.Timeout < 0 {
@@ -359,11 +388,9 @@ func (p *ProbeConfig) validateHTTP() []error {
 	if !validMethod(p.Method) {
 		errs = append(errs, fmt.Errorf("method %q is not an HTTP method, for example GET, HEAD or POST", p.Method))
 	}
-	ranges, err := parseExpectedStatus(p.ExpectedStatus)
-	if err != nil {
+	if _, err := parseExpectedStatus(p.ExpectedStatus); err != nil {
 		errs = append(errs, err)
 	}
-	p.statusRanges = ranges
 	if p.MaxBodyBytes < 1 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d must be positive", p.MaxBodyBytes))
 	}

@@ -1,7 +1,14 @@
 package healthprobe
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +17,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"gopkg.in/yaml.v3"
 
 	"github.com/procode-ai/otelcol-procode/receiver/healthprobe/internal/metadata"
 )
@@ -30,7 +40,8 @@ func loadConfig(t *testing.T, name string) (*Config, error) {
 func TestDefaultConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	assert.Equal(t, 30*time.Second, cfg.ControllerConfig.CollectionInterval)
-	assert.Equal(t, 5*time.Second, cfg.ControllerConfig.Timeout)
+	assert.Zero(t, cfg.ControllerConfig.Timeout, "unset: derived from collection_interval")
+	assert.Equal(t, 5*time.Second, cfg.probeTimeout())
 	assert.Equal(t, time.Second, cfg.ControllerConfig.InitialDelay)
 	assert.Equal(t, 16, cfg.Workers)
 	assert.Equal(t, component.ID{}, cfg.Readiness)
@@ -42,7 +53,8 @@ func TestLoadMinimal(t *testing.T) {
 	cfg, err := loadConfig(t, "minimal")
 	require.NoError(t, err)
 	require.Len(t, cfg.Probes, 1)
-	p := cfg.Probes[0]
+	p, err := resolveProbe(cfg.Probes[0])
+	require.NoError(t, err)
 	assert.Equal(t, "disk_root", p.Name)
 	assert.Equal(t, "/", p.Path)
 	assert.Equal(t, "system", p.Category)
@@ -51,7 +63,7 @@ func TestLoadMinimal(t *testing.T) {
 	assert.Equal(t, 1, p.SuccessThreshold)
 	assert.InDelta(t, 20, p.DegradedFreePercent, 0)
 	assert.InDelta(t, 10, p.UnhealthyFreePercent, 0)
-	assert.Equal(t, 5*time.Second, p.effectiveTimeout(cfg.ControllerConfig.Timeout))
+	assert.Equal(t, 5*time.Second, p.effectiveTimeout(cfg.probeTimeout()))
 }
 
 func TestLoadAll(t *testing.T) {
@@ -63,8 +75,13 @@ func TestLoadAll(t *testing.T) {
 	assert.Equal(t, 4, cfg.Workers)
 	assert.Equal(t, component.MustNewID("readiness"), cfg.Readiness)
 	require.Len(t, cfg.Probes, 5)
+	probes := make([]ProbeConfig, len(cfg.Probes))
+	for i := range cfg.Probes {
+		probes[i], err = resolveProbe(cfg.Probes[i])
+		require.NoError(t, err)
+	}
 
-	h := cfg.Probes[0]
+	h := probes[0]
 	assert.Equal(t, "llm_provider", h.Category)
 	assert.False(t, h.Critical)
 	assert.Equal(t, "https://api.example.com/v1/models", h.ClientConfig.Endpoint)
@@ -84,11 +101,11 @@ func TestLoadAll(t *testing.T) {
 	// Keep-alives stay off unless asked for, so every run dials afresh.
 	assert.True(t, h.ClientConfig.DisableKeepAlives) //nolint:staticcheck
 
-	tcp := cfg.Probes[1]
+	tcp := probes[1]
 	assert.Equal(t, "service", tcp.Category)
 	assert.Equal(t, "localhost:9000", tcp.ClientConfig.Endpoint)
 
-	pg := cfg.Probes[2]
+	pg := probes[2]
 	assert.Equal(t, "database", pg.Category)
 	assert.Equal(t, "db.internal", pg.Host)
 	assert.Equal(t, 5433, pg.Port)
@@ -96,12 +113,12 @@ func TestLoadAll(t *testing.T) {
 	assert.Equal(t, "s3cret-password", string(pg.Password))
 	assert.Equal(t, "require", pg.SSLMode)
 
-	d := cfg.Probes[3]
+	d := probes[3]
 	assert.Equal(t, "/var/lib", d.Path)
 	assert.InDelta(t, 30, d.DegradedFreePercent, 0)
 	assert.InDelta(t, 5, d.UnhealthyFreePercent, 0)
 
-	m := cfg.Probes[4]
+	m := probes[4]
 	assert.Equal(t, "host", m.Source)
 	assert.InDelta(t, 70, m.DegradedUsedPercent, 0)
 	assert.InDelta(t, 95, m.UnhealthyUsedPercent, 0)
@@ -175,4 +192,120 @@ func TestConfigErrorsNeverEchoSecrets(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `endpoint "postgres://db:5432/app" must be host:port`)
 	assert.NotContains(t, err.Error(), "s3cr3t-pw")
+}
+
+// A timeout left unset fits the interval instead of refusing to start; one set too long
+// still fails, naming the field.
+func TestTimeoutDerivedFromInterval(t *testing.T) {
+	tests := []struct {
+		interval, timeout time.Duration
+		want              time.Duration
+		err               string
+	}{
+		{interval: 30 * time.Second, want: 5 * time.Second},
+		{interval: 6 * time.Second, want: 5 * time.Second},
+		{interval: 5 * time.Second, want: 4500 * time.Millisecond},
+		{interval: 2 * time.Second, want: 1800 * time.Millisecond},
+		{interval: time.Second, timeout: 300 * time.Millisecond, want: 300 * time.Millisecond},
+		{interval: 5 * time.Second, timeout: 5 * time.Second, err: "timeout 5s must be less than collection_interval 5s"},
+		{interval: 2 * time.Second, timeout: 3 * time.Second, err: "timeout 3s must be less than collection_interval 2s"},
+		{interval: time.Minute, timeout: -time.Second, err: "timeout -1s must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s_%s", tt.interval, tt.timeout), func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.ControllerConfig.CollectionInterval = tt.interval
+			cfg.ControllerConfig.Timeout = tt.timeout
+			p := defaultProbeConfig()
+			p.Name, p.Type = "memory", typeMemory
+			cfg.Probes = []ProbeConfig{p}
+			err := confmap.Validate(cfg)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg.probeTimeout())
+			// The receiver runs its probes with that timeout.
+			r, err := NewFactory().CreateMetrics(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, r.(*healthProbeReceiver).scraper.runners[0].timeout)
+		})
+	}
+	// A probe's own timeout that is too long fails too, naming the probe and the field.
+	cfg := createDefaultConfig().(*Config)
+	cfg.ControllerConfig.CollectionInterval = 5 * time.Second
+	p := defaultProbeConfig()
+	p.Name, p.Type, p.Timeout = "memory", typeMemory, 6*time.Second
+	cfg.Probes = []ProbeConfig{p}
+	assert.ErrorContains(t, confmap.Validate(cfg), `probes[0] "memory": timeout 6s must be less than collection_interval 5s`)
+}
+
+// Validate leaves the configuration as it was loaded: the receiver builds what it
+// derives (categories, status ranges, the timeout) when it is created.
+func TestValidateChangesNothing(t *testing.T) {
+	for _, id := range []string{"all", "minimal", "keepalive"} {
+		loaded, err := loadUnvalidated(t, id)
+		require.NoError(t, err)
+		validated, err := loadUnvalidated(t, id)
+		require.NoError(t, err)
+		require.NoError(t, validated.Validate())
+		assert.True(t, reflect.DeepEqual(loaded, validated), "%s: Validate changed the configuration", id)
+	}
+}
+
+func loadUnvalidated(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	return cfg, sub.Unmarshal(cfg)
+}
+
+// An http probe takes every client setting of confighttp, and a tcp probe none of them.
+// The oracle is confighttp's own schema of its client settings (config.schema.yaml in
+// the module), so the test fails when the accepted keys and confighttp drift apart.
+func TestHTTPClientKeysFollowConfighttp(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "go.opentelemetry.io/collector/config/confighttp").Output()
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "config.schema.yaml"))
+	require.NoError(t, err)
+	var schema struct {
+		Defs map[string]struct {
+			Properties map[string]any `yaml:"properties"`
+		} `yaml:"$defs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &schema))
+	upstream := schema.Defs["client_config"].Properties
+	require.Greater(t, len(upstream), 10, "confighttp's client settings: %v", upstream)
+	for k := range upstream {
+		assert.Contains(t, append(slices.Clone(commonKeys), keysByType[typeHTTP]...), k, "confighttp client key %q is not accepted by an http probe", k)
+		if k != "endpoint" && !slices.Contains(commonKeys, k) {
+			assert.NotContains(t, keysByType[typeTCP], k)
+		}
+	}
+	// And nothing else: every accepted key is ours, in confighttp's schema, or one of the
+	// settings confighttp deprecated and still reads.
+	ours := []string{"method", "body", "expected_status", "follow_redirects", "max_body_bytes", "body_checks"}
+	deprecated := []string{"idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host", "disable_keep_alives"}
+	for _, k := range keysByType[typeHTTP] {
+		_, inSchema := upstream[k]
+		assert.True(t, inSchema || slices.Contains(ours, k) || slices.Contains(deprecated, k),
+			"http probe accepts %q, which is neither ours nor confighttp's", k)
+	}
+
+	// Through loading: a client setting on an http probe loads; on a tcp probe it is refused.
+	load := func(probe map[string]any) error {
+		cfg := createDefaultConfig().(*Config)
+		err := confmap.NewFromStringMap(map[string]any{"probes": []any{probe}}).Unmarshal(cfg)
+		if err != nil {
+			return err
+		}
+		return confmap.Validate(cfg)
+	}
+	require.NoError(t, load(map[string]any{"name": "api", "type": "http", "endpoint": "http://localhost/x", "max_conns_per_host": 3, "http2_ping_timeout": "5s"}))
+	assert.ErrorContains(t, load(map[string]any{"name": "db", "type": "tcp", "endpoint": "localhost:5432", "max_conns_per_host": 3}),
+		`"max_conns_per_host" does not apply to type "tcp"`)
 }

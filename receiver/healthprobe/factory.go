@@ -28,7 +28,7 @@ func NewFactory() receiver.Factory {
 func createDefaultConfig() component.Config {
 	cc := scraperhelper.NewDefaultControllerConfig()
 	cc.CollectionInterval = defaultCollectionInterval
-	cc.Timeout = defaultTimeout
+	// Timeout stays 0 (unset): probeTimeout derives it from collection_interval.
 	return &Config{
 		ControllerConfig:     cc,
 		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
@@ -38,8 +38,7 @@ func createDefaultConfig() component.Config {
 
 func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rcfg := cfg.(*Config)
-	// Validate has run, but a config built in code may skip it: the defaults it fills in
-	// (categories, status ranges) are needed either way.
+	// Validate has run, but a config built in code may skip it.
 	if err := rcfg.Validate(); err != nil {
 		return nil, err
 	}

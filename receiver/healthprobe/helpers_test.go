@@ -28,6 +28,8 @@ func newTestRunner(t *testing.T, p ProbeConfig) *runner {
 	t.Helper()
 	errs := p.validate(time.Minute, 5*time.Second)
 	require.Empty(t, errs)
+	p, err := resolveProbe(p)
+	require.NoError(t, err)
 	r, err := newRunner(&p, 5*time.Second, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, err)
 	require.NoError(t, r.prober.start(context.Background(), componenttest.NewNopHost()))

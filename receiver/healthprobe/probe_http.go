@@ -66,13 +66,6 @@ func newHTTPProber(cfg *ProbeConfig, telemetry component.TelemetrySettings) (*ht
 		}
 		p.checks = append(p.checks, bc)
 	}
-	if cfg.statusRanges == nil {
-		ranges, err := parseExpectedStatus(cfg.ExpectedStatus)
-		if err != nil {
-			return nil, err
-		}
-		cfg.statusRanges = ranges
-	}
 	return p, nil
 }
 

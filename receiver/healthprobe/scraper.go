@@ -38,8 +38,13 @@ func newProbeScraper(cfg *Config, set receiver.Settings) (*probeScraper, error) 
 		mb:     metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	timeout := cfg.probeTimeout()
 	for i := range cfg.Probes {
-		r, err := newRunner(&cfg.Probes[i], cfg.ControllerConfig.Timeout, set.TelemetrySettings)
+		p, err := resolveProbe(cfg.Probes[i])
+		if err != nil {
+			return nil, err
+		}
+		r, err := newRunner(&p, timeout, set.TelemetrySettings)
 		if err != nil {
 			return nil, err
 		}
