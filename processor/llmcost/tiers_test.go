@@ -44,6 +44,18 @@ func TestBuiltinServiceTiers(t *testing.T) {
 	assert.EqualValues(t, 128000, tiers["openai"]["priority"].MaxInputTokens)
 }
 
+// A model snapshot with its own published priority price is priced at it, not as
+// standard (gpt-4o-2024-05-13 is an entry of its own in the table, priced apart on
+// https://openai.com/api-priority-processing/).
+func TestPriorityPricePerSnapshot(t *testing.T) {
+	a := chatAttrs("gpt-4o-2024-05-13", 10000, 1000)
+	a["openai.response.service_tier"] = "priority"
+	got := firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025, a)))
+	assert.Equal(t, "gpt-4o-2024-05-13", str(got, attrModel))
+	cost, _ := got.Get(attrCost)
+	assert.InDelta(t, mtok(10000, 8.75)+mtok(1000, 26.25), cost.Double(), 1e-12, str(got, attrNote))
+}
+
 // service_tiers overrides a built-in tier price and adds tiers of other providers.
 func TestServiceTiersConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
