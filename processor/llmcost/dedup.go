@@ -57,6 +57,7 @@ type candidate struct {
 	next          int // the next candidate of the same trace, -1 for none
 	duplicateOfID pcommon.SpanID
 	callUsage     bool // the span counted for the call (its winner) has usage
+	mismatch      bool // counted as a provided-cost mismatch
 }
 
 // dedup finds and marks duplicate calls; one per traces processor.
@@ -119,7 +120,7 @@ func newDedup(maxCalls int) *dedup {
 
 // resolve marks the duplicates among cands, the inference spans of td in the order
 // they were priced, and adjusts counts.
-func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]int64) {
+func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *batchCounts) {
 	if len(cands) == 0 {
 		return
 	}
@@ -322,7 +323,7 @@ func better(a, b *candidate, rel relation) bool {
 // demote rewrites a priced (or otherwise counted) span as a duplicate: it keeps its
 // usage and provenance, loses its cost (an app's cost moves to llm_cost.provided_cost)
 // and names the span priced for the call.
-func demote(c *candidate, counts *[numStatus]int64) {
+func demote(c *candidate, counts *batchCounts) {
 	attrs := c.span.Attributes()
 	if v, ok := attrs.Get(attrCost); ok && c.status == idxProvided {
 		if _, kept := attrs.Get(attrProvidedCost); !kept {
@@ -336,8 +337,11 @@ func demote(c *candidate, counts *[numStatus]int64) {
 	})
 	attrs.PutStr(attrStatus, statusDup)
 	attrs.PutStr(attrDuplicateOf, hex.EncodeToString(c.duplicateOfID[:]))
-	counts[c.status]--
-	counts[idxDuplicate]++
+	counts.status[c.status]--
+	counts.status[idxDuplicate]++
+	if c.mismatch {
+		counts.mismatches-- // its mark is gone with its price
+	}
 	c.status = idxDuplicate
 }
 

@@ -154,3 +154,35 @@ func TestProvidedCostModes(t *testing.T) {
 		})
 	}
 }
+
+// A mismatch is counted for the span that carries it: a span that becomes a duplicate
+// loses its mark (its app cost is kept in llm_cost.provided_cost), and is not counted
+// either (OpenLIT's Anthropic spans, duplicates of the SDK's own, with its own cost
+// that ignores long-context prices).
+func TestDuplicateMismatchNotCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(context.Background(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+
+	openlit := anthropicSDK(1, 10, 0, "msg_1")
+	openlit.scope, openlit.name = "openlit", "chat claude-sonnet-4-5"
+	openlit.attrs = map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+		"gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.response.id": "msg_1", "telemetry.sdk.name": "openlit",
+		"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 300, "gen_ai.usage.cache_read.input_tokens": 4000,
+		"gen_ai.usage.cache_creation.input_tokens": 1000, attrCost: 1.0}
+	marked := chatAttrs("gpt-4o", 100, 10)
+	marked[attrCost] = 1.0
+	require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, openlit, anthropicSDK(1, 11, 10, "msg_1"),
+		testSpan{trace: 2, id: 20, scope: "x", name: "chat", attrs: marked})))
+	got := outcomes(sink)
+	require.Equal(t, statusDup, str(got[spanID(10)], attrStatus))
+	_, isMarked := got[spanID(10)].Get(attrCostMismatch)
+	assert.False(t, isMarked)
+	assert.Equal(t, "true", str(got[spanID(20)], attrCostMismatch))
+	metadatatest.AssertEqualProcessorLlmCostProvidedCostMismatches(t, tel, []metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+}
