@@ -42,8 +42,9 @@ import (
 // llm_requests_total). The spans of one call end within milliseconds of each other and
 // usually arrive in one batch; the default pipeline batches before llm_cost.
 //
-// Memory: the last max_calls calls (about 120 bytes each, and a map entry per trace)
-// are remembered; older ones are forgotten first, and a span of a forgotten call is
+// Memory: the last max_calls calls (136 bytes each, a bucket of 8 bytes per call
+// rounded up to a power of two, and the name of a model without a price, at most 256
+// bytes) are remembered; older ones are forgotten first, and a span of a forgotten call is
 // priced again.
 
 // candidate is one inference span of a batch.
