@@ -41,7 +41,8 @@ func TestBuiltinServiceTiers(t *testing.T) {
 	assert.InDelta(t, 0.5, tiers["anthropic"]["batch"].Multiplier, 0)
 	assert.InDelta(t, 0.5, tiers["google"]["batch"].Multiplier, 0)
 	assert.InDelta(t, 0.5, tiers["google"]["flex"].Multiplier, 0)
-	assert.EqualValues(t, 128000, tiers["openai"]["priority"].MaxInputTokens)
+	assert.EqualValues(t, 128000, tiers["openai"]["priority"].Models["gpt-4.1"].MaxInputTokens)
+	assert.Zero(t, tiers["openai"]["priority"].Models["o3"].MaxInputTokens)
 }
 
 // A model snapshot with its own published priority price is priced at it, not as
@@ -54,6 +55,26 @@ func TestPriorityPricePerSnapshot(t *testing.T) {
 	assert.Equal(t, "gpt-4o-2024-05-13", str(got, attrModel))
 	cost, _ := got.Get(attrCost)
 	assert.InDelta(t, mtok(10000, 8.75)+mtok(1000, 26.25), cost.Double(), 1e-12, str(got, attrNote))
+}
+
+// OpenAI's priority page excludes long context (above 128K prompt tokens) for the
+// models it marks so (the gpt-5 and gpt-4.1 families), not for o3 and o4-mini, whose
+// 200K-token context windows can hold such prompts.
+func TestPriorityLongContextPerModel(t *testing.T) {
+	price := func(model string) (float64, string) {
+		a := chatAttrs(model, 150000, 1000)
+		a["openai.response.service_tier"] = "priority"
+		got := firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025, a)))
+		cost, _ := got.Get(attrCost)
+		return cost.Double(), str(got, attrNote)
+	}
+	cost, note := price("o3")
+	assert.InDelta(t, mtok(150000, 3.50)+mtok(1000, 14), cost, 1e-12, note)
+	assert.Empty(t, note)
+	r := tableRatesAt(t, "openai", "gpt-4.1", 150000)
+	cost, note = price("gpt-4.1")
+	assert.InDelta(t, mtok(150000, r.in)+mtok(1000, r.out), cost, 1e-12)
+	assert.Equal(t, "calls above 128000 input tokens are not eligible for the priority tier: priced as standard", note)
 }
 
 // service_tiers overrides a built-in tier price and adds tiers of other providers.
