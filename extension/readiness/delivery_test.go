@@ -346,3 +346,27 @@ func TestCheckStatusMetric(t *testing.T) {
 		}
 	}
 }
+
+// An exporter that reports its own status (sentry_errors) and fails for less than
+// failing_after leaves /health healthy, as an exporter observed only through its
+// telemetry does: its pipeline check does not degrade the whole on the first failed
+// attempt (before, one refused connection made /health degraded at once, and
+// failing_after applied only to the exporter's own check).
+func TestDeliveryFailingAfterHoldsForStatusReports(t *testing.T) {
+	f := newFixture(t)
+	f.event(sentryTraces, componentstatus.NewEvent(componentstatus.StatusStarting))
+	f.event(sentryTraces, componentstatus.NewEvent(componentstatus.StatusOK))
+	f.startAll()
+	f.event(sentryTraces, componentstatus.NewRecoverableErrorEvent(errors.New("send to sentry: dial tcp: connect: connection refused")))
+	f.clock.advance(5 * time.Second)
+	_, h := f.health()
+	assert.Equal(t, "healthy", h.Status)
+	assert.Equal(t, "healthy", h.Checks["pipeline:traces"]["status"])
+	assert.Equal(t, "sending has been failing for 5s (connection refused)", h.Checks["exporter:sentry_errors"]["message"])
+
+	f.clock.advance(26 * time.Second)
+	_, h = f.health()
+	assert.Equal(t, "degraded", h.Status)
+	assert.Equal(t, "degraded", h.Checks["exporter:sentry_errors"]["status"])
+	assert.Equal(t, "degraded", h.Checks["pipeline:traces"]["status"])
+}
