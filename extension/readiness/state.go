@@ -194,11 +194,15 @@ func (s *state) deliveryStatusLocked(cs *componentState, at time.Time) {
 	}
 	switch {
 	case cs.kind == component.KindExporter:
+		signal := "" // an exporter instance serves pipelines of one signal
+		if len(cs.pipelines) > 0 {
+			signal = cs.pipelines[0].Signal().String()
+		}
 		switch cs.status {
 		case componentstatus.StatusRecoverableError:
-			s.delivery.componentStatus(cs.id, true, cs.err, at)
+			s.delivery.componentStatus(cs.id, signal, true, cs.err, at)
 		case componentstatus.StatusOK:
-			s.delivery.componentStatus(cs.id, false, "", at)
+			s.delivery.componentStatus(cs.id, signal, false, "", at)
 		default:
 			s.delivery.exporter(cs.id)
 		}
