@@ -32,6 +32,9 @@ const (
 	attrDBOperation    = "db.operation.name"
 	attrDBOperationOld = "db.operation"
 	attrErrorType      = "error.type"
+	// attrRequestCountedBy names the span of an earlier batch that was counted as the
+	// call's request; the span carrying it prices the call (tokens, cost) only.
+	attrRequestCountedBy = "llm_cost.request_counted_by"
 )
 
 // Token types, in the order of spanFields.tokens.
@@ -61,6 +64,8 @@ type spanFields struct {
 	// errorType is set when the operation failed (OTel semantic conventions), even on
 	// spans whose status was left Unset.
 	errorType string
+	// requestCounted: another span already counted this call's request.
+	requestCounted bool
 }
 
 func (f *spanFields) reset() { *f = spanFields{} }
@@ -86,6 +91,8 @@ func (f *spanFields) scan(attrs pcommon.Map) {
 				f.status = v.Str()
 			case attrModel:
 				f.model = v.Str()
+			case attrRequestCountedBy:
+				f.requestCounted = v.Str() != ""
 			}
 		case 'h':
 			switch k {
