@@ -118,15 +118,17 @@ func (p *Parser) parseJava(sc *scratch, text string) Stack {
 const maxCopiedFrames = 4 * MaxFrames
 
 // javaFrameCount bounds how many frames a trace's lines yield: its "at" lines, plus
-// what its "... N more" lines fill in.
+// what its "... N more" lines fill in (a line that claims more frames than were printed
+// above it reserves nothing for them).
 func javaFrameCount(lines []string) int {
 	at, more := 0, 0
 	for _, line := range lines {
 		line = strings.TrimLeft(line, " \t")
 		if strings.HasPrefix(line, "at ") {
 			at++
-		} else if rest, ok := strings.CutPrefix(line, "... "); ok {
-			more += atoi(rest)
+		} else if rest, ok := strings.CutPrefix(line, "... "); ok && strings.HasSuffix(rest, " more") {
+			// Filled in from frames printed above it, so never more than those.
+			more += min(atoi(rest), at)
 		}
 	}
 	return at + min(more, maxCopiedFrames)
