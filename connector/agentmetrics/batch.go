@@ -1,0 +1,186 @@
+package agentmetrics // import "github.com/procode-ai/otelcol-procode/connector/agentmetrics"
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// spanKey names a span across batches: span ids are only unique within a trace.
+type spanKey struct {
+	trace pcommon.TraceID
+	span  pcommon.SpanID
+}
+
+// batchSpan is what the end of the batch needs of every span: its parent, to walk up
+// to the nearest invoke_agent ancestor, and whether it is one (its index in runs).
+type batchSpan struct {
+	parent pcommon.SpanID
+	run    int32
+}
+
+// batchRun is an invoke_agent span of the batch.
+type batchRun struct {
+	key   spanKey
+	group *group // its agent group: (service, agent)
+	dims  int32  // offset in batchState.dimVals of its own dimension values
+	cost  float64
+}
+
+// batchCall is an LLM call of the batch with cost (or, with dimensions, tokens),
+// counted once the batch is read.
+type batchCall struct {
+	key       spanKey
+	parent    pcommon.SpanID
+	group     *group // its LLM group: (service, provider, model, operation)
+	agent     string // its own gen_ai.agent.name, capped; "" when it has none
+	cost      float64
+	hasCost   bool
+	tokens    [numTokenTypes]int64
+	hasTokens [numTokenTypes]bool
+	resource  int32 // offset in dimVals of its resource's dimension values
+	dims      int32 // offset in dimVals of its own dimension values
+}
+
+// batchState is per-batch scratch, reused from batch to batch so that a batch of known
+// label sets allocates nothing. Strings point into the batch's own memory.
+type batchState struct {
+	spans    map[spanKey]batchSpan
+	runs     []batchRun
+	calls    []batchCall
+	dimVals  []string // dimension values: one entry per dimension per span or resource read
+	resource int32    // offset of the current resource's values
+	resolved []string // a call's dimension values, resolved (endBatch)
+}
+
+func newBatchState() batchState {
+	return batchState{spans: make(map[spanKey]batchSpan)}
+}
+
+func (b *batchState) reset() {
+	clear(b.spans)
+	b.runs = b.runs[:0]
+	b.calls = b.calls[:0]
+	b.dimVals = b.dimVals[:0]
+}
+
+func (b *batchState) addSpan(span ptrace.Span, run int32) {
+	b.spans[spanKey{span.TraceID(), span.SpanID()}] = batchSpan{parent: span.ParentSpanID(), run: run}
+}
+
+func (b *batchState) addRun(span ptrace.Span, g *group, dims int32) int32 {
+	b.runs = append(b.runs, batchRun{key: spanKey{span.TraceID(), span.SpanID()}, group: g, dims: dims})
+	return int32(len(b.runs) - 1)
+}
+
+func (b *batchState) addCall(span ptrace.Span, f *spanFields, g *group, hasCost bool, dims int32) {
+	b.calls = append(b.calls, batchCall{key: spanKey{span.TraceID(), span.SpanID()}, parent: span.ParentSpanID(),
+		group: g, agent: f.agent, cost: f.cost, hasCost: hasCost, tokens: f.tokens, hasTokens: f.hasTokens,
+		resource: b.resource, dims: dims})
+}
+
+// maxDepth bounds the walk up a span's parents (a cycle of ids is possible in bad input).
+const maxDepth = 64
+
+// nearestRun walks up from parent to the nearest invoke_agent span of the batch. It
+// returns that run's index, or -1 with the first ancestor that is not in the batch
+// (missing; zero when the chain ends at a root span: the call is in no agent run).
+func (b *batchState) nearestRun(trace pcommon.TraceID, parent pcommon.SpanID) (run int32, missing spanKey) {
+	id := parent
+	for range maxDepth {
+		if id.IsEmpty() {
+			return -1, spanKey{}
+		}
+		s, ok := b.spans[spanKey{trace, id}]
+		if !ok {
+			return -1, spanKey{trace, id}
+		}
+		if s.run >= 0 {
+			return s.run, spanKey{}
+		}
+		id = s.parent
+	}
+	return -1, spanKey{}
+}
+
+// endBatch counts each call's cost under its agent, its dimension values, the budgets
+// it matches and its agent run, now that every invoke_agent span of the batch is known.
+func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
+	b := &c.batch
+	if c.runCost {
+		c.claimHeld(wall)
+	}
+	nd := len(c.dims)
+	for i := range b.calls {
+		call := &b.calls[i]
+		run, missing := b.nearestRun(call.key.trace, call.parent)
+		var r *batchRun
+		if run >= 0 {
+			r = &b.runs[run]
+		}
+		agent := c.capLabel(call.agent)
+		if agent == "" {
+			agent = noAgent
+			if r != nil {
+				agent = r.group.key[1]
+			}
+		}
+		if call.hasCost {
+			c.costSeries(call.group, agent, now).dblSum += call.cost
+			if c.runCost {
+				switch {
+				case r != nil:
+					r.cost += call.cost
+				case missing != spanKey{}:
+					c.hold(missing, call.cost, 1, call.group, wall)
+				}
+			}
+		}
+		// A dimension's value: the span's attribute, else its invoke_agent ancestor's,
+		// else its resource's.
+		b.resolved = b.resolved[:0]
+		for d := 0; d < nd; d++ {
+			v := b.dimVals[int(call.dims)+d]
+			if v == "" && r != nil {
+				v = b.dimVals[int(r.dims)+d]
+			}
+			if v == "" {
+				v = b.dimVals[int(call.resource)+d]
+			}
+			b.resolved = append(b.resolved, v)
+			c.addDimension(c.dims[d], call, v, now)
+		}
+		if call.hasCost {
+			for _, bg := range c.budgets {
+				if bg.matches(call.group, agent, b.resolved) {
+					bg.add(call.cost, wall)
+				}
+			}
+		}
+	}
+	if c.runCost {
+		for i := range b.runs {
+			c.openRun(&b.runs[i], wall, now)
+		}
+	}
+}
+
+// readDims appends the values of the configured dimensions found in attrs ("" when
+// absent) and returns their offset.
+func (c *agentMetrics) readDims(attrs pcommon.Map) int32 {
+	b := &c.batch
+	off := int32(len(b.dimVals))
+	for _, d := range c.dims {
+		v := ""
+		if a, ok := attrs.Get(d.attr); ok {
+			if a.Type() == pcommon.ValueTypeStr {
+				v = a.Str()
+			} else {
+				v = a.AsString() // numbers, booleans: allocates, once per span
+			}
+		}
+		b.dimVals = append(b.dimVals, v)
+	}
+	return off
+}
