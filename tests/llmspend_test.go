@@ -1,0 +1,513 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/procode-ai/otelcol-procode/tests/harness"
+)
+
+// The LLM spend overlay (config/overlays/llm-spend.yaml) end to end: the OpenTelemetry Go
+// SDK sends agent runs of several tenants, users and features; /metrics must show the
+// exact cost per dimension value, per agent run and per budget; a real Prometheus with
+// config/prometheus/alerts.yaml must raise the budget alerts; and a budget's spend must
+// survive a restart through file_storage.
+//
+// Costs are computed here from list prices (USD per million tokens; genai-prices data in
+// third_party/genai-prices/, the table llm_cost embeds), not read from the collector:
+// gpt4oCall and sonnetSplitCall are in llmcost_test.go, and
+//
+//	gpt-4o-mini  input 0.15, output 0.60
+var spendMiniCall = (2000*0.15 + 1000*0.60) / perMillion // 2000 input, 1000 output tokens
+
+// Per round of spendRound:
+//
+//	acme/alice   researcher run, feature search:   2 gpt-4o calls + 1 Claude call seen as two spans
+//	acme/bob     planner run, feature chat:        1 gpt-4o call (its own feature: summarize) + 1 gpt-4o-mini call
+//	globex/carol planner run (tenant from the resource), no feature: 1 gpt-4o call
+//	(nobody)     a gpt-4o-mini call outside any agent run, without any of the attributes
+var (
+	spendAlice   = 2*gpt4oCall + sonnetSplitCall
+	spendBob     = gpt4oCall + spendMiniCall
+	spendCarol   = gpt4oCall
+	spendNobody  = spendMiniCall
+	spendAcme    = spendAlice + spendBob
+	spendGlobex  = spendCarol
+	spendTotal   = spendAcme + spendGlobex + spendNobody
+	spendPlanner = spendBob + spendCarol
+	spendGPT4o   = 4 * gpt4oCall
+)
+
+const spendService = "spend-app"
+
+// spendTracerProvider exports a round's spans in one OTLP request at ForceFlush, so that
+// an agent run and its LLM calls are in one batch of the collector (where a call takes a
+// dimension from its invoke_agent span, and llm_cost tells a call's duplicate span).
+func spendTracerProvider(t *testing.T, c *harness.Collector, res *resource.Resource) *sdktrace.TracerProvider {
+	t.Helper()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(c.OTLPGRPCEndpoint()), otlptracegrpc.WithInsecure())
+	require.NoError(t, err)
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour), sdktrace.WithMaxExportBatchSize(1000)),
+		sdktrace.WithResource(res),
+	)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = tp.Shutdown(ctx)
+	})
+	return tp
+}
+
+// spendApps returns the providers of one service: the app's own, and the one of a
+// process that serves only tenant globex (tenant.id on its resource).
+func spendApps(t *testing.T, c *harness.Collector) (app, globex *sdktrace.TracerProvider) {
+	t.Helper()
+	app = spendTracerProvider(t, c, harness.AppResource(spendService))
+	globexRes, err := resource.Merge(harness.AppResource(spendService), resource.NewSchemaless(attribute.String("tenant.id", "globex")))
+	require.NoError(t, err)
+	return app, spendTracerProvider(t, c, globexRes)
+}
+
+// llmCall starts and ends a chat span of model under ctx with the given usage.
+func llmCall(tracer trace.Tracer, ctx context.Context, provider, model string, attrs ...attribute.KeyValue) {
+	_, span := tracer.Start(ctx, "chat "+model, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(append([]attribute.KeyValue{
+		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", provider),
+		attribute.String("gen_ai.request.model", model),
+	}, attrs...)...))
+	span.End()
+}
+
+func gpt4o(tracer trace.Tracer, ctx context.Context, attrs ...attribute.KeyValue) {
+	llmCall(tracer, ctx, "openai", "gpt-4o", append([]attribute.KeyValue{attribute.String("gen_ai.response.model", "gpt-4o-2024-08-06"),
+		attribute.Int("gen_ai.usage.input_tokens", 1000), attribute.Int("gen_ai.usage.cache_read.input_tokens", 200),
+		attribute.Int("gen_ai.usage.output_tokens", 500)}, attrs...)...)
+}
+
+func gpt4oMini(tracer trace.Tracer, ctx context.Context) {
+	llmCall(tracer, ctx, "openai", "gpt-4o-mini",
+		attribute.Int("gen_ai.usage.input_tokens", 2000), attribute.Int("gen_ai.usage.output_tokens", 1000))
+}
+
+// spendRound sends one round (see the table above) and flushes it.
+func spendRound(t *testing.T, app, globex *sdktrace.TracerProvider) {
+	t.Helper()
+	tracer := app.Tracer("spend-e2e")
+	bg := context.Background()
+
+	// acme/alice: the user and tenant are set once, on the agent span of the request.
+	// The agent span repeats its calls' usage (some frameworks do): not priced again.
+	ctx, run := tracer.Start(bg, "invoke_agent researcher", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.name", "researcher"),
+		attribute.String("tenant.id", "acme"), attribute.String("enduser.id", "alice"), attribute.String("app.feature", "search"),
+		attribute.Int("gen_ai.usage.input_tokens", 7050), attribute.Int("gen_ai.usage.output_tokens", 1300)))
+	gpt4o(tracer, ctx)
+	gpt4o(tracer, ctx)
+	// One Claude call described twice: OpenInference's span over the Anthropic SDK's own.
+	// llm_cost prices the SDK's and marks the other duplicate: it counts once.
+	octx, outer := tracer.Start(ctx, "Anthropic Messages", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("openinference.span.kind", "LLM"), attribute.String("llm.provider", "anthropic"),
+		attribute.String("llm.model_name", "claude-sonnet-4-5-20250929"), attribute.Int("llm.token_count.prompt", 5050),
+		attribute.Int("llm.token_count.completion", 300), attribute.Int("llm.token_count.prompt_details.cache_read", 4000),
+		attribute.Int("llm.token_count.prompt_details.cache_write", 1000)))
+	_, inner := tracer.Start(octx, "anthropic.messages.create", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "anthropic"),
+		attribute.String("gen_ai.request.model", "claude-sonnet-4-5"), attribute.String("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+		attribute.Int("gen_ai.usage.input_tokens", 5050), attribute.Int("gen_ai.usage.cache_read.input_tokens", 4000),
+		attribute.Int("gen_ai.usage.cache_write.input_tokens", 1000),
+		attribute.Int("anthropic.usage.cache_creation.ephemeral_5m_input_tokens", 600),
+		attribute.Int("anthropic.usage.cache_creation.ephemeral_1h_input_tokens", 400),
+		attribute.Int("gen_ai.usage.output_tokens", 300)))
+	inner.End()
+	outer.End()
+	run.End()
+
+	// acme/bob: one call names its own feature, which wins over the agent span's.
+	ctx, run = tracer.Start(bg, "invoke_agent planner", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.name", "planner"),
+		attribute.String("tenant.id", "acme"), attribute.String("enduser.id", "bob"), attribute.String("app.feature", "chat")))
+	gpt4o(tracer, ctx, attribute.String("app.feature", "summarize"))
+	gpt4oMini(tracer, ctx)
+	run.End()
+
+	// A call outside any agent run, without tenant, user or feature.
+	gpt4oMini(tracer, bg)
+
+	// globex/carol: the tenant comes from the resource.
+	gtracer := globex.Tracer("spend-e2e")
+	ctx, run = gtracer.Start(bg, "invoke_agent planner", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.name", "planner"),
+		attribute.String("enduser.id", "carol")))
+	gpt4o(gtracer, ctx)
+	run.End()
+
+	require.NoError(t, app.ForceFlush(bg))
+	require.NoError(t, globex.ForceFlush(bg))
+}
+
+// awayFromBoundary waits out the last margin of a UTC hour (hourly budgets) or day
+// (daily and monthly ones), so that no budget of a test restarts while it runs.
+func awayFromBoundary(t *testing.T, hourly bool, margin time.Duration) {
+	t.Helper()
+	now := time.Now().UTC()
+	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	if hourly {
+		next = now.Truncate(time.Hour).Add(time.Hour)
+	}
+	if left := next.Sub(now); left < margin {
+		t.Logf("waiting %s for the UTC period to turn before budgets are tested", left)
+		time.Sleep(left + time.Second)
+	}
+}
+
+// labelValue is the value of label name of m ("" when absent).
+func labelValue(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// llmSpendOverlay is the shipped overlay.
+func llmSpendOverlay() string {
+	return filepath.Join(harness.RepoRoot(), "config", "overlays", "llm-spend.yaml")
+}
+
+// TestLLMSpendByTenantUserAndFeature runs the default configuration with the LLM spend
+// overlay and budgets of every selector kind, sends three rounds of agent runs for two
+// tenants, three users and three features, and checks every sum on /metrics exactly:
+// cost and tokens per dimension value (span, agent span and resource attributes; unknown
+// when absent), the cost of each agent run, and each budget's spend, limit and ratio.
+func TestLLMSpendByTenantUserAndFeature(t *testing.T) {
+	awayFromBoundary(t, true, 2*time.Minute)
+	budgets := writeFile(t, "budgets.yaml", `
+connectors:
+  agent_metrics:
+    budgets:
+      - {name: llm-daily, limit_usd: 1, period: day}
+      - {name: acme-monthly, limit_usd: 0.5, period: month, selector: {dimension: tenant.id, value: acme}}
+      - {name: planner-hourly, limit_usd: 0.25, period: hour, selector: {agent: planner}}
+      - {name: gpt-4o-daily, limit_usd: 2, period: day, selector: {model: gpt-4o}}
+`)
+	c := harness.Start(t, harness.Options{
+		Configs: []string{harness.DefaultConfig(), llmSpendOverlay(), budgets},
+		Env:     map[string]string{"LLM_SPEND_STORAGE_DIR": t.TempDir()},
+	})
+	app, globex := spendApps(t, c)
+
+	svc := func(kv ...string) map[string]string {
+		m := map[string]string{"service_name": spendService}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	dim := func(d, v string) map[string]string { return svc("dimension", d, "dimension_value", v) }
+
+	const rounds = 3
+	for r := 1; r <= rounds; r++ {
+		spendRound(t, app, globex)
+		// Every round is its own batch: the series add up across batches.
+		harness.Eventually(t, 30*time.Second, func() string {
+			fams, err := harness.Scrape(c.MetricsURL())
+			if err != nil {
+				return err.Error()
+			}
+			for _, d := range []string{"tenant.id", "enduser.id", "app.feature"} {
+				got, _ := fams.Sum("llm_dimension_cost_usd_total", svc("dimension", d))
+				if math.Abs(got-float64(r)*spendTotal) > 1e-9 {
+					return fmt.Sprintf("round %d: llm_dimension_cost_usd_total{dimension=%q} sums to %v, want %v\n%s",
+						r, d, got, float64(r)*spendTotal, fams.Series("llm_dimension_cost_usd_total"))
+				}
+			}
+			return ""
+		})
+	}
+	// Let the runs settle (AGENT_RUN_COST_SETTLE is 1s in the harness) and be flushed.
+	var fams harness.Families
+	harness.Eventually(t, 30*time.Second, func() string {
+		var err error
+		fams, err = harness.Scrape(c.MetricsURL())
+		if err != nil {
+			return err.Error()
+		}
+		if n, _ := fams.Sum("agent_run_cost_usd", svc()); n != 3*rounds {
+			return fmt.Sprintf("agent_run_cost_usd has %v observations, want %d\n%s", n, 3*rounds, fams.Series("agent_run_cost_usd"))
+		}
+		return ""
+	})
+	expect := func(name string, labels map[string]string, want float64) {
+		t.Helper()
+		got, found := fams.Sum(name, labels)
+		if assert.True(t, found, "%s%v absent\n%s", name, labels, fams.Series(name)) {
+			assert.InDelta(t, want, got, 1e-9, "%s%v\n%s", name, labels, fams.Series(name))
+		}
+	}
+	for _, name := range []string{"llm_dimension_cost_usd_total", "llm_dimension_tokens_total"} {
+		require.NotNil(t, fams[name], "%s missing", name)
+		assert.Equal(t, "COUNTER", fams[name].GetType().String(), "%s must be a counter", name)
+	}
+	for _, name := range []string{"llm_budget_spend_usd", "llm_budget_limit_usd", "llm_budget_used_ratio"} {
+		require.NotNil(t, fams[name], "%s missing", name)
+		assert.Equal(t, "GAUGE", fams[name].GetType().String(), "%s must be a gauge", name)
+	}
+	require.NotNil(t, fams["agent_run_cost_usd"])
+	assert.Equal(t, "HISTOGRAM", fams["agent_run_cost_usd"].GetType().String())
+
+	// The same calls and cost as llm_cost_usd_total: the duplicate span and the agent
+	// span's repeated usage are in neither.
+	expect("llm_cost_usd_total", svc(), rounds*spendTotal)
+
+	// Cost per tenant: from the agent span (acme), the resource (globex), nowhere (unknown).
+	expect("llm_dimension_cost_usd_total", dim("tenant.id", "acme"), rounds*spendAcme)
+	expect("llm_dimension_cost_usd_total", dim("tenant.id", "globex"), rounds*spendGlobex)
+	expect("llm_dimension_cost_usd_total", dim("tenant.id", "unknown"), rounds*spendNobody)
+	// Cost per user.
+	expect("llm_dimension_cost_usd_total", dim("enduser.id", "alice"), rounds*spendAlice)
+	expect("llm_dimension_cost_usd_total", dim("enduser.id", "bob"), rounds*spendBob)
+	expect("llm_dimension_cost_usd_total", dim("enduser.id", "carol"), rounds*spendCarol)
+	expect("llm_dimension_cost_usd_total", dim("enduser.id", "unknown"), rounds*spendNobody)
+	// Cost per feature: a call's own attribute wins over its agent span's.
+	expect("llm_dimension_cost_usd_total", dim("app.feature", "search"), rounds*spendAlice)
+	expect("llm_dimension_cost_usd_total", dim("app.feature", "summarize"), rounds*gpt4oCall)
+	expect("llm_dimension_cost_usd_total", dim("app.feature", "chat"), rounds*spendMiniCall)
+	expect("llm_dimension_cost_usd_total", dim("app.feature", "unknown"), rounds*(spendCarol+spendNobody))
+	// No other values: four per dimension at most, no _other below max_values.
+	values := map[string][]string{}
+	for _, m := range fams["llm_dimension_cost_usd_total"].GetMetric() {
+		d := labelValue(m, "dimension")
+		values[d] = append(values[d], labelValue(m, "dimension_value"))
+	}
+	assert.ElementsMatch(t, []string{"acme", "globex", "unknown"}, values["tenant.id"])
+	assert.ElementsMatch(t, []string{"alice", "bob", "carol", "unknown"}, values["enduser.id"])
+	assert.ElementsMatch(t, []string{"search", "summarize", "chat", "unknown"}, values["app.feature"])
+
+	// Tokens of acme by type: 3 gpt-4o calls, the Claude call once, a gpt-4o-mini call.
+	tok := func(v, typ string) map[string]string {
+		return svc("dimension", "tenant.id", "dimension_value", v, "gen_ai_token_type", typ)
+	}
+	expect("llm_dimension_tokens_total", tok("acme", "input"), rounds*(3*1000+5050+2000))
+	expect("llm_dimension_tokens_total", tok("acme", "output"), rounds*(3*500+300+1000))
+	expect("llm_dimension_tokens_total", tok("acme", "cache_read"), rounds*(3*200+4000))
+	expect("llm_dimension_tokens_total", tok("acme", "cache_write"), rounds*1000)
+	expect("llm_dimension_tokens_total", tok("globex", "input"), rounds*1000)
+	expect("llm_dimension_tokens_total", tok("unknown", "output"), rounds*1000)
+
+	// One observation per agent run, the sum of its calls' cost.
+	researcher, planner := svc("gen_ai_agent_name", "researcher"), svc("gen_ai_agent_name", "planner")
+	expect("agent_run_cost_usd", researcher, rounds)
+	expect("agent_run_cost_usd", planner, 2*rounds)
+	sum, _ := fams.HistogramSum("agent_run_cost_usd", researcher)
+	assert.InDelta(t, rounds*spendAlice, sum, 1e-9, "agent_run_cost_usd_sum of researcher")
+	sum, _ = fams.HistogramSum("agent_run_cost_usd", planner)
+	assert.InDelta(t, rounds*spendPlanner, sum, 1e-9, "agent_run_cost_usd_sum of planner")
+	// Both planner runs cost between $0.005 and $0.01 ($0.00815 and $0.00725).
+	for _, m := range fams["agent_run_cost_usd"].GetMetric() {
+		if labelValue(m, "gen_ai_agent_name") != "planner" {
+			continue
+		}
+		for _, b := range m.GetHistogram().GetBucket() {
+			switch b.GetUpperBound() {
+			case 0.005:
+				assert.Equal(t, uint64(0), b.GetCumulativeCount(), "planner runs at or below $0.005")
+			case 0.01:
+				assert.Equal(t, uint64(2*rounds), b.GetCumulativeCount(), "planner runs at or below $0.01")
+			}
+		}
+	}
+
+	// Budgets: spend, limit and used ratio of each.
+	for _, b := range []struct {
+		name, period string
+		spend, limit float64
+	}{
+		{"llm-daily", "day", rounds * spendTotal, 1},
+		{"acme-monthly", "month", rounds * spendAcme, 0.5},
+		{"planner-hourly", "hour", rounds * spendPlanner, 0.25},
+		{"gpt-4o-daily", "day", rounds * spendGPT4o, 2},
+	} {
+		l := map[string]string{"budget": b.name, "period": b.period}
+		expect("llm_budget_spend_usd", l, b.spend)
+		expect("llm_budget_limit_usd", l, b.limit)
+		expect("llm_budget_used_ratio", l, b.spend/b.limit)
+	}
+	// The overlay's own budget is replaced by the list above: no other budget.
+	assert.Len(t, fams["llm_budget_spend_usd"].GetMetric(), 4, fams.Series("llm_budget_spend_usd"))
+	assert.NotContains(t, c.Logs(), "budgets start from zero", "the overlay configures storage")
+	c.Stop(30 * time.Second)
+}
+
+// TestLLMBudgetAlertsInPrometheus runs a real Prometheus (the Debian package) with
+// config/prometheus/alerts.yaml, unchanged, against the collector with the shipped
+// overlay and a budget of one cent: at 72.5% spent no budget alert is active; at 81.5%
+// LLMBudgetNearlySpent fires; at 154% LLMBudgetExceeded fires too.
+func TestLLMBudgetAlertsInPrometheus(t *testing.T) {
+	promBin := harness.RequireCommand(t, "prometheus", "prometheus")
+	awayFromBoundary(t, false, 3*time.Minute)
+	const limit = 0.01
+	c := harness.Start(t, harness.Options{
+		Configs: []string{harness.DefaultConfig(), llmSpendOverlay()},
+		Env:     map[string]string{"LLM_SPEND_STORAGE_DIR": t.TempDir(), "LLM_BUDGET_USD": "0.01", "LLM_BUDGET_NAME": "team-daily"},
+	})
+	prom := startPrometheus(t, promBin, c)
+	tp := spendTracerProvider(t, c, harness.AppResource(spendService))
+	tracer := tp.Tracer("spend-alerts")
+
+	budgetAlerts := func() map[string]promAlert {
+		out := map[string]promAlert{}
+		for name, a := range prom.alerts(t) {
+			if strings.HasPrefix(name, "LLMBudget") {
+				out[name] = a
+			}
+		}
+		return out
+	}
+	ratioIs := func(want float64) {
+		t.Helper()
+		harness.Eventually(t, 60*time.Second, func() string {
+			v, err := prom.queryScalar(`sum by (budget, period) (llm_budget_used_ratio{budget="team-daily"})`)
+			if err != nil {
+				return err.Error()
+			}
+			if math.Abs(v-want) > 1e-9 {
+				return fmt.Sprintf("Prometheus has used ratio %v, want %v", v, want)
+			}
+			return ""
+		})
+	}
+	firing := func(name string) promAlert {
+		t.Helper()
+		var got promAlert
+		harness.Eventually(t, 60*time.Second, func() string {
+			a, ok := budgetAlerts()[name]
+			if !ok || a.State != "firing" {
+				return fmt.Sprintf("%s not firing yet; budget alerts: %v", name, budgetAlerts())
+			}
+			got = a
+			return ""
+		})
+		return got
+	}
+
+	// $0.00725 of $0.01.
+	gpt4o(tracer, context.Background())
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	first := gpt4oCall / limit
+	ratioIs(first)
+	time.Sleep(3 * time.Second) // several evaluations
+	assert.Empty(t, budgetAlerts(), "at %.1f%% of the budget", 100*first)
+
+	// + $0.0009: 81.5%.
+	gpt4oMini(tracer, context.Background())
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	second := (gpt4oCall + spendMiniCall) / limit
+	ratioIs(second)
+	nearly := firing("LLMBudgetNearlySpent")
+	assert.Equal(t, map[string]string{"alertname": "LLMBudgetNearlySpent", "severity": "warning", "budget": "team-daily", "period": "day"}, nearly.Labels)
+	v, err := strconv.ParseFloat(nearly.Value, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, second, v, 1e-9)
+	assert.Equal(t, "LLM budget team-daily is 81.5% spent", nearly.Annotations["summary"])
+	assert.Equal(t, "LLM calls selected by budget team-daily have cost $0.01 this day (UTC), 81.5% of its $0.01 limit (warning from 80%).", nearly.Annotations["description"])
+	assert.Equal(t, "https://github.com/procode-ai/otelcol-procode/blob/main/docs/runbooks/LLMBudgetNearlySpent.md", nearly.Annotations["runbook_url"])
+	_, exceeded := budgetAlerts()["LLMBudgetExceeded"]
+	assert.False(t, exceeded, "LLMBudgetExceeded at %.1f%%", 100*second)
+
+	// + $0.00725: 154%.
+	gpt4o(tracer, context.Background())
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	third := (2*gpt4oCall + spendMiniCall) / limit
+	ratioIs(third)
+	spent := firing("LLMBudgetExceeded")
+	assert.Equal(t, map[string]string{"alertname": "LLMBudgetExceeded", "severity": "critical", "budget": "team-daily", "period": "day"}, spent.Labels)
+	v, err = strconv.ParseFloat(spent.Value, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, third, v, 1e-9)
+	assert.Equal(t, "https://github.com/procode-ai/otelcol-procode/blob/main/docs/runbooks/LLMBudgetExceeded.md", spent.Annotations["runbook_url"])
+	t.Logf("%s: %s", spent.Labels["alertname"], spent.Annotations["description"])
+	// The 80% alert stays active in Prometheus; Alertmanager holds it back
+	// (config/alertmanager_inhibit_test.go).
+	assert.Contains(t, budgetAlerts(), "LLMBudgetNearlySpent")
+	c.Stop(30 * time.Second)
+}
+
+// TestLLMBudgetSurvivesRestart: with the overlay's file_storage, a budget's spend of the
+// period is where it was after a stop and a start on the same directory; without
+// storage, the collector says once that budgets start from zero, and they do.
+func TestLLMBudgetSurvivesRestart(t *testing.T) {
+	awayFromBoundary(t, false, 3*time.Minute)
+	dir := t.TempDir()
+	opts := harness.Options{
+		Configs: []string{harness.DefaultConfig(), llmSpendOverlay()},
+		Env:     map[string]string{"LLM_SPEND_STORAGE_DIR": dir, "LLM_BUDGET_USD": "1"},
+	}
+	daily := map[string]string{"budget": "llm-daily", "period": "day"}
+	spendIs := func(c *harness.Collector, want float64) {
+		t.Helper()
+		harness.Eventually(t, 30*time.Second, func() string {
+			fams, err := harness.Scrape(c.MetricsURL())
+			if err != nil {
+				return err.Error()
+			}
+			got, found := fams.Sum("llm_budget_spend_usd", daily)
+			if !found || math.Abs(got-want) > 1e-9 {
+				return fmt.Sprintf("llm_budget_spend_usd %v (present %v), want %v\n%s", got, found, want, fams.Series("llm_budget_spend_usd"))
+			}
+			if ratio, _ := fams.Sum("llm_budget_used_ratio", daily); math.Abs(ratio-want) > 1e-9 {
+				return fmt.Sprintf("llm_budget_used_ratio %v, want %v", ratio, want)
+			}
+			return ""
+		})
+	}
+	send := func(c *harness.Collector, calls int) {
+		t.Helper()
+		tp := spendTracerProvider(t, c, harness.AppResource(spendService))
+		for i := 0; i < calls; i++ {
+			gpt4o(tp.Tracer("spend-restart"), context.Background())
+		}
+		require.NoError(t, tp.ForceFlush(context.Background()))
+		require.NoError(t, tp.Shutdown(context.Background()))
+	}
+
+	c := harness.Start(t, opts)
+	send(c, 2)
+	spendIs(c, 2*gpt4oCall)
+	c.Stop(30 * time.Second)
+
+	// The same directory: the day's spend goes on from $0.0145.
+	c = harness.Start(t, opts)
+	spendIs(c, 2*gpt4oCall)
+	send(c, 1)
+	spendIs(c, 3*gpt4oCall)
+	c.Stop(30 * time.Second)
+
+	// A budget without storage (not the overlay): from zero, and said once.
+	noStorage := writeFile(t, "no-storage.yaml", `
+connectors:
+  agent_metrics:
+    budgets:
+      - {name: llm-daily, limit_usd: 1, period: day}
+`)
+	c = harness.Start(t, harness.Options{Configs: []string{harness.DefaultConfig(), noStorage}})
+	send(c, 1)
+	spendIs(c, gpt4oCall)
+	assert.Equal(t, 1, strings.Count(c.Logs(), "budgets start from zero"), c.Logs())
+	c.Stop(30 * time.Second)
+}
