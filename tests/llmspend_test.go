@@ -511,3 +511,89 @@ connectors:
 	assert.Equal(t, 1, strings.Count(c.Logs(), "budgets start from zero"), c.Logs())
 	c.Stop(30 * time.Second)
 }
+
+// TestLLMSpendFoldsTenantsBeyondMaxValues: with the overlay's LLM_SPEND_MAX_VALUES=2, the
+// first two tenants get series of their own and later ones add up in "_other"; at a flush
+// a tenant that spends far more (t3) takes the place of the one that spends least (t1).
+// t1's series stops growing and t1's later calls go to "_other". At every step the tenant
+// series on /metrics add up to exactly the cost of every call: a folded value's total is
+// never counted a second time in "_other" (the Prometheus exporter keeps serving a series
+// for metric_expiration after its last point, and increase() of "_other" would count a
+// moved total as new spend).
+func TestLLMSpendFoldsTenantsBeyondMaxValues(t *testing.T) {
+	c := harness.Start(t, harness.Options{
+		Configs: []string{harness.DefaultConfig(), llmSpendOverlay()},
+		Env:     map[string]string{"LLM_SPEND_STORAGE_DIR": t.TempDir(), "LLM_SPEND_MAX_VALUES": "2"},
+	})
+	tp := spendTracerProvider(t, c, harness.AppResource(spendService))
+	tracer := tp.Tracer("spend-fold")
+	call := func(tenant string, big bool) {
+		ctx, run := tracer.Start(context.Background(), "invoke_agent planner", trace.WithAttributes(
+			attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.name", "planner"),
+			attribute.String("tenant.id", tenant)))
+		if big {
+			gpt4o(tracer, ctx)
+		} else {
+			gpt4oMini(tracer, ctx)
+		}
+		run.End()
+	}
+	tenants := func(want map[string]float64) {
+		t.Helper()
+		harness.Eventually(t, 30*time.Second, func() string {
+			fams, err := harness.Scrape(c.MetricsURL())
+			if err != nil {
+				return err.Error()
+			}
+			got := map[string]float64{}
+			if fam := fams["llm_dimension_cost_usd_total"]; fam != nil {
+				for _, m := range fam.GetMetric() {
+					if labelValue(m, "dimension") == "tenant.id" {
+						got[labelValue(m, "dimension_value")] += m.GetCounter().GetValue()
+					}
+				}
+			}
+			if len(got) != len(want) {
+				return fmt.Sprintf("tenant series %v, want %v", got, want)
+			}
+			for v, w := range want {
+				if g, ok := got[v]; !ok || math.Abs(g-w) > 1e-9 {
+					return fmt.Sprintf("tenant series %v, want %v", got, want)
+				}
+			}
+			return ""
+		})
+	}
+
+	// t1 and t2: the first two values, each a series of its own.
+	call("t1", false)
+	call("t2", false)
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	tenants(map[string]float64{"t1": spendMiniCall, "t2": spendMiniCall})
+
+	// t3 spends three gpt-4o calls, t4 one gpt-4o-mini call: no place left, so "_other".
+	// At the next flush t3, about 24 times t1's spend, takes t1's place.
+	for i := 0; i < 3; i++ {
+		call("t3", true)
+	}
+	call("t4", false)
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	tenants(map[string]float64{"t1": spendMiniCall, "t2": spendMiniCall, "_other": 3*gpt4oCall + spendMiniCall})
+
+	// t3's next call is on a series of its own; t1's and t4's go to "_other".
+	time.Sleep(3 * time.Second) // a few flushes: the swap is done
+	call("t3", true)
+	call("t1", false)
+	call("t4", false)
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	tenants(map[string]float64{"t1": spendMiniCall, "t2": spendMiniCall, "t3": gpt4oCall, "_other": 3*gpt4oCall + 3*spendMiniCall})
+
+	// The other dimensions are absent from every call: all of it is "unknown".
+	fams := harness.MustScrape(t, c.MetricsURL())
+	total := 4*gpt4oCall + 5*spendMiniCall
+	got, _ := fams.Sum("llm_dimension_cost_usd_total", map[string]string{"dimension": "enduser.id", "dimension_value": "unknown"})
+	assert.InDelta(t, total, got, 1e-9)
+	got, _ = fams.Sum("llm_cost_usd_total", map[string]string{"service_name": spendService})
+	assert.InDelta(t, total, got, 1e-9)
+	c.Stop(30 * time.Second)
+}
