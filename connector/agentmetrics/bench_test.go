@@ -2,6 +2,7 @@ package agentmetrics
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -33,10 +34,50 @@ func pricedBatch(b *testing.B) ptrace.Traces {
 	return sink.AllTraces()[0]
 }
 
-// BenchmarkConsumeTraces is the connector's cost per span on a warm set of series.
+// withDimensionValues puts the three benchmark dimensions where apps put them: a tenant
+// on the resource (20 values), a user on the invoke_agent span (150 values: 100 keep
+// series, 50 are folded into _other, all tracked, so none is new after the first batch)
+// and a feature on each LLM call (5 values).
+func withDimensionValues(td ptrace.Traces) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		rs.Resource().Attributes().PutStr("tenant.id", fmt.Sprintf("tenant-%d", i%20))
+		spans := rs.ScopeSpans().At(0).Spans()
+		for j := 0; j < spans.Len(); j++ {
+			s := spans.At(j)
+			op, _ := s.Attributes().Get("gen_ai.operation.name")
+			switch {
+			case op.Str() == "invoke_agent":
+				s.Attributes().PutStr("enduser.id", fmt.Sprintf("user-%d", i%150))
+			case s.Attributes().Len() > 0 && s.Kind() == ptrace.SpanKindClient && op.Str() != "":
+				s.Attributes().PutStr("app.feature", fmt.Sprintf("feature-%d", j%5))
+			}
+		}
+	}
+}
+
+// BenchmarkConsumeTraces is the connector's cost per span on a warm set of series: with
+// the default configuration, with three cost dimensions, and with three dimensions and
+// three budgets.
 func BenchmarkConsumeTraces(b *testing.B) {
 	td := pricedBatch(b)
-	c, _ := newTestConnector(&testing.T{})
+	withDimensionValues(td)
+	dims := func(cfg *Config) { cfg.CostDimensions.Attributes = []string{"tenant.id", "enduser.id", "app.feature"} }
+	budgets := func(cfg *Config) {
+		cfg.Budgets = []BudgetConfig{
+			{Name: "all", LimitUSD: 100, Period: "day"},
+			{Name: "tenant-3", LimitUSD: 10, Period: "hour", Selector: BudgetSelector{Dimension: "tenant.id", Value: "tenant-3"}},
+			{Name: "gpt", LimitUSD: 10, Period: "month", Selector: BudgetSelector{Model: "gpt-4o"}},
+		}
+	}
+	b.Run("dimensions=0", func(b *testing.B) { benchConsume(b, td) })
+	b.Run("dimensions=3", func(b *testing.B) { benchConsume(b, td, dims) })
+	b.Run("dimensions=3,budgets=3", func(b *testing.B) { benchConsume(b, td, dims, budgets) })
+}
+
+func benchConsume(b *testing.B, td ptrace.Traces, mutate ...func(*Config)) {
+	c, _ := newTestConnector(&testing.T{}, mutate...)
 	if err := c.ConsumeTraces(context.Background(), td); err != nil {
 		b.Fatal(err)
 	}
