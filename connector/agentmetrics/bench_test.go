@@ -3,10 +3,13 @@ package agentmetrics
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 
@@ -90,4 +93,67 @@ func benchConsume(b *testing.B, td ptrace.Traces, mutate ...func(*Config)) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/span")
+}
+
+// BenchmarkMemoryBound reports the heap the bounded state takes when full (not a time
+// benchmark: run with -benchtime 1x): three dimensions with max_values 100 after many
+// more distinct 64-byte values than that, in one service; and max_open_runs (10,000)
+// open runs plus as many held calls.
+func BenchmarkMemoryBound(b *testing.B) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	b.Run("dimensions=3,max_values=100", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			before := heap()
+			c, _ := newTestConnector(&testing.T{}, func(cfg *Config) {
+				cfg.CostDimensions.Attributes = []string{"tenant.id", "enduser.id", "app.feature"}
+			})
+			for round := 0; round < 10; round++ {
+				bt := batchFrom("svc", 0)
+				for v := 0; v < 200; v++ {
+					val := fmt.Sprintf("%03d-%03d-%s", round, v, strings.Repeat("x", 64))
+					bt.call(pcommon.SpanID{}, float64(v)/1000, map[string]any{"tenant.id": val, "enduser.id": val, "app.feature": val})
+				}
+				if err := c.ConsumeTraces(context.Background(), bt.td); err != nil {
+					b.Fatal(err)
+				}
+				c.snapshot(0)
+			}
+			c.batch = newBatchState() // per-batch scratch is not part of the bound
+			after := heap()
+			b.ReportMetric(float64(after-before)/3, "B/dimension")
+			runtime.KeepAlive(c)
+		}
+	})
+	b.Run("max_open_runs=10000", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			c, _ := newTestConnector(&testing.T{})
+			withClock(c)
+			bt := batchFrom("svc", 0)
+			for r := 0; r < 10000; r++ {
+				tr := pcommon.TraceID{byte(r), byte(r >> 8), 1}
+				ag := bt.agent(pcommon.SpanID{}, "planner", nil)
+				ag.SetTraceID(tr)
+				ag.SetSpanID(pcommon.SpanID{byte(r), byte(r >> 8), 1})
+				call := bt.call(pcommon.SpanID{byte(r), byte(r >> 8), 2}, 0.01, nil) // held: its parent never comes
+				call.SetTraceID(tr)
+			}
+			before := heap()
+			if err := c.ConsumeTraces(context.Background(), bt.td); err != nil {
+				b.Fatal(err)
+			}
+			c.batch = newBatchState()
+			after := heap()
+			if len(c.runs.runs) != 10000 || len(c.runs.held) != 10000 {
+				b.Fatalf("%d runs, %d held", len(c.runs.runs), len(c.runs.held))
+			}
+			b.ReportMetric(float64(after-before), "B")
+			runtime.KeepAlive(bt)
+			runtime.KeepAlive(c)
+		}
+	})
 }
