@@ -156,10 +156,13 @@ func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
 		if run >= 0 {
 			r = &b.runs[run]
 		}
+		// The agent label of llm.cost.usd (and of budgets' agent selector): the call's
+		// own, else its parent's when that is its invoke_agent span, else none. Runs and
+		// dimensions look further up, to the nearest invoke_agent ancestor.
 		agent := c.capLabel(call.agent)
 		if agent == "" {
 			agent = noAgent
-			if r != nil {
+			if r != nil && r.key.span == call.parent {
 				agent = r.group.key[1]
 			}
 		}

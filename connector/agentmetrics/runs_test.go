@@ -52,8 +52,9 @@ func TestRunCostSameBatch(t *testing.T) {
 	helper := runCost(md, "helper")
 	assert.Equal(t, uint64(1), helper.count)
 	assert.InDelta(t, 0.5, helper.sum, 1e-12)
-	// The cost series attribute the calls to the nearest agent too.
-	assert.InDelta(t, 0.03, lookup(md, "llm.cost.usd", map[string]any{"gen_ai.agent.name": "planner"}).sum, 1e-12)
+	// llm.cost.usd keeps its agent label: the parent's when it is the agent span.
+	assert.InDelta(t, 0.01, lookup(md, "llm.cost.usd", map[string]any{"gen_ai.agent.name": "planner"}).sum, 1e-12)
+	assert.InDelta(t, 0.02, lookup(md, "llm.cost.usd", map[string]any{"gen_ai.agent.name": "none"}).sum, 1e-12)
 
 	clk.add(time.Hour)
 	md, _ = c.snapshot(ts(c))
