@@ -20,6 +20,11 @@ type batchSpan struct {
 	run    int32
 }
 
+type spanEntry struct {
+	key spanKey
+	batchSpan
+}
+
 // batchRun is an invoke_agent span of the batch.
 type batchRun struct {
 	key   spanKey
@@ -46,7 +51,12 @@ type batchCall struct {
 // batchState is per-batch scratch, reused from batch to batch so that a batch of known
 // label sets allocates nothing. Strings point into the batch's own memory.
 type batchState struct {
+	// all holds every span of the batch; spans indexes them by key, built only when a
+	// call's parent is not an invoke_agent span of the batch (runIdx), or calls are held.
+	all      []spanEntry
 	spans    map[spanKey]batchSpan
+	indexed  bool
+	runIdx   map[spanKey]int32
 	runs     []batchRun
 	calls    []batchCall
 	dimVals  []string // dimension values: one entry per dimension per span or resource read
@@ -55,23 +65,42 @@ type batchState struct {
 }
 
 func newBatchState() batchState {
-	return batchState{spans: make(map[spanKey]batchSpan)}
+	return batchState{spans: make(map[spanKey]batchSpan), runIdx: make(map[spanKey]int32)}
 }
 
 func (b *batchState) reset() {
-	clear(b.spans)
+	b.all = b.all[:0]
+	if b.indexed {
+		clear(b.spans)
+		b.indexed = false
+	}
+	clear(b.runIdx)
 	b.runs = b.runs[:0]
 	b.calls = b.calls[:0]
 	b.dimVals = b.dimVals[:0]
 }
 
 func (b *batchState) addSpan(span ptrace.Span, run int32) {
-	b.spans[spanKey{span.TraceID(), span.SpanID()}] = batchSpan{parent: span.ParentSpanID(), run: run}
+	b.all = append(b.all, spanEntry{spanKey{span.TraceID(), span.SpanID()}, batchSpan{parent: span.ParentSpanID(), run: run}})
 }
 
 func (b *batchState) addRun(span ptrace.Span, g *group, dims int32) int32 {
-	b.runs = append(b.runs, batchRun{key: spanKey{span.TraceID(), span.SpanID()}, group: g, dims: dims})
-	return int32(len(b.runs) - 1)
+	k := spanKey{span.TraceID(), span.SpanID()}
+	b.runs = append(b.runs, batchRun{key: k, group: g, dims: dims})
+	run := int32(len(b.runs) - 1)
+	b.runIdx[k] = run
+	return run
+}
+
+// index builds the index of every span of the batch, once per batch at most.
+func (b *batchState) index() {
+	if b.indexed {
+		return
+	}
+	b.indexed = true
+	for i := range b.all {
+		b.spans[b.all[i].key] = b.all[i].batchSpan
+	}
 }
 
 func (b *batchState) addCall(span ptrace.Span, f *spanFields, g *group, hasCost bool, dims int32) {
@@ -87,6 +116,14 @@ const maxDepth = 64
 // returns that run's index, or -1 with the first ancestor that is not in the batch
 // (missing; zero when the chain ends at a root span: the call is in no agent run).
 func (b *batchState) nearestRun(trace pcommon.TraceID, parent pcommon.SpanID) (run int32, missing spanKey) {
+	if parent.IsEmpty() {
+		return -1, spanKey{}
+	}
+	// Most calls are children of their invoke_agent span.
+	if run, ok := b.runIdx[spanKey{trace, parent}]; ok {
+		return run, spanKey{}
+	}
+	b.index()
 	id := parent
 	for range maxDepth {
 		if id.IsEmpty() {
@@ -119,10 +156,13 @@ func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
 		if run >= 0 {
 			r = &b.runs[run]
 		}
+		// The agent label of llm.cost.usd (and of budgets' agent selector): the call's
+		// own, else its parent's when that is its invoke_agent span, else none. Runs and
+		// dimensions look further up, to the nearest invoke_agent ancestor.
 		agent := c.capLabel(call.agent)
 		if agent == "" {
 			agent = noAgent
-			if r != nil {
+			if r != nil && r.key.span == call.parent {
 				agent = r.group.key[1]
 			}
 		}

@@ -344,7 +344,7 @@ func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string
 	// Cost goes to its agent, dimensions, budgets and run once the whole batch is read:
 	// most instrumentations name the agent, and set the tenant or user, on the
 	// invoke_agent span only, which ends (and may come) after its calls.
-	if hasCost || len(c.dims) > 0 {
+	if hasCost || (len(c.dims) > 0 && f.anyTokens()) {
 		c.batch.addCall(span, f, g, hasCost, c.readDims(span.Attributes()))
 	}
 	for t := 0; t < numTokenTypes; t++ {

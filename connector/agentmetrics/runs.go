@@ -143,7 +143,8 @@ func (c *agentMetrics) claimHeld(wall time.Time) {
 	if len(t.held) == 0 {
 		return
 	}
-	for k, s := range b.spans {
+	for i := range b.all {
+		k, s := b.all[i].key, b.all[i].batchSpan
 		h, ok := t.held[k]
 		if !ok {
 			continue

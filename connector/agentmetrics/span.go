@@ -65,6 +65,15 @@ type spanFields struct {
 
 func (f *spanFields) reset() { *f = spanFields{} }
 
+func (f *spanFields) anyTokens() bool {
+	for _, has := range f.hasTokens {
+		if has {
+			return true
+		}
+	}
+	return false
+}
+
 // scan reads the attributes the connector needs. Newer attribute names win over
 // deprecated ones whichever comes first. The first byte of a key picks the few names it
 // can be, so the many attributes the connector does not read (url.*, server.*, ...)
