@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -55,33 +54,14 @@ var (
 
 const spendService = "spend-app"
 
-// spendTracerProvider exports a round's spans in one OTLP request at ForceFlush, so that
-// an agent run and its LLM calls are in one batch of the collector (where a call takes a
-// dimension from its invoke_agent span, and llm_cost tells a call's duplicate span).
-func spendTracerProvider(t *testing.T, c *harness.Collector, res *resource.Resource) *sdktrace.TracerProvider {
-	t.Helper()
-	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(c.OTLPGRPCEndpoint()), otlptracegrpc.WithInsecure())
-	require.NoError(t, err)
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour), sdktrace.WithMaxExportBatchSize(1000)),
-		sdktrace.WithResource(res),
-	)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = tp.Shutdown(ctx)
-	})
-	return tp
-}
-
 // spendApps returns the providers of one service: the app's own, and the one of a
 // process that serves only tenant globex (tenant.id on its resource).
 func spendApps(t *testing.T, c *harness.Collector) (app, globex *sdktrace.TracerProvider) {
 	t.Helper()
-	app = spendTracerProvider(t, c, harness.AppResource(spendService))
+	app = batchedTracerProvider(t, c, spendService)
 	globexRes, err := resource.Merge(harness.AppResource(spendService), resource.NewSchemaless(attribute.String("tenant.id", "globex")))
 	require.NoError(t, err)
-	return app, spendTracerProvider(t, c, globexRes)
+	return app, batchedTracerProviderFor(t, c, globexRes)
 }
 
 // llmCall starts and ends a chat span of model under ctx with the given usage.
@@ -118,23 +98,9 @@ func spendRound(t *testing.T, app, globex *sdktrace.TracerProvider) {
 		attribute.Int("gen_ai.usage.input_tokens", 7050), attribute.Int("gen_ai.usage.output_tokens", 1300)))
 	gpt4o(tracer, ctx)
 	gpt4o(tracer, ctx)
-	// One Claude call described twice: OpenInference's span over the Anthropic SDK's own.
-	// llm_cost prices the SDK's and marks the other duplicate: it counts once.
-	octx, outer := tracer.Start(ctx, "Anthropic Messages", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-		attribute.String("openinference.span.kind", "LLM"), attribute.String("llm.provider", "anthropic"),
-		attribute.String("llm.model_name", "claude-sonnet-4-5-20250929"), attribute.Int("llm.token_count.prompt", 5050),
-		attribute.Int("llm.token_count.completion", 300), attribute.Int("llm.token_count.prompt_details.cache_read", 4000),
-		attribute.Int("llm.token_count.prompt_details.cache_write", 1000)))
-	_, inner := tracer.Start(octx, "anthropic.messages.create", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "anthropic"),
-		attribute.String("gen_ai.request.model", "claude-sonnet-4-5"), attribute.String("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
-		attribute.Int("gen_ai.usage.input_tokens", 5050), attribute.Int("gen_ai.usage.cache_read.input_tokens", 4000),
-		attribute.Int("gen_ai.usage.cache_write.input_tokens", 1000),
-		attribute.Int("anthropic.usage.cache_creation.ephemeral_5m_input_tokens", 600),
-		attribute.Int("anthropic.usage.cache_creation.ephemeral_1h_input_tokens", 400),
-		attribute.Int("gen_ai.usage.output_tokens", 300)))
-	inner.End()
-	outer.End()
+	// One Claude call described twice (OpenInference's span over the Anthropic SDK's):
+	// it counts once.
+	sonnetSplitSpans(tracer, ctx)
 	run.End()
 
 	// acme/bob: one call names its own feature, which wins over the agent span's.
@@ -367,7 +333,7 @@ func TestLLMBudgetAlertsInPrometheus(t *testing.T) {
 		Env:     map[string]string{"LLM_SPEND_STORAGE_DIR": t.TempDir(), "LLM_BUDGET_USD": "0.01", "LLM_BUDGET_NAME": "team-daily"},
 	})
 	prom := startPrometheus(t, promBin, c)
-	tp := spendTracerProvider(t, c, harness.AppResource(spendService))
+	tp := batchedTracerProvider(t, c, spendService)
 	tracer := tp.Tracer("spend-alerts")
 
 	budgetAlerts := func() map[string]promAlert {
@@ -478,7 +444,7 @@ func TestLLMBudgetSurvivesRestart(t *testing.T) {
 	}
 	send := func(c *harness.Collector, calls int) {
 		t.Helper()
-		tp := spendTracerProvider(t, c, harness.AppResource(spendService))
+		tp := batchedTracerProvider(t, c, spendService)
 		for i := 0; i < calls; i++ {
 			gpt4o(tp.Tracer("spend-restart"), context.Background())
 		}
@@ -525,7 +491,7 @@ func TestLLMSpendFoldsTenantsBeyondMaxValues(t *testing.T) {
 		Configs: []string{harness.DefaultConfig(), llmSpendOverlay()},
 		Env:     map[string]string{"LLM_SPEND_STORAGE_DIR": t.TempDir(), "LLM_SPEND_MAX_VALUES": "2"},
 	})
-	tp := spendTracerProvider(t, c, harness.AppResource(spendService))
+	tp := batchedTracerProvider(t, c, spendService)
 	tracer := tp.Tracer("spend-fold")
 	call := func(tenant string, big bool) {
 		ctx, run := tracer.Start(context.Background(), "invoke_agent planner", trace.WithAttributes(
