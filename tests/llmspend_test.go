@@ -2,8 +2,10 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,9 +29,10 @@ import (
 // config/prometheus/alerts.yaml must raise the budget alerts; and a budget's spend must
 // survive a restart through file_storage.
 //
-// Costs are computed here from list prices (USD per million tokens; genai-prices data in
-// third_party/genai-prices/, the table llm_cost embeds), not read from the collector:
-// gpt4oCall and sonnetSplitCall are in llmcost_test.go, and
+// Costs are computed here from list prices (USD per million tokens), not read from the
+// collector; TestLLMSpendListPricesMatchTheEmbeddedData checks them against the data
+// llm_cost's table is built from (third_party/genai-prices/). gpt4oCall and
+// sonnetSplitCall are in llmcost_test.go, and
 //
 //	gpt-4o-mini  input 0.15, output 0.60
 var spendMiniCall = (2000*0.15 + 1000*0.60) / perMillion // 2000 input, 1000 output tokens
@@ -562,4 +565,52 @@ func TestLLMSpendFoldsTenantsBeyondMaxValues(t *testing.T) {
 	got, _ = fams.Sum("llm_cost_usd_total", map[string]string{"service_name": spendService})
 	assert.InDelta(t, total, got, 1e-9)
 	c.Stop(30 * time.Second)
+}
+
+// TestLLMSpendListPricesMatchTheEmbeddedData: the expected costs of the spend and cost
+// tests are computed from vendors' list prices written into the tests. The table llm_cost
+// embeds is built from third_party/genai-prices/data.json; when an update changes one of
+// these prices, this test says which, instead of a sum on /metrics being off.
+func TestLLMSpendListPricesMatchTheEmbeddedData(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "third_party", "genai-prices", "data.json"))
+	require.NoError(t, err)
+	var providers []struct {
+		ID     string `json:"id"`
+		Models []struct {
+			ID     string                     `json:"id"`
+			Prices map[string]json.RawMessage `json:"prices"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(b, &providers))
+	// USD per million tokens, as used by gpt4oCall, sonnetSplitCall and spendMiniCall.
+	want := map[string]map[string]float64{
+		"openai/gpt-4o":               {"input_mtok": 2.50, "cache_read_mtok": 1.25, "output_mtok": 10.00},
+		"openai/gpt-4o-mini":          {"input_mtok": 0.15, "output_mtok": 0.60},
+		"anthropic/claude-sonnet-4-5": {"input_mtok": 3.00, "cache_read_mtok": 0.30, "cache_write_mtok": 3.75, "cache_write_1h_mtok": 6.00, "output_mtok": 15.00},
+	}
+	found := 0
+	for _, p := range providers {
+		for _, m := range p.Models {
+			prices, ok := want[p.ID+"/"+m.ID]
+			if !ok {
+				continue
+			}
+			found++
+			for field, price := range prices {
+				raw, ok := m.Prices[field]
+				require.True(t, ok, "%s/%s has no %s", p.ID, m.ID, field)
+				// A flat price, or a base price with tiers above 200k input tokens.
+				var flat float64
+				if json.Unmarshal(raw, &flat) != nil {
+					var tiered struct {
+						Base float64 `json:"base"`
+					}
+					require.NoError(t, json.Unmarshal(raw, &tiered), "%s/%s %s", p.ID, m.ID, field)
+					flat = tiered.Base
+				}
+				assert.Equal(t, price, flat, "%s/%s %s: the tests' expected costs use %v", p.ID, m.ID, field, price)
+			}
+		}
+	}
+	assert.Equal(t, len(want), found, "models found in data.json")
 }
