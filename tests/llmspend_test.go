@@ -577,8 +577,8 @@ func TestLLMSpendListPricesMatchTheEmbeddedData(t *testing.T) {
 	var providers []struct {
 		ID     string `json:"id"`
 		Models []struct {
-			ID     string                     `json:"id"`
-			Prices map[string]json.RawMessage `json:"prices"`
+			ID     string          `json:"id"`
+			Prices json.RawMessage `json:"prices"` // an object, or a list of dated objects
 		} `json:"models"`
 	}
 	require.NoError(t, json.Unmarshal(b, &providers))
@@ -596,8 +596,10 @@ func TestLLMSpendListPricesMatchTheEmbeddedData(t *testing.T) {
 				continue
 			}
 			found++
+			var current map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(m.Prices, &current), "%s/%s prices", p.ID, m.ID)
 			for field, price := range prices {
-				raw, ok := m.Prices[field]
+				raw, ok := current[field]
 				require.True(t, ok, "%s/%s has no %s", p.ID, m.ID, field)
 				// A flat price, or a base price with tiers above 200k input tokens.
 				var flat float64
