@@ -54,6 +54,10 @@ type dimension struct {
 	own       int
 	other     *dimValue
 	unknown   *dimValue
+	// The last value looked up in this batch: calls of one trace, resource or agent run
+	// usually share their tenant or user, and a string comparison is cheaper than a hash.
+	lastRaw string
+	last    *dimValue
 }
 
 type dimValue struct {
@@ -85,7 +89,9 @@ func (c *agentMetrics) addDimension(d *dimension, call *batchCall, raw string, n
 	if !v.own {
 		v = d.other
 	}
-	ds := c.dimSeriesFor(d, v, call.group.key[0], now)
+	// The group's service string is owned by the group: comparing it with the one a
+	// series holds is mostly a pointer comparison.
+	ds := c.dimSeriesFor(d, v, or(call.group.key[0], unknown), now)
 	if ds == nil {
 		return
 	}
@@ -115,6 +121,15 @@ func (c *agentMetrics) dimValue(d *dimension, raw string) *dimValue {
 	if raw == "" {
 		return d.unknown
 	}
+	if d.last != nil && raw == d.lastRaw {
+		return d.last
+	}
+	v := c.lookupDimValue(d, raw)
+	d.lastRaw, d.last = raw, v
+	return v
+}
+
+func (c *agentMetrics) lookupDimValue(d *dimension, raw string) *dimValue {
 	label := c.capLabel(raw)
 	if v, ok := d.values[label]; ok {
 		return v
@@ -153,6 +168,9 @@ func (d *dimension) track(name string) *dimValue {
 		}
 	}
 	delete(d.values, least.name)
+	if d.last == least {
+		d.last = nil
+	}
 	v := &dimValue{name: name, spend: least.spend, err: least.spend}
 	d.values[name] = v
 	return v
@@ -170,7 +188,7 @@ func (c *agentMetrics) dimSeriesFor(d *dimension, v *dimValue, service string, n
 		c.metrics[mDimCost].overflowSeries(now, c.overflow)
 		return nil
 	}
-	v.bySvc = append(v.bySvc, dimSeries{service: strings.Clone(service)})
+	v.bySvc = append(v.bySvc, dimSeries{service: service}) // owned by its LLM group
 	return &v.bySvc[len(v.bySvc)-1]
 }
 

@@ -143,8 +143,9 @@ func (c *agentMetrics) claimHeld(wall time.Time) {
 	if len(t.held) == 0 {
 		return
 	}
-	for i := range b.all {
-		k, s := b.all[i].key, b.all[i].batchSpan
+	b.index()
+	for id, s := range b.spans {
+		k := spanKey{s.trace, id}
 		h, ok := t.held[k]
 		if !ok {
 			continue
