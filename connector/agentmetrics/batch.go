@@ -222,7 +222,7 @@ func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
 		}
 	}
 	for _, d := range c.dims {
-		d.lastRaw, d.last = "", nil // it points into the batch
+		d.lastRaw, d.last, d.lastSeries = "", nil, nil // it points into the batch
 	}
 }
 
