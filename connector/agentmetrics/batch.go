@@ -13,16 +13,12 @@ type spanKey struct {
 	span  pcommon.SpanID
 }
 
-// batchSpan is what the end of the batch needs of every span: its parent, to walk up
-// to the nearest invoke_agent ancestor, and whether it is one (its index in runs).
+// batchSpan is what a walk up the parents needs of a span: its trace, its parent, and
+// whether it is an invoke_agent span (its index in runs, else -1).
 type batchSpan struct {
+	trace  pcommon.TraceID
 	parent pcommon.SpanID
 	run    int32
-}
-
-type spanEntry struct {
-	key spanKey
-	batchSpan
 }
 
 // batchRun is an invoke_agent span of the batch.
@@ -51,12 +47,13 @@ type batchCall struct {
 // batchState is per-batch scratch, reused from batch to batch so that a batch of known
 // label sets allocates nothing. Strings point into the batch's own memory.
 type batchState struct {
-	// all holds every span of the batch; spans indexes them by key, built only when a
-	// call's parent is not an invoke_agent span of the batch (runIdx), or calls are held.
-	all      []spanEntry
-	spans    map[spanKey]batchSpan
+	// td is the batch. spans indexes its spans by id, built only when a call's parent is
+	// not an invoke_agent span of the batch (runIdx), or calls are held. Both are keyed
+	// by span id alone (8 bytes hash faster than 24) and check the trace id on a hit.
+	td       ptrace.Traces
+	spans    map[pcommon.SpanID]batchSpan
 	indexed  bool
-	runIdx   map[spanKey]int32
+	runIdx   map[pcommon.SpanID]int32
 	runs     []batchRun
 	calls    []batchCall
 	dimVals  []string // dimension values: one entry per dimension per span or resource read
@@ -65,11 +62,11 @@ type batchState struct {
 }
 
 func newBatchState() batchState {
-	return batchState{spans: make(map[spanKey]batchSpan), runIdx: make(map[spanKey]int32)}
+	return batchState{spans: make(map[pcommon.SpanID]batchSpan), runIdx: make(map[pcommon.SpanID]int32)}
 }
 
-func (b *batchState) reset() {
-	b.all = b.all[:0]
+func (b *batchState) reset(td ptrace.Traces) {
+	b.td = td
 	if b.indexed {
 		clear(b.spans)
 		b.indexed = false
@@ -80,16 +77,21 @@ func (b *batchState) reset() {
 	b.dimVals = b.dimVals[:0]
 }
 
-func (b *batchState) addSpan(span ptrace.Span, run int32) {
-	b.all = append(b.all, spanEntry{spanKey{span.TraceID(), span.SpanID()}, batchSpan{parent: span.ParentSpanID(), run: run}})
-}
-
 func (b *batchState) addRun(span ptrace.Span, g *group, dims int32) int32 {
 	k := spanKey{span.TraceID(), span.SpanID()}
 	b.runs = append(b.runs, batchRun{key: k, group: g, dims: dims})
 	run := int32(len(b.runs) - 1)
-	b.runIdx[k] = run
+	b.runIdx[k.span] = run
 	return run
+}
+
+// runOf returns the index of the run of span id in trace, if it is one of the batch.
+func (b *batchState) runOf(trace pcommon.TraceID, id pcommon.SpanID) (int32, bool) {
+	run, ok := b.runIdx[id]
+	if !ok || b.runs[run].key.trace != trace {
+		return -1, false
+	}
+	return run, true
 }
 
 // index builds the index of every span of the batch, once per batch at most.
@@ -98,8 +100,23 @@ func (b *batchState) index() {
 		return
 	}
 	b.indexed = true
-	for i := range b.all {
-		b.spans[b.all[i].key] = b.all[i].batchSpan
+	b.eachSpan(func(span ptrace.Span) {
+		run, _ := b.runOf(span.TraceID(), span.SpanID())
+		b.spans[span.SpanID()] = batchSpan{trace: span.TraceID(), parent: span.ParentSpanID(), run: run}
+	})
+}
+
+// eachSpan calls f with every span of the batch.
+func (b *batchState) eachSpan(f func(ptrace.Span)) {
+	rss := b.td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				f(spans.At(k))
+			}
+		}
 	}
 }
 
@@ -120,7 +137,7 @@ func (b *batchState) nearestRun(trace pcommon.TraceID, parent pcommon.SpanID) (r
 		return -1, spanKey{}
 	}
 	// Most calls are children of their invoke_agent span.
-	if run, ok := b.runIdx[spanKey{trace, parent}]; ok {
+	if run, ok := b.runOf(trace, parent); ok {
 		return run, spanKey{}
 	}
 	b.index()
@@ -129,8 +146,8 @@ func (b *batchState) nearestRun(trace pcommon.TraceID, parent pcommon.SpanID) (r
 		if id.IsEmpty() {
 			return -1, spanKey{}
 		}
-		s, ok := b.spans[spanKey{trace, id}]
-		if !ok {
+		s, ok := b.spans[id]
+		if !ok || s.trace != trace {
 			return -1, spanKey{trace, id}
 		}
 		if s.run >= 0 {
@@ -204,23 +221,43 @@ func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
 			c.openRun(&b.runs[i], wall, now)
 		}
 	}
+	for _, d := range c.dims {
+		d.lastRaw, d.last, d.lastSeries = "", nil, nil // it points into the batch
+	}
 }
 
 // readDims appends the values of the configured dimensions found in attrs ("" when
-// absent) and returns their offset.
+// absent) and returns their offset. It searches attrs once per dimension: for resources.
 func (c *agentMetrics) readDims(attrs pcommon.Map) int32 {
 	b := &c.batch
 	off := int32(len(b.dimVals))
 	for _, d := range c.dims {
 		v := ""
 		if a, ok := attrs.Get(d.attr); ok {
-			if a.Type() == pcommon.ValueTypeStr {
-				v = a.Str()
-			} else {
-				v = a.AsString() // numbers, booleans: allocates, once per span
-			}
+			v = dimString(a)
 		}
 		b.dimVals = append(b.dimVals, v)
 	}
 	return off
+}
+
+// spanDims appends the dimension values scan found on a span and returns their offset.
+func (c *agentMetrics) spanDims(f *spanFields) int32 {
+	b := &c.batch
+	off := int32(len(b.dimVals))
+	for i := range c.dims {
+		v := ""
+		if f.dimFound&(1<<i) != 0 {
+			v = dimString(f.dimKeys.vals[i])
+		}
+		b.dimVals = append(b.dimVals, v)
+	}
+	return off
+}
+
+func dimString(a pcommon.Value) string {
+	if a.Type() == pcommon.ValueTypeStr {
+		return a.Str()
+	}
+	return a.AsString() // numbers, booleans: allocates, once per span
 }

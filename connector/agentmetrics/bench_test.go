@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -77,6 +78,42 @@ func BenchmarkConsumeTraces(b *testing.B) {
 	b.Run("dimensions=0", func(b *testing.B) { benchConsume(b, td) })
 	b.Run("dimensions=3", func(b *testing.B) { benchConsume(b, td, dims) })
 	b.Run("dimensions=3,budgets=3", func(b *testing.B) { benchConsume(b, td, dims, budgets) })
+	// New traces in every batch (fresh ids, refreshed with the timer stopped) and a clock
+	// one second further at each batch: every run is opened, observed 30 batches later and
+	// remembered until max_open_runs evicts it, as on a busy collector.
+	b.Run("dimensions=0,new_traces", func(b *testing.B) { benchNewTraces(b, td) })
+	b.Run("dimensions=3,new_traces", func(b *testing.B) { benchNewTraces(b, td, dims) })
+	// The same without agent_run_cost: what keeping runs across batches costs.
+	noRuns := func(cfg *Config) { cfg.AgentRunCost.Enabled = false }
+	b.Run("dimensions=0,new_traces,agent_run_cost=off", func(b *testing.B) { benchNewTraces(b, td, noRuns) })
+}
+
+func benchNewTraces(b *testing.B, td ptrace.Traces, mutate ...func(*Config)) {
+	c, _ := newTestConnector(&testing.T{}, mutate...)
+	clk := withClock(c)
+	gen := agenttraces.New(agenttraces.DefaultOptions())
+	batch := ptrace.NewTraces()
+	td.CopyTo(batch)
+	for i := 0; i < 100; i++ { // fill the runs
+		gen.Refresh(batch)
+		clk.add(time.Second)
+		if err := c.ConsumeTraces(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := batch.SpanCount()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		gen.Refresh(batch)
+		clk.add(time.Second)
+		b.StartTimer()
+		if err := c.ConsumeTraces(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/span")
 }
 
 func benchConsume(b *testing.B, td ptrace.Traces, mutate ...func(*Config)) {
@@ -148,8 +185,8 @@ func BenchmarkMemoryBound(b *testing.B) {
 			}
 			c.batch = newBatchState()
 			after := heap()
-			if len(c.runs.runs) != 10000 || len(c.runs.held) != 10000 {
-				b.Fatalf("%d runs, %d held", len(c.runs.runs), len(c.runs.held))
+			if c.runs.runs.count != 10000 || len(c.runs.held) != 10000 {
+				b.Fatalf("%d runs, %d held", c.runs.runs.count, len(c.runs.held))
 			}
 			b.ReportMetric(float64(after-before), "B")
 			runtime.KeepAlive(bt)

@@ -142,6 +142,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) *a
 	for _, attr := range cfg.CostDimensions.Attributes {
 		c.dims = append(c.dims, newDimension(attr, cfg.CostDimensions.MaxValues))
 	}
+	c.fields.dimKeys = newDimKeys(cfg.CostDimensions.Attributes)
 	c.runCost = cfg.AgentRunCost.Enabled && cfg.LLM.Enabled && cfg.Agent.Enabled
 	c.runs = newRunTracker(cfg.AgentRunCost.MaxOpenRuns)
 	c.budgets = newBudgets(cfg)
@@ -214,7 +215,7 @@ func (c *agentMetrics) ConsumeTraces(_ context.Context, td ptrace.Traces) error 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sweepRuns(wall)
-	c.batch.reset()
+	c.batch.reset(td)
 	f := &c.fields
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
@@ -275,13 +276,12 @@ func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, n
 	}
 	seconds := durationSeconds(span)
 
-	run := int32(-1)
 	switch f.operation {
 	case "invoke_agent":
 		agent := or(c.capLabel(f.agent), unknown)
 		g := c.group(gAgent, labelKey{service, agent})
 		// Remember this run, for the LLM calls below it in the batch.
-		run = c.batch.addRun(span, g, c.readDims(span.Attributes()))
+		c.batch.addRun(span, g, c.spanDims(f))
 		if c.cfg.Agent.Enabled {
 			c.member(g, outcome, mAgentInvocations, func(k *labelKey) { *k = g.key; k[2] = outcomeNames[outcome] }, now).intSum++
 			c.member(g, slotDuration, mAgentDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.Agent.Buckets, seconds)
@@ -292,7 +292,6 @@ func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, n
 			c.member(g, outcome, mToolCalls, func(k *labelKey) { *k = g.key; k[2] = outcomeNames[outcome] }, now).intSum++
 		}
 	}
-	c.batch.addSpan(span, run)
 	if c.cfg.LLM.Enabled && isCall(f.status) {
 		c.recordLLM(span, f, service, outcome, seconds, now)
 	}
@@ -345,7 +344,7 @@ func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string
 	// most instrumentations name the agent, and set the tenant or user, on the
 	// invoke_agent span only, which ends (and may come) after its calls.
 	if hasCost || (len(c.dims) > 0 && f.anyTokens()) {
-		c.batch.addCall(span, f, g, hasCost, c.readDims(span.Attributes()))
+		c.batch.addCall(span, f, g, hasCost, c.spanDims(f))
 	}
 	for t := 0; t < numTokenTypes; t++ {
 		if f.hasTokens[t] {

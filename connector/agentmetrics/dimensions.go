@@ -54,6 +54,14 @@ type dimension struct {
 	own       int
 	other     *dimValue
 	unknown   *dimValue
+	// The last value and series looked up in this batch: calls of one trace, resource or
+	// agent run usually share their tenant or user, and comparing two strings is cheaper
+	// than a hash. Cleared at the end of each batch (lastRaw points into it) and when
+	// last is displaced.
+	lastRaw     string
+	last        *dimValue
+	lastService string
+	lastSeries  *dimSeries
 }
 
 type dimValue struct {
@@ -67,6 +75,7 @@ type dimValue struct {
 // dimSeries is a value's series for one service.
 type dimSeries struct {
 	service string
+	value   string // the value's label
 	cost    *series
 	tokens  [numTokenTypes]*series
 }
@@ -78,27 +87,43 @@ func newDimension(attr string, maxValues int) *dimension {
 
 // addDimension counts a call's cost and tokens under its value raw of dimension d.
 func (c *agentMetrics) addDimension(d *dimension, call *batchCall, raw string, now pcommon.Timestamp) {
-	v := c.dimValue(d, raw)
+	// The group's service string is owned by the group: comparing it with the one a
+	// series holds is mostly a pointer comparison.
+	service := or(call.group.key[0], unknown)
+	v, ds := d.last, d.lastSeries
+	if v == nil || raw != d.lastRaw || service != d.lastService {
+		v = c.dimValue(d, raw)
+		target := v
+		if !target.own {
+			target = d.other
+		}
+		ds = c.dimSeriesFor(d, target, service, now)
+		d.lastRaw, d.last, d.lastService, d.lastSeries = raw, v, service, ds
+	}
 	if call.hasCost {
 		v.spend += call.cost
 	}
-	if !v.own {
-		v = d.other
-	}
-	ds := c.dimSeriesFor(d, v, call.group.key[0], now)
-	if ds == nil {
+	if ds == nil { // past maxServicesPerValue
+		if call.hasCost {
+			c.metrics[mDimCost].overflowSeries(now, c.overflow).dblSum += call.cost
+		}
+		for t := 0; t < numTokenTypes; t++ {
+			if call.hasTokens[t] {
+				c.metrics[mDimTokens].overflowSeries(now, c.overflow).intSum += call.tokens[t]
+			}
+		}
 		return
 	}
 	if call.hasCost {
 		if ds.cost == nil {
-			ds.cost = c.dimMetricSeries(mDimCost, labelKey{ds.service, d.attr, v.name}, now)
+			ds.cost = c.dimMetricSeries(mDimCost, labelKey{ds.service, d.attr, ds.value}, now)
 		}
 		ds.cost.dblSum += call.cost
 	}
 	for t := 0; t < numTokenTypes; t++ {
 		if call.hasTokens[t] {
 			if ds.tokens[t] == nil {
-				ds.tokens[t] = c.dimMetricSeries(mDimTokens, labelKey{ds.service, d.attr, v.name, tokenTypeNames[t]}, now)
+				ds.tokens[t] = c.dimMetricSeries(mDimTokens, labelKey{ds.service, d.attr, ds.value, tokenTypeNames[t]}, now)
 			}
 			ds.tokens[t].intSum += call.tokens[t]
 		}
@@ -115,6 +140,10 @@ func (c *agentMetrics) dimValue(d *dimension, raw string) *dimValue {
 	if raw == "" {
 		return d.unknown
 	}
+	return c.lookupDimValue(d, raw)
+}
+
+func (c *agentMetrics) lookupDimValue(d *dimension, raw string) *dimValue {
 	label := c.capLabel(raw)
 	if v, ok := d.values[label]; ok {
 		return v
@@ -153,6 +182,9 @@ func (d *dimension) track(name string) *dimValue {
 		}
 	}
 	delete(d.values, least.name)
+	if d.last == least {
+		d.last, d.lastSeries = nil, nil
+	}
 	v := &dimValue{name: name, spend: least.spend, err: least.spend}
 	d.values[name] = v
 	return v
@@ -170,7 +202,7 @@ func (c *agentMetrics) dimSeriesFor(d *dimension, v *dimValue, service string, n
 		c.metrics[mDimCost].overflowSeries(now, c.overflow)
 		return nil
 	}
-	v.bySvc = append(v.bySvc, dimSeries{service: strings.Clone(service)})
+	v.bySvc = append(v.bySvc, dimSeries{service: service, value: v.name}) // service: owned by its LLM group
 	return &v.bySvc[len(v.bySvc)-1]
 }
 

@@ -212,3 +212,19 @@ func TestTopSpenderFoundAmongManyValues(t *testing.T) {
 	require.True(t, big.ok, "the top spender has a series of its own")
 	assert.Greater(t, big.sum, 5.0)
 }
+
+// Past maxServicesPerValue services, a value's calls go to the metrics' overflow series:
+// still counted, never a series per service beyond the bound.
+func TestDimensionServicesAreBounded(t *testing.T) {
+	c, _ := newTestConnector(t, dimsCfg(2, "tenant.id"), func(cfg *Config) { cfg.MaxSeries = 100_000 })
+	withClock(c)
+	for s := 0; s < maxServicesPerValue+20; s++ {
+		b := batchFrom(fmt.Sprintf("svc-%d", s), 0)
+		b.call(pcommon.SpanID{}, 0.5, map[string]any{"tenant.id": "acme"})
+		require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	}
+	md, _ := c.snapshot(ts(c))
+	assert.InDelta(t, 0.5*float64(maxServicesPerValue+20), lookup(md, "llm.dimension.cost.usd", nil).sum, 1e-9)
+	assert.InDelta(t, 0.5*20, lookup(md, "llm.dimension.cost.usd", map[string]any{overflowAttr: true}).sum, 1e-9)
+	assert.Len(t, c.dims[0].values["acme"].bySvc, maxServicesPerValue)
+}

@@ -39,11 +39,45 @@ const (
 	dropNoRun = "no_run"
 )
 
+// openRun is a run in the ring, from its arrival until it is forgotten.
 type openRun struct {
+	key      spanKey
 	group    *group // the agent group (service, agent)
 	cost     float64
-	deadline int64 // unix ns: observed then (open), forgotten then (observed)
+	arrived  int64 // unix ns
 	observed bool
+}
+
+// runRing holds the runs in order of arrival, which is also the order in which they are
+// observed (arrival + settle) and forgotten (observed, then maxRunWait later or when
+// room is needed): a run costs one map insert and one delete, with no queue of its own.
+// Entries [head, head+observed) are observed, the next ones up to head+count open.
+type runRing struct {
+	entries  []openRun // max entries once the first run arrives
+	index    map[spanKey]int32
+	head     int
+	count    int
+	observed int
+}
+
+func (r *runRing) at(i int) *openRun { return &r.entries[(r.head+i)%len(r.entries)] }
+
+// find returns the run of key, if it is in the ring.
+func (r *runRing) find(key spanKey) *openRun {
+	i, ok := r.index[key]
+	if !ok {
+		return nil
+	}
+	return &r.entries[i]
+}
+
+// forgetOldest drops the oldest run; it must be observed.
+func (r *runRing) forgetOldest() {
+	delete(r.index, r.entries[r.head].key)
+	r.entries[r.head] = openRun{}
+	r.head = (r.head + 1) % len(r.entries)
+	r.count--
+	r.observed--
 }
 
 type heldCalls struct {
@@ -87,25 +121,15 @@ func (q *fifo) pop(now int64) (queued, bool) {
 	return it, true
 }
 
-// popAny returns the front item whatever its deadline.
-func (q *fifo) popAny() (queued, bool) {
-	if q.head == len(q.items) {
-		return queued{}, false
-	}
-	return q.pop(q.items[q.head].deadline)
-}
-
 type runTracker struct {
-	max      int
-	runs     map[spanKey]openRun
-	held     map[spanKey]heldCalls
-	open     fifo // runs waiting to be observed, by deadline
-	observed fifo // observed runs, by the time they are forgotten
-	waiting  fifo // held calls, by the time they give up
+	max     int
+	runs    runRing
+	held    map[spanKey]heldCalls
+	waiting fifo // held calls, by the time they give up
 }
 
 func newRunTracker(maxOpen int) runTracker {
-	return runTracker{max: maxOpen, runs: make(map[spanKey]openRun), held: make(map[spanKey]heldCalls)}
+	return runTracker{max: maxOpen, runs: runRing{index: make(map[spanKey]int32)}, held: make(map[spanKey]heldCalls)}
 }
 
 // hold adds the cost of calls whose run is not in their batch under missing, their first
@@ -113,13 +137,12 @@ func newRunTracker(maxOpen int) runTracker {
 // the calls held under it.
 func (c *agentMetrics) hold(missing spanKey, cost float64, calls int64, g *group, wall time.Time) {
 	t := &c.runs
-	if r, ok := t.runs[missing]; ok {
+	if r := t.runs.find(missing); r != nil {
 		if r.observed {
 			c.dropRunCost(g, dropLate, calls, wall)
 			return
 		}
 		r.cost += cost
-		t.runs[missing] = r
 		return
 	}
 	if h, ok := t.held[missing]; ok {
@@ -143,8 +166,9 @@ func (c *agentMetrics) claimHeld(wall time.Time) {
 	if len(t.held) == 0 {
 		return
 	}
-	for i := range b.all {
-		k, s := b.all[i].key, b.all[i].batchSpan
+	b.index()
+	for id, s := range b.spans {
+		k := spanKey{s.trace, id}
 		h, ok := t.held[k]
 		if !ok {
 			continue
@@ -164,32 +188,31 @@ func (c *agentMetrics) claimHeld(wall time.Time) {
 }
 
 // openRun keeps a run of this batch open for settle, or observes it now when settle is
-// zero or no room is left.
+// zero or every place holds an open run.
 func (c *agentMetrics) openRun(br *batchRun, wall time.Time, now pcommon.Timestamp) {
-	t := &c.runs
+	r := &c.runs.runs
 	settle := c.cfg.AgentRunCost.Settle
-	if _, dup := t.runs[br.key]; dup {
-		return // the same invoke_agent span sent twice: observed once
-	}
-	if settle > 0 && len(t.runs) >= t.max {
-		// Forget the oldest observed run to make room; an open one is never dropped.
-		for len(t.runs) >= t.max {
-			it, ok := t.observed.popAny()
-			if !ok {
-				break
-			}
-			if r, ok := t.runs[it.key]; ok && r.observed && r.deadline == it.deadline {
-				delete(t.runs, it.key)
-			}
-		}
-	}
-	if settle == 0 || len(t.runs) >= t.max {
+	if settle == 0 {
 		c.observeRun(br.group, br.cost, now)
 		return
 	}
-	deadline := wall.Add(settle).UnixNano()
-	t.runs[br.key] = openRun{group: br.group, cost: br.cost, deadline: deadline}
-	t.open.push(br.key, deadline)
+	if r.find(br.key) != nil {
+		return // the same invoke_agent span sent twice: observed once
+	}
+	if r.entries == nil {
+		r.entries = make([]openRun, c.runs.max)
+	}
+	if r.count == len(r.entries) {
+		if r.observed == 0 {
+			c.observeRun(br.group, br.cost, now)
+			return
+		}
+		r.forgetOldest() // an observed run makes room; an open one never does
+	}
+	i := (r.head + r.count) % len(r.entries)
+	r.entries[i] = openRun{key: br.key, group: br.group, cost: br.cost, arrived: wall.UnixNano()}
+	r.index[br.key] = int32(i)
+	r.count++
 }
 
 func (c *agentMetrics) observeRun(g *group, cost float64, now pcommon.Timestamp) {
@@ -202,31 +225,21 @@ func (c *agentMetrics) sweepRuns(wall time.Time) {
 	if !c.runCost {
 		return
 	}
-	t := &c.runs
+	t, r := &c.runs, &c.runs.runs
 	ns := wall.UnixNano()
 	now := pcommon.NewTimestampFromTime(wall)
-	for {
-		it, ok := t.open.pop(ns)
-		if !ok {
+	settle := int64(c.cfg.AgentRunCost.Settle)
+	for r.observed < r.count {
+		run := r.at(r.observed)
+		if run.arrived+settle > ns {
 			break
 		}
-		r, ok := t.runs[it.key]
-		if !ok || r.observed || r.deadline != it.deadline {
-			continue
-		}
-		c.observeRun(r.group, r.cost, now)
-		r.observed, r.deadline = true, wall.Add(maxRunWait).UnixNano()
-		t.runs[it.key] = r
-		t.observed.push(it.key, r.deadline)
+		c.observeRun(run.group, run.cost, now)
+		run.observed = true
+		r.observed++
 	}
-	for {
-		it, ok := t.observed.pop(ns)
-		if !ok {
-			break
-		}
-		if r, ok := t.runs[it.key]; ok && r.observed && r.deadline == it.deadline {
-			delete(t.runs, it.key)
-		}
+	for r.observed > 0 && r.entries[r.head].arrived+settle+int64(maxRunWait) <= ns {
+		r.forgetOldest()
 	}
 	for {
 		it, ok := t.waiting.pop(ns)

@@ -176,7 +176,7 @@ func TestRunCostBounds(t *testing.T) {
 		b.call(ag.SpanID(), 0.01, nil)
 	}
 	require.NoError(t, c.ConsumeTraces(ctx, b.td))
-	assert.LessOrEqual(t, len(c.runs.runs), 2)
+	assert.LessOrEqual(t, c.runs.runs.count, 2)
 	md, _ = c.snapshot(ts(c))
 	assert.Equal(t, uint64(2), runCost(md, "planner").count)
 	clk.add(c.cfg.AgentRunCost.Settle)
@@ -185,7 +185,8 @@ func TestRunCostBounds(t *testing.T) {
 	assert.InDelta(t, 0.04, runCost(md, "planner").sum, 1e-12)
 	clk.add(maxRunWait)
 	c.snapshot(ts(c))
-	assert.Empty(t, c.runs.runs, "observed runs are forgotten after maxRunWait")
+	assert.Zero(t, c.runs.runs.count, "observed runs are forgotten after maxRunWait")
+	assert.Empty(t, c.runs.runs.index)
 }
 
 // With settle 0 a run is observed at the end of its batch; with the agent group off
