@@ -36,14 +36,15 @@ import (
 //
 // Across batches, the first seen is priced: a span's decision is final when it leaves
 // the processor (it cannot be recalled), so a span matching one remembered from an
-// earlier batch is its duplicate. The exception is a remembered span without usage,
-// which was counted but not priced: a later span of the call with usage is still
-// priced (the call's cost is not lost; it is then counted twice in
+// earlier batch is its duplicate. The exception is a remembered call counted by a span
+// without usage, and so not priced (a span without usage that was the duplicate of one
+// with usage does not count): a later span of the call with usage is still priced (the call's cost is not lost; it is then counted twice in
 // llm_requests_total). The spans of one call end within milliseconds of each other and
 // usually arrive in one batch; the default pipeline batches before llm_cost.
 //
-// Memory: the last max_calls calls (about 120 bytes each, and a map entry per trace)
-// are remembered; older ones are forgotten first, and a span of a forgotten call is
+// Memory: the last max_calls calls (136 bytes each, a bucket of 8 bytes per call
+// rounded up to a power of two, and the name of a model without a price, at most 256
+// bytes) are remembered; older ones are forgotten first, and a span of a forgotten call is
 // priced again.
 
 // candidate is one inference span of a batch.
@@ -56,6 +57,8 @@ type candidate struct {
 	winner        int // index of the priced span of its call in the batch; itself when it is priced
 	next          int // the next candidate of the same trace, -1 for none
 	duplicateOfID pcommon.SpanID
+	callUsage     bool // the span counted for the call (its winner) has usage
+	mismatch      bool // counted as a provided-cost mismatch
 }
 
 // dedup finds and marks duplicate calls; one per traces processor.
@@ -118,7 +121,7 @@ func newDedup(maxCalls int) *dedup {
 
 // resolve marks the duplicates among cands, the inference spans of td in the order
 // they were priced, and adjusts counts.
-func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]int64) {
+func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *batchCounts) {
 	if len(cands) == 0 {
 		return
 	}
@@ -137,9 +140,11 @@ func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]
 		d.resolveTrace(td, cands, d.group)
 	}
 	for i := range cands {
-		if c := &cands[i]; c.winner != i {
+		c := &cands[i]
+		if c.winner != i {
 			c.duplicateOfID = cands[c.winner].id
 		}
+		c.callUsage = cands[c.winner].call.hasUsage
 	}
 	if d.memory != nil {
 		d.memory.resolve(cands, d.heads)
@@ -319,7 +324,7 @@ func better(a, b *candidate, rel relation) bool {
 // demote rewrites a priced (or otherwise counted) span as a duplicate: it keeps its
 // usage and provenance, loses its cost (an app's cost moves to llm_cost.provided_cost)
 // and names the span priced for the call.
-func demote(c *candidate, counts *[numStatus]int64) {
+func demote(c *candidate, counts *batchCounts) {
 	attrs := c.span.Attributes()
 	if v, ok := attrs.Get(attrCost); ok && c.status == idxProvided {
 		if _, kept := attrs.Get(attrProvidedCost); !kept {
@@ -333,8 +338,11 @@ func demote(c *candidate, counts *[numStatus]int64) {
 	})
 	attrs.PutStr(attrStatus, statusDup)
 	attrs.PutStr(attrDuplicateOf, hex.EncodeToString(c.duplicateOfID[:]))
-	counts[c.status]--
-	counts[idxDuplicate]++
+	counts.status[c.status]--
+	counts.status[idxDuplicate]++
+	if c.mismatch {
+		counts.mismatches-- // its mark is gone with its price
+	}
 	c.status = idxDuplicate
 }
 
@@ -397,6 +405,7 @@ type memEntry struct {
 	reasoning  int64
 	reported   uint8
 	hasUsage   bool
+	callUsage  bool // the span priced for the call (winner) has usage
 }
 
 func newCallMemory(n int) *callMemory {
@@ -486,17 +495,18 @@ func (m *callMemory) apply(cands []candidate, head int, newest memRef) {
 			// The same span again (a retry, or a second pipeline): same decision.
 		case e.span == c.id:
 			c.duplicateOfID = e.winner
-		case !e.hasUsage && c.call.hasUsage:
-			// Counted earlier without a price: this span prices the call.
+		case !e.callUsage && c.call.hasUsage:
+			// Counted earlier without a price (by a span without usage, not by one
+			// it was a duplicate of): this span prices the call.
 		default:
-			c.duplicateOfID = e.winner
+			c.duplicateOfID, c.callUsage = e.winner, e.callUsage
 		}
 		if !c.duplicateOfID.IsEmpty() {
 			// The batch's duplicates of this span point to the remembered winner too.
 			for j := head; j >= 0; j = cands[j].next {
 				if j != i && cands[j].winner == i {
 					cands[j].winner = j
-					cands[j].duplicateOfID = c.duplicateOfID
+					cands[j].duplicateOfID, cands[j].callUsage = c.duplicateOfID, c.callUsage
 				}
 			}
 		}
@@ -593,7 +603,8 @@ func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 	u := &c.call.usage
 	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, prev: prev,
 		bucketPrev: bucketPrev, model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
-		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage}
+		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage,
+		callUsage: c.callUsage}
 	ref := memRef{idx: int32(m.next), seq: m.seq}
 	m.buckets[b] = ref
 	m.next = (m.next + 1) % len(m.entries)

@@ -177,6 +177,31 @@ func TestDuplicateAcrossBatchesEitherOrder(t *testing.T) {
 	}
 }
 
+// Three layers of one call across two batches: the SDK's span (usage) and the
+// instrumentation's span over it (no usage, a duplicate of it) in one batch, the
+// framework's span over both (usage) in the next. The framework's span matches the
+// remembered span without usage, which was a duplicate, not counted on its own: the
+// call is the SDK span's, already priced, and the framework's span its duplicate.
+func TestAcrossBatchesDuplicateWithoutUsageNamesItsWinner(t *testing.T) {
+	sdk := anthropicSDK(9, 92, 91, "")
+	delete(sdk.attrs, "gen_ai.response.id")
+	instr := testSpan{trace: 9, id: 91, parent: 90, scope: "@traceloop/instrumentation-anthropic", name: "anthropic.chat",
+		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+			"gen_ai.request.model": "claude-sonnet-4-5"}}
+	framework := anthropicSDK(9, 90, 0, "")
+	framework.scope, framework.name = "app-framework", "chat claude-sonnet-4-5"
+	delete(framework.attrs, "gen_ai.response.id")
+	sink := new(consumertest.TracesSink)
+	p := newTracesProcessor(t, createDefaultConfig().(*Config), sink)
+	require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, sdk, instr)))
+	require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, framework)))
+	got := outcomes(sink)
+	assert.Equal(t, statusPriced, str(got[spanID(92)], attrStatus))
+	assert.Equal(t, hexID(92), str(got[spanID(91)], attrDuplicateOf))
+	assert.Equal(t, statusDup, str(got[spanID(90)], attrStatus), "the call is priced once")
+	assert.Equal(t, hexID(92), str(got[spanID(90)], attrDuplicateOf))
+}
+
 // Spans naming the same response id are one call even when their usage differs
 // (OpenLIT counts message_start's output token of an Anthropic stream twice): the
 // span with more detail is priced, the other is its duplicate.
