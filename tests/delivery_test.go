@@ -95,14 +95,16 @@ func TestSentryUnreachableDegradesHealth(t *testing.T) {
 	reportErrorSpans(t, c, 5)
 
 	// Failing, not yet for failing_after: still healthy, and says so.
+	var whole string
 	harness.Eventually(t, 20*time.Second, func() string {
-		_, check, _ = healthCheck(t, c, "exporter:sentry_errors")
+		_, check, whole = healthCheck(t, c, "exporter:sentry_errors")
 		if !strings.HasPrefix(check.message(), "sending has been failing for") {
 			return "not failing yet: " + check.message()
 		}
 		return ""
 	})
 	assert.Equal(t, "healthy", check.status(), check.message())
+	assert.Contains(t, whole, `{"status":"healthy"`, "nor does the exporter's own status degrade /health before failing_after")
 	assert.Contains(t, check.message(), "connection refused")
 
 	var degradedAfter time.Duration
@@ -157,13 +159,16 @@ func TestSentryUnreachableDegradesHealth(t *testing.T) {
 }
 
 // TestTracesBackendDownDegradesHealth: the default configuration with the traces-backend
-// overlay, the backend's address refusing connections, and the collector's own metrics
-// turned off (service::telemetry::metrics::level: none): exporter:otlp/traces is
-// degraded after failing_after, with the reason. Nothing is read from /metrics.
+// overlay, the backend's address refusing connections, the collector's own metrics
+// turned off (service::telemetry::metrics::level: none) and its log at error level in
+// JSON (the failed attempts' entries, at info, are never written):
+// exporter:otlp/traces is degraded after failing_after, with the reason. Nothing is read
+// from /metrics.
 func TestTracesBackendDownDegradesHealth(t *testing.T) {
 	t.Parallel()
 	c := harness.Start(t, harness.Options{
-		Configs: []string{harness.DefaultConfig(), filepath.Join(harness.RepoRoot(), "config", "overlays", "traces-backend.yaml"), "yaml:service::telemetry::metrics::level: none"},
+		Configs: []string{harness.DefaultConfig(), filepath.Join(harness.RepoRoot(), "config", "overlays", "traces-backend.yaml"), "yaml:service::telemetry::metrics::level: none",
+			"yaml:service::telemetry::logs::level: error", "yaml:service::telemetry::logs::encoding: json"},
 		Env: map[string]string{
 			"OTLP_TRACES_ENDPOINT": harness.FreeAddr(t), "OTLP_TRACES_INSECURE": "true",
 			"TRACES_DECISION_WAIT": "1s", "TRACES_SAMPLE_PERCENTAGE": "100",

@@ -84,14 +84,18 @@ func (l lossLog) since(from time.Time) (bySignal map[string]int64, byCause [numC
 
 // exporterDelivery is what the extension knows about one exporter's delivery.
 type exporterDelivery struct {
-	id           string
-	signals      map[string]bool
-	failingSince time.Time // first failure since the last success; zero when not failing
-	lastError    string
-	lastSuccess  time.Time
-	losses       lossLog
-	lastLoss     time.Time
-	lossError    string
+	id      string
+	signals map[string]bool
+	// failing holds, per signal, its first failure since its last success: one signal's
+	// success does not end another's failure. "" is a failure of an unknown signal,
+	// which any success ends.
+	failing     map[string]time.Time
+	succeeded   map[string]bool // signals sent at least once
+	lastError   string
+	lastSuccess time.Time
+	losses      lossLog
+	lastLoss    time.Time
+	lossError   string
 }
 
 // limiterDelivery is what the extension knows about one memory limiter's refusals.
@@ -119,7 +123,7 @@ func newDeliveryState(cfg DeliveryConfig, gated map[string]bool) *deliveryState 
 func (d *deliveryState) exporter(id string) *exporterDelivery {
 	e, ok := d.exporters[id]
 	if !ok {
-		e = &exporterDelivery{id: id, signals: map[string]bool{}}
+		e = &exporterDelivery{id: id, signals: map[string]bool{}, failing: map[string]time.Time{}, succeeded: map[string]bool{}}
 		d.exporters[id] = e
 	}
 	return e
@@ -171,44 +175,86 @@ func (d *deliveryState) record(ev delivery.Event, now time.Time) {
 	}
 	switch ev.Kind {
 	case delivery.Sent:
-		e.failingSince = time.Time{}
-		e.lastSuccess = now
+		e.sent(now, ev.Signal)
 	case delivery.Retrying:
-		e.failed(now, ev.Err)
+		e.failed(now, ev.Signal, ev.Err)
 	case delivery.SendFailed:
-		e.failed(now, "")
+		e.failed(now, ev.Signal, "")
 		e.lost(now, ev.Signal, causeSendFailed, ev.Items, d.cfg.LossWindow)
 	case delivery.EnqueueFailed:
 		e.lost(now, ev.Signal, causeQueueFull, ev.Items, d.cfg.LossWindow)
 	case delivery.Dropped:
 		e.lossError = ev.Err
-		if !e.failingSince.IsZero() && e.lastError == "" {
+		if len(e.failing) > 0 && e.lastError == "" {
 			e.lastError = ev.Err // a send given up on without a retry before it
 		}
 	}
 }
 
-// componentStatus applies an exporter's own status report: a recoverable error is a
-// failed send, OK a successful one.
-func (d *deliveryState) componentStatus(id string, failed bool, errText string, now time.Time) {
+// componentStatus applies an exporter's own status report for one signal: a
+// recoverable error is a failed send, OK a successful one.
+func (d *deliveryState) componentStatus(id, signal string, failed bool, errText string, now time.Time) {
 	e := d.exporter(id)
 	if failed {
-		e.failed(now, errText)
+		e.failed(now, signal, errText)
 		return
 	}
-	if !e.failingSince.IsZero() {
-		e.failingSince = time.Time{}
-		e.lastSuccess = now
+	_, wasFailing := e.failing[signal]
+	if _, unknown := e.failing[""]; wasFailing || unknown {
+		e.sent(now, signal)
 	}
 }
 
-func (e *exporterDelivery) failed(now time.Time, errText string) {
-	if e.failingSince.IsZero() {
-		e.failingSince = now
+func (e *exporterDelivery) sent(now time.Time, signal string) {
+	delete(e.failing, signal)
+	delete(e.failing, "")
+	e.succeeded[signal] = true
+	e.lastSuccess = now
+}
+
+func (e *exporterDelivery) failed(now time.Time, signal, errText string) {
+	if _, ok := e.failing[signal]; !ok {
+		e.failing[signal] = now
 	}
 	if errText != "" {
 		e.lastError = errText
 	}
+}
+
+// failingSince is the earliest failure of a signal still failing; zero when none is.
+func (e *exporterDelivery) failingSince() time.Time {
+	var since time.Time
+	for _, t := range e.failing {
+		if since.IsZero() || t.Before(since) {
+			since = t
+		}
+	}
+	return since
+}
+
+// sendingWhat is "sending", or when another signal still goes through, "sending" and
+// the signals that fail: "sending logs".
+func (e *exporterDelivery) sendingWhat() string {
+	partial := false
+	for s := range e.succeeded {
+		if _, failing := e.failing[s]; !failing && s != "" {
+			partial = true
+		}
+	}
+	if !partial {
+		return "sending"
+	}
+	names := make([]string, 0, len(e.failing))
+	for s := range e.failing {
+		if s != "" {
+			names = append(names, s)
+		}
+	}
+	if len(names) == 0 {
+		return "sending"
+	}
+	sort.Strings(names)
+	return "sending " + strings.Join(names, ", ")
 }
 
 func (e *exporterDelivery) lost(now time.Time, signal string, cause int, items int64, window time.Duration) {
@@ -261,15 +307,16 @@ func (d *deliveryState) sending(c *check, e *exporterDelivery, now time.Time) st
 	if !e.lastSuccess.IsZero() {
 		c.fields["last_success"] = e.lastSuccess.UTC().Format(time.RFC3339)
 	}
+	since := e.failingSince()
 	switch {
-	case !e.failingSince.IsZero():
-		failing := now.Sub(e.failingSince)
-		c.fields["failing_since"] = e.failingSince.UTC().Format(time.RFC3339)
+	case !since.IsZero():
+		failing := now.Sub(since)
+		c.fields["failing_since"] = since.UTC().Format(time.RFC3339)
 		if failing >= d.cfg.FailingAfter {
 			c.status = health.Worse(c.status, health.StatusDegraded)
-			return fmt.Sprintf("sending failed for %s%s", roundDuration(failing), reasonSuffix(e.lastError))
+			return fmt.Sprintf("%s failed for %s%s", e.sendingWhat(), roundDuration(failing), reasonSuffix(e.lastError))
 		}
-		return fmt.Sprintf("sending has been failing for %s%s", roundDuration(failing), reasonSuffix(e.lastError))
+		return fmt.Sprintf("%s has been failing for %s%s", e.sendingWhat(), roundDuration(failing), reasonSuffix(e.lastError))
 	case !e.lastSuccess.IsZero():
 		return fmt.Sprintf("last send succeeded %s ago", roundDuration(now.Sub(e.lastSuccess)))
 	default:

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pipeline"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -154,8 +155,10 @@ func TestDeliveryLoss(t *testing.T) {
 				assert.NotContains(t, r.Checks, "exporter:otlp", "/ready lists only the exporters that gate it")
 			}
 
-			// Sends succeed again: still unhealthy while the drops are within the window.
+			// Sends of both signals succeed again: still unhealthy while the drops are
+			// within the window.
 			f.deliver(delivery.Sent, "otlp", "traces", 1, "")
+			f.deliver(delivery.Sent, "otlp", "logs", 1, "")
 			f.clock.advance(4 * time.Minute)
 			assert.Equal(t, "unhealthy", f.check("exporter:otlp")["status"])
 			f.clock.advance(time.Minute + time.Second)
@@ -345,4 +348,79 @@ func TestCheckStatusMetric(t *testing.T) {
 			assert.Equal(t, int64(2), dp.Value)
 		}
 	}
+}
+
+// An exporter that reports its own status (sentry_errors) and fails for less than
+// failing_after leaves /health healthy, as an exporter observed only through its
+// telemetry does: its pipeline check does not degrade the whole on the first failed
+// attempt (before, one refused connection made /health degraded at once, and
+// failing_after applied only to the exporter's own check).
+func TestDeliveryFailingAfterHoldsForStatusReports(t *testing.T) {
+	f := newFixture(t)
+	f.event(sentryTraces, componentstatus.NewEvent(componentstatus.StatusStarting))
+	f.event(sentryTraces, componentstatus.NewEvent(componentstatus.StatusOK))
+	f.startAll()
+	f.event(sentryTraces, componentstatus.NewRecoverableErrorEvent(errors.New("send to sentry: dial tcp: connect: connection refused")))
+	f.clock.advance(5 * time.Second)
+	_, h := f.health()
+	assert.Equal(t, "healthy", h.Status)
+	assert.Equal(t, "healthy", h.Checks["pipeline:traces"]["status"])
+	assert.Equal(t, "sending has been failing for 5s (connection refused)", h.Checks["exporter:sentry_errors"]["message"])
+
+	f.clock.advance(26 * time.Second)
+	_, h = f.health()
+	assert.Equal(t, "degraded", h.Status)
+	assert.Equal(t, "degraded", h.Checks["exporter:sentry_errors"]["status"])
+	assert.Equal(t, "degraded", h.Checks["pipeline:traces"]["status"])
+}
+
+// An exporter of two signals whose logs keep failing while its traces go through is
+// degraded after failing_after, naming the signal: a success of one signal does not end
+// another's failure (before, every trace sent reset the failure of the logs, which
+// showed only once their retries were exhausted and the data dropped, minutes later).
+func TestDeliveryFailingPerSignal(t *testing.T) {
+	f := newFixture(t)
+	f.startAll()
+	f.deliver(delivery.Sent, "otlphttp", "logs", 3, "")
+	for range 9 {
+		f.deliver(delivery.Retrying, "otlphttp", "logs", 0, "503 Service Unavailable")
+		f.deliver(delivery.Sent, "otlphttp", "traces", 10, "")
+		f.clock.advance(5 * time.Second)
+	}
+	c := f.check("exporter:otlphttp")
+	assert.Equal(t, "degraded", c["status"])
+	assert.Equal(t, "sending logs failed for 45s (503 Service Unavailable)", c["message"])
+	assert.Equal(t, "2026-01-28T09:00:00Z", c["failing_since"])
+
+	// The logs go through again: healthy.
+	f.deliver(delivery.Sent, "otlphttp", "logs", 3, "")
+	c = f.check("exporter:otlphttp")
+	assert.Equal(t, "healthy", c["status"])
+	assert.Equal(t, "last send succeeded 0s ago", c["message"])
+
+	// Every signal failing: the message names none.
+	f.deliver(delivery.Retrying, "otlphttp", "logs", 0, refused)
+	f.deliver(delivery.Retrying, "otlphttp", "traces", 0, refused)
+	f.clock.advance(31 * time.Second)
+	assert.Equal(t, "sending failed for 31s (connection refused)", f.check("exporter:otlphttp")["message"])
+}
+
+// An exporter's own status reports count for the signal of the instance that reports:
+// the traces instance recovering does not end the logs instance's failure.
+func TestDeliveryStatusPerSignal(t *testing.T) {
+	sentryLogs := componentstatus.NewInstanceID(component.MustNewID("sentry_errors"), component.KindExporter, pipeline.NewID(pipeline.SignalLogs))
+	f := newFixture(t)
+	for _, id := range []*componentstatus.InstanceID{sentryTraces, sentryLogs} {
+		f.event(id, componentstatus.NewEvent(componentstatus.StatusStarting))
+		f.event(id, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
+	f.startAll()
+	f.event(sentryTraces, componentstatus.NewRecoverableErrorEvent(errors.New("sentry answered 503 Service Unavailable")))
+	f.event(sentryLogs, componentstatus.NewRecoverableErrorEvent(errors.New("sentry answered 503 Service Unavailable")))
+	f.clock.advance(10 * time.Second)
+	f.event(sentryTraces, componentstatus.NewEvent(componentstatus.StatusOK))
+	f.clock.advance(25 * time.Second)
+	c := f.check("exporter:sentry_errors")
+	assert.Equal(t, "degraded", c["status"])
+	assert.Equal(t, "sending logs failed for 35s (sentry answered 503 Service Unavailable)", c["message"])
 }

@@ -156,6 +156,7 @@ func TestEventsHeldUntilReady(t *testing.T) {
 	assert.Equal(t, map[string]any{"exporter:otlp": "starting"}, h.Checks["pipeline:traces"]["components"])
 
 	require.NoError(t, f.ext.Ready())
+	f.clock.advance(30 * time.Second) // an exporter's failed sends degrade after failing_after
 	_, h = f.health()
 	assert.Equal(t, "degraded", h.Status, "held event applied at Ready")
 	assert.Equal(t, map[string]any{"exporter:otlp": "recoverable_error"}, h.Checks["pipeline:traces"]["components"])

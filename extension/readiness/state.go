@@ -194,11 +194,15 @@ func (s *state) deliveryStatusLocked(cs *componentState, at time.Time) {
 	}
 	switch {
 	case cs.kind == component.KindExporter:
+		signal := "" // an exporter instance serves pipelines of one signal
+		if len(cs.pipelines) > 0 {
+			signal = cs.pipelines[0].Signal().String()
+		}
 		switch cs.status {
 		case componentstatus.StatusRecoverableError:
-			s.delivery.componentStatus(cs.id, true, cs.err, at)
+			s.delivery.componentStatus(cs.id, signal, true, cs.err, at)
 		case componentstatus.StatusOK:
-			s.delivery.componentStatus(cs.id, false, "", at)
+			s.delivery.componentStatus(cs.id, signal, false, "", at)
 		default:
 			s.delivery.exporter(cs.id)
 		}
@@ -283,12 +287,18 @@ func (s *state) unregisterProbes(owner component.ID) {
 
 // componentHealth maps a component status to the three health levels at time now. A
 // component that does not gate readiness stays degraded in a recoverable error however
-// long it lasts (an exporter's delivery check says whether data is being lost).
+// long it lasts (an exporter's delivery check says whether data is being lost); an
+// exporter, with delivery checks on, only from failing_after on.
 func (s *state) componentHealth(cs *componentState, now time.Time) health.Status {
 	switch cs.status {
 	case componentstatus.StatusRecoverableError:
 		if now.Sub(cs.since) > s.recoveryDuration && s.gatesReadiness(cs) {
 			return health.StatusUnhealthy
+		}
+		if cs.kind == component.KindExporter && s.delivery != nil && now.Sub(cs.since) < s.delivery.cfg.FailingAfter {
+			// A failed send: its delivery check tolerates failing_after, and so does
+			// the pipeline, or one refused connection would degrade /health at once.
+			return health.StatusHealthy
 		}
 		return health.StatusDegraded
 	case componentstatus.StatusPermanentError, componentstatus.StatusFatalError:

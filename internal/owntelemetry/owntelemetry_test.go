@@ -111,3 +111,46 @@ func TestDeliveryObservedWithMetricsOff(t *testing.T) {
 		})
 	}
 }
+
+// Sampling (on by default: the first 10 entries of a message per second, then every
+// 100th) and an error log level leave the logged entries as they are and every failed
+// attempt observed: the observer sees each entry before the sampler drops it.
+func TestDeliveryObservedThroughSampling(t *testing.T) {
+	f := NewFactory()
+	cfg := f.CreateDefaultConfig().(*otelconftelemetry.Config)
+	cfg.Metrics.Level = configtelemetry.LevelNone
+	cfg.Metrics.Readers = nil
+	cfg.Logs.Level = zapcore.ErrorLevel
+	cfg.Logs.Sampling.Initial, cfg.Logs.Sampling.Thereafter = 1, 0
+	res, schema, err := f.CreateResource(context.Background(), telemetry.Settings{}, cfg)
+	require.NoError(t, err)
+	settings := telemetry.Settings{Resource: &res, SchemaURL: schema}
+	core, logs := observer.New(zapcore.ErrorLevel)
+	logger, shutdown, err := f.CreateLogger(context.Background(), telemetry.LoggerSettings{
+		Settings:       settings,
+		BuildZapLogger: func(zap.Config, ...zap.Option) (*zap.Logger, error) { return zap.New(core), nil },
+	}, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, shutdown(context.Background())) })
+	mp, err := f.CreateMeterProvider(context.Background(), telemetry.MeterSettings{Settings: settings, Logger: logger}, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, mp.Shutdown(context.Background())) })
+	obs, ok := delivery.Find(mp)
+	require.True(t, ok)
+	got := &events{}
+	t.Cleanup(obs.Subscribe(got))
+
+	exp := logger.With(zap.String("otelcol.component.id", "otlp/traces"), zap.String("otelcol.component.kind", "exporter"))
+	for range 5 {
+		exp.Info("Exporting failed. Will retry the request after interval.", zap.Error(errors.New("connection refused")))
+		exp.Error("Exporting failed. Dropping data.", zap.Error(errors.New("no more retries left: connection refused")), zap.Int("dropped_items", 3))
+	}
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	kinds := map[delivery.Kind]int{}
+	for _, ev := range got.got {
+		kinds[ev.Kind]++
+	}
+	assert.Equal(t, map[delivery.Kind]int{delivery.Retrying: 5, delivery.Dropped: 5}, kinds)
+	assert.Equal(t, 1, logs.Len(), "the sampler lets one error entry through, and no info entry")
+}

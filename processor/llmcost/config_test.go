@@ -77,6 +77,9 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_multiplier"), wantErr: "service_tiers[openai][flex]: multiplier -1 must be between 0 (none) and 100"},
 		{id: component.NewIDWithName(metadata.Type, "bad_tier_price"), wantErr: "service_tiers[acme][batch].models[acme-llm-large]: needs input_mtok or output_mtok"},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), wantErr: "deduplication::max_calls -1 must not be negative"},
+		// The memory is allocated at start: a number past the bound is an error naming
+		// it, not a collector that dies allocating hundreds of gigabytes.
+		{id: component.NewIDWithName(metadata.Type, "huge_dedup"), wantErr: "deduplication::max_calls 3000000000 must be at most 1000000"},
 		{id: component.NewIDWithName(metadata.Type, "url"), want: func() *Config {
 			c := createDefaultConfig().(*Config)
 			st := component.MustNewIDWithName("file_storage", "prices")

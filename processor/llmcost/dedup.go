@@ -36,14 +36,17 @@ import (
 //
 // Across batches, the first seen is priced: a span's decision is final when it leaves
 // the processor (it cannot be recalled), so a span matching one remembered from an
-// earlier batch is its duplicate. The exception is a remembered span without usage,
-// which was counted but not priced: a later span of the call with usage is still
-// priced (the call's cost is not lost; it is then counted twice in
-// llm_requests_total). The spans of one call end within milliseconds of each other and
+// earlier batch is its duplicate. The exception is a remembered call counted by a span
+// without usage, and so not priced (a span without usage that was the duplicate of one
+// with usage does not count): a later span of the call with usage is still priced (the
+// call's cost is not lost), and names the span that was counted as the call's request in
+// llm_cost.request_counted_by, so that agent_metrics counts its tokens and cost but no
+// second request. The spans of one call end within milliseconds of each other and
 // usually arrive in one batch; the default pipeline batches before llm_cost.
 //
-// Memory: the last max_calls calls (about 120 bytes each, and a map entry per trace)
-// are remembered; older ones are forgotten first, and a span of a forgotten call is
+// Memory: the last max_calls calls (144 bytes each, a bucket of 8 bytes per call
+// rounded up to a power of two, and the name of a model without a price, at most 256
+// bytes) are remembered; older ones are forgotten first, and a span of a forgotten call is
 // priced again.
 
 // candidate is one inference span of a batch.
@@ -56,6 +59,11 @@ type candidate struct {
 	winner        int // index of the priced span of its call in the batch; itself when it is priced
 	next          int // the next candidate of the same trace, -1 for none
 	duplicateOfID pcommon.SpanID
+	callUsage     bool // the span counted for the call (its winner) has usage
+	// countedBy is the span of an earlier batch, without usage, that was counted as the
+	// request of the call this span prices (llm_cost.request_counted_by).
+	countedBy pcommon.SpanID
+	mismatch  bool // counted as a provided-cost mismatch
 }
 
 // dedup finds and marks duplicate calls; one per traces processor.
@@ -118,7 +126,7 @@ func newDedup(maxCalls int) *dedup {
 
 // resolve marks the duplicates among cands, the inference spans of td in the order
 // they were priced, and adjusts counts.
-func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]int64) {
+func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *batchCounts) {
 	if len(cands) == 0 {
 		return
 	}
@@ -137,16 +145,24 @@ func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *[numStatus]
 		d.resolveTrace(td, cands, d.group)
 	}
 	for i := range cands {
-		if c := &cands[i]; c.winner != i {
+		c := &cands[i]
+		if c.winner != i {
 			c.duplicateOfID = cands[c.winner].id
 		}
+		c.callUsage = cands[c.winner].call.hasUsage
 	}
 	if d.memory != nil {
 		d.memory.resolve(cands, d.heads)
 	}
 	for i := range cands {
-		if c := &cands[i]; !c.duplicateOfID.IsEmpty() && c.status != idxDuplicate {
-			demote(c, counts)
+		c := &cands[i]
+		switch {
+		case !c.duplicateOfID.IsEmpty():
+			if c.status != idxDuplicate {
+				demote(c, counts)
+			}
+		case !c.countedBy.IsEmpty():
+			c.span.Attributes().PutStr(attrRequestCountedBy, hex.EncodeToString(c.countedBy[:]))
 		}
 	}
 }
@@ -319,7 +335,7 @@ func better(a, b *candidate, rel relation) bool {
 // demote rewrites a priced (or otherwise counted) span as a duplicate: it keeps its
 // usage and provenance, loses its cost (an app's cost moves to llm_cost.provided_cost)
 // and names the span priced for the call.
-func demote(c *candidate, counts *[numStatus]int64) {
+func demote(c *candidate, counts *batchCounts) {
 	attrs := c.span.Attributes()
 	if v, ok := attrs.Get(attrCost); ok && c.status == idxProvided {
 		if _, kept := attrs.Get(attrProvidedCost); !kept {
@@ -333,8 +349,11 @@ func demote(c *candidate, counts *[numStatus]int64) {
 	})
 	attrs.PutStr(attrStatus, statusDup)
 	attrs.PutStr(attrDuplicateOf, hex.EncodeToString(c.duplicateOfID[:]))
-	counts[c.status]--
-	counts[idxDuplicate]++
+	counts.status[c.status]--
+	counts.status[idxDuplicate]++
+	if c.mismatch {
+		counts.mismatches-- // its mark is gone with its price
+	}
 	c.status = idxDuplicate
 }
 
@@ -385,6 +404,7 @@ type memEntry struct {
 	trace        pcommon.TraceID
 	span, parent pcommon.SpanID
 	winner       pcommon.SpanID // the span priced for the call (span itself when it was)
+	countedBy    pcommon.SpanID // the candidate's countedBy: kept for the span seen again
 	prev         memRef         // the trace's previous entry
 	// bucketPrev is the previous entry of another trace in the same bucket (a trace's
 	// older entries are skipped: they are reached through prev).
@@ -397,6 +417,7 @@ type memEntry struct {
 	reasoning  int64
 	reported   uint8
 	hasUsage   bool
+	callUsage  bool // the span priced for the call (winner) has usage
 }
 
 func newCallMemory(n int) *callMemory {
@@ -484,19 +505,23 @@ func (m *callMemory) apply(cands []candidate, head int, newest memRef) {
 		switch {
 		case e.span == c.id && e.winner == c.id:
 			// The same span again (a retry, or a second pipeline): same decision.
+			c.countedBy = e.countedBy
 		case e.span == c.id:
 			c.duplicateOfID = e.winner
-		case !e.hasUsage && c.call.hasUsage:
-			// Counted earlier without a price: this span prices the call.
+		case !e.callUsage && c.call.hasUsage:
+			// Counted earlier without a price (by a span without usage, not by one
+			// it was a duplicate of): this span prices the call; the request was
+			// counted by the remembered call's span.
+			c.countedBy = e.winner
 		default:
-			c.duplicateOfID = e.winner
+			c.duplicateOfID, c.callUsage = e.winner, e.callUsage
 		}
 		if !c.duplicateOfID.IsEmpty() {
 			// The batch's duplicates of this span point to the remembered winner too.
 			for j := head; j >= 0; j = cands[j].next {
 				if j != i && cands[j].winner == i {
 					cands[j].winner = j
-					cands[j].duplicateOfID = c.duplicateOfID
+					cands[j].duplicateOfID, cands[j].callUsage = c.duplicateOfID, c.callUsage
 				}
 			}
 		}
@@ -591,9 +616,10 @@ func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 		model = strings.Clone(model) // the name as sent points into the span
 	}
 	u := &c.call.usage
-	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, prev: prev,
+	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, countedBy: c.countedBy, prev: prev,
 		bucketPrev: bucketPrev, model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
-		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage}
+		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage,
+		callUsage: c.callUsage}
 	ref := memRef{idx: int32(m.next), seq: m.seq}
 	m.buckets[b] = ref
 	m.next = (m.next + 1) % len(m.entries)

@@ -234,9 +234,17 @@ func (e *engine) price(rec *record, attrs pcommon.Map, s *snapshot, res *resolve
 	f := &rec.f
 	version := s.table.Version
 	costKey, provided, hasProvided, badProvided := providedCost(f)
+	if badProvided != "" && e.provided == providedIgnore {
+		// The app's figure is never used: one that is no amount does not make the
+		// call invalid. It is not what the call costs either.
+		dropProvided(attrs, costKey)
+		*note = joinNotes(*note, string(badProvided)+": ignored")
+		hasProvided, badProvided = false, ""
+	}
 	usable := hasProvided && badProvided == "" && e.provided != providedIgnore
 	switch {
 	case hasProvided && badProvided != "":
+		dropProvided(attrs, costKey)
 		writeProvenance(attrs, statusInvalid, res, version)
 		attrs.PutStr(attrError, string(badProvided))
 		return idxInvalid
@@ -329,6 +337,14 @@ func moveProvided(attrs pcommon.Map, costKey key, provided float64, hasProvided 
 		return
 	}
 	attrs.PutDouble(attrProvidedCost, provided)
+	if costKey == kCostGenAI {
+		attrs.Remove(attrCost)
+	}
+}
+
+// dropProvided takes an app's cost that is not an amount off gen_ai.usage.cost
+// (llm_cost.error or llm_cost.note quotes it).
+func dropProvided(attrs pcommon.Map, costKey key) {
 	if costKey == kCostGenAI {
 		attrs.Remove(attrCost)
 	}

@@ -253,6 +253,16 @@ var realWorldCases = []goldenCase{
 		status: "priced", cost: mtok(250000, sonnetLong.in) + mtok(1000, sonnetLong.out), model: "claude-sonnet-4-5", match: "exact",
 	},
 	{
+		name: "scope_provider_prefix_through_openai_client", spanName: "chat", start: sept2025,
+		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+			"gen_ai.request.model": "anthropic/claude-sonnet-4-5", "server.address": "openrouter.ai",
+			"gen_ai.usage.input_tokens": 250000, "gen_ai.usage.output_tokens": 1000},
+		// A gateway (OpenRouter, a LiteLLM proxy) called with the openai client, whose
+		// instrumentation names openai whatever the base URL: OpenAI sells no such
+		// model, the name's own prefix names the provider that does.
+		status: "priced", cost: mtok(250000, sonnetLong.in) + mtok(1000, sonnetLong.out), model: "claude-sonnet-4-5", match: "exact",
+	},
+	{
 		name: "scope_provider_without_the_model", spanName: "chat", start: sept2025,
 		attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "aws.bedrock", "gen_ai.request.model": "gpt-4o",
 			"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100},

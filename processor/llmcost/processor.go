@@ -125,12 +125,12 @@ func (p *llmCostProcessor) processTraces(ctx context.Context, td ptrace.Traces) 
 				// priced on its own.
 				if isCall(st) && !span.TraceID().IsEmpty() && !span.SpanID().IsEmpty() {
 					*cands = append(*cands, candidate{span: span, trace: span.TraceID(), id: span.SpanID(),
-						parent: span.ParentSpanID(), status: st, call: rec.call})
+						parent: span.ParentSpanID(), status: st, call: rec.call, mismatch: rec.mismatch})
 				}
 			}
 		}
 	}
-	p.dedup.resolve(td, *cands, &counts.status)
+	p.dedup.resolve(td, *cands, &counts)
 	clear(*cands) // the candidates point into the batch
 	*cands = (*cands)[:0]
 	p.cands.Put(cands)

@@ -87,6 +87,36 @@ func TestBadProvidedCostIsInvalid(t *testing.T) {
 	assert.False(t, has)
 }
 
+// An app's cost that is not an amount: gen_ai.usage.cost is taken off the invalid call
+// (consumers sum it), also when it is a number out of range; and with provided_cost:
+// ignore (the runbook's fix for such an app) it is not looked at: the call is priced,
+// and llm_cost.note says what was ignored.
+func TestBadProvidedCost(t *testing.T) {
+	attrs := chatAttrs("gpt-4o", 1000, 100)
+	attrs[attrCost] = 1500.0
+	a := firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025, attrs)))
+	assert.Equal(t, statusInvalid, str(a, attrStatus))
+	assert.Equal(t, `gen_ai.usage.cost: over 1000 USD for one call, not a plausible amount ("1500")`, str(a, attrError))
+	_, has := a.Get(attrCost)
+	assert.False(t, has, "an invalid call carries no gen_ai.usage.cost")
+
+	for _, bad := range []map[string]any{{attrCost: 1500.0}, {attrCost: "abc"}, {"operation.cost": "NaN"}} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.ProvidedCost = "ignore"
+		attrs := chatAttrs("gpt-4o", 1000, 100)
+		for k, v := range bad {
+			attrs[k] = v
+		}
+		a := firstSpanAttrs(process(t, cfg, oneSpan("chat", sept2025, attrs)))
+		assert.Equal(t, statusPriced, str(a, attrStatus), "%v", bad)
+		c, _ := a.Get(attrCost)
+		assert.InDelta(t, mtok(1000, 2.5)+mtok(100, 10), c.Double(), 1e-12, "%v", bad)
+		assert.Contains(t, str(a, attrNote), "ignored", "%v", bad)
+		_, kept := a.Get(attrProvidedCost)
+		assert.False(t, kept, "%v: not an amount to keep", bad)
+	}
+}
+
 // A call without token counts (a stream whose library records none) is no_usage: not
 // priced, not an error. A call without a model name cannot be priced: invalid.
 func TestNoUsageIsNotInvalid(t *testing.T) {

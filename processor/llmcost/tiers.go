@@ -55,6 +55,10 @@ type TierModelPrice struct {
 	CacheReadMtok  *float64 `mapstructure:"cache_read_mtok" yaml:"cache_read_mtok"`
 	CacheWriteMtok *float64 `mapstructure:"cache_write_mtok" yaml:"cache_write_mtok"`
 	OutputMtok     *float64 `mapstructure:"output_mtok" yaml:"output_mtok"`
+	// MaxInputTokens: this model's calls with more input tokens are not eligible for
+	// the tier and are priced as standard (OpenAI excludes long context from priority
+	// for some models only). 0: the tier's max_input_tokens.
+	MaxInputTokens int64 `mapstructure:"max_input_tokens" yaml:"max_input_tokens"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -102,6 +106,9 @@ func (st ServiceTiers) validate(field string) error {
 				if mp.InputMtok == nil && mp.OutputMtok == nil {
 					errs = append(errs, fmt.Errorf("%s.models[%s]: needs input_mtok or output_mtok", at, model))
 				}
+				if mp.MaxInputTokens < 0 {
+					errs = append(errs, fmt.Errorf("%s.models[%s]: max_input_tokens %d must not be negative", at, model, mp.MaxInputTokens))
+				}
 				for _, p := range []*float64{mp.InputMtok, mp.CacheReadMtok, mp.CacheWriteMtok, mp.OutputMtok} {
 					if p != nil && (math.IsNaN(*p) || math.IsInf(*p, 0) || *p < 0 || *p > pricing.MaxTokenPrice) {
 						errs = append(errs, fmt.Errorf("%s.models[%s]: price %v must be a finite number between 0 and %g", at, model, *p, float64(pricing.MaxTokenPrice)))
@@ -130,7 +137,8 @@ type tierTable struct {
 
 type tierEntry struct {
 	TierPrice
-	sets map[string]*pricing.PriceSet // lower-cased model id -> prices
+	sets  map[string]*pricing.PriceSet // lower-cased model id -> prices
+	maxIn map[string]int64             // lower-cased model id -> its max_input_tokens
 }
 
 func newTierTable(builtin, configured ServiceTiers) *tierTable {
@@ -142,7 +150,7 @@ func newTierTable(builtin, configured ServiceTiers) *tierTable {
 				t.byProvider[p] = map[string]*tierEntry{}
 			}
 			for tier, tp := range tiers {
-				e := &tierEntry{TierPrice: tp, sets: map[string]*pricing.PriceSet{}}
+				e := &tierEntry{TierPrice: tp, sets: map[string]*pricing.PriceSet{}, maxIn: map[string]int64{}}
 				for model, mp := range tp.Models {
 					ps := &pricing.PriceSet{}
 					for _, r := range []struct {
@@ -154,6 +162,9 @@ func newTierTable(builtin, configured ServiceTiers) *tierTable {
 						}
 					}
 					e.sets[strings.ToLower(model)] = ps
+					if mp.MaxInputTokens > 0 {
+						e.maxIn[strings.ToLower(model)] = mp.MaxInputTokens
+					}
 				}
 				t.byProvider[p][strings.ToLower(tier)] = e
 			}
@@ -228,8 +239,12 @@ func (t *tierTable) tierCost(provider string, m *pricing.Model, tier string, u p
 	if e == nil {
 		return standard, "no " + tier + " tier price for provider " + provider + ": priced as standard"
 	}
-	if e.MaxInputTokens > 0 && u.Input > e.MaxInputTokens {
-		return standard, "calls above " + strconv.FormatInt(e.MaxInputTokens, 10) + " input tokens are not eligible for the " + tier + " tier: priced as standard"
+	limit := e.MaxInputTokens
+	if n := e.maxIn[strings.ToLower(m.ID)]; n > 0 {
+		limit = n
+	}
+	if limit > 0 && u.Input > limit {
+		return standard, "calls above " + strconv.FormatInt(limit, 10) + " input tokens are not eligible for the " + tier + " tier: priced as standard"
 	}
 	if ps := e.sets[strings.ToLower(m.ID)]; ps != nil {
 		return ps.Cost(u), ""

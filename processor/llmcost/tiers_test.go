@@ -41,7 +41,40 @@ func TestBuiltinServiceTiers(t *testing.T) {
 	assert.InDelta(t, 0.5, tiers["anthropic"]["batch"].Multiplier, 0)
 	assert.InDelta(t, 0.5, tiers["google"]["batch"].Multiplier, 0)
 	assert.InDelta(t, 0.5, tiers["google"]["flex"].Multiplier, 0)
-	assert.EqualValues(t, 128000, tiers["openai"]["priority"].MaxInputTokens)
+	assert.EqualValues(t, 128000, tiers["openai"]["priority"].Models["gpt-4.1"].MaxInputTokens)
+	assert.Zero(t, tiers["openai"]["priority"].Models["o3"].MaxInputTokens)
+}
+
+// A model snapshot with its own published priority price is priced at it, not as
+// standard (gpt-4o-2024-05-13 is an entry of its own in the table, priced apart on
+// https://openai.com/api-priority-processing/).
+func TestPriorityPricePerSnapshot(t *testing.T) {
+	a := chatAttrs("gpt-4o-2024-05-13", 10000, 1000)
+	a["openai.response.service_tier"] = "priority"
+	got := firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025, a)))
+	assert.Equal(t, "gpt-4o-2024-05-13", str(got, attrModel))
+	cost, _ := got.Get(attrCost)
+	assert.InDelta(t, mtok(10000, 8.75)+mtok(1000, 26.25), cost.Double(), 1e-12, str(got, attrNote))
+}
+
+// OpenAI's priority page excludes long context (above 128K prompt tokens) for the
+// models it marks so (the gpt-5 and gpt-4.1 families), not for o3 and o4-mini, whose
+// 200K-token context windows can hold such prompts.
+func TestPriorityLongContextPerModel(t *testing.T) {
+	price := func(model string) (float64, string) {
+		a := chatAttrs(model, 150000, 1000)
+		a["openai.response.service_tier"] = "priority"
+		got := firstSpanAttrs(process(t, createDefaultConfig().(*Config), oneSpan("chat", sept2025, a)))
+		cost, _ := got.Get(attrCost)
+		return cost.Double(), str(got, attrNote)
+	}
+	cost, note := price("o3")
+	assert.InDelta(t, mtok(150000, 3.50)+mtok(1000, 14), cost, 1e-12, note)
+	assert.Empty(t, note)
+	r := tableRatesAt(t, "openai", "gpt-4.1", 150000)
+	cost, note = price("gpt-4.1")
+	assert.InDelta(t, mtok(150000, r.in)+mtok(1000, r.out), cost, 1e-12)
+	assert.Equal(t, "calls above 128000 input tokens are not eligible for the priority tier: priced as standard", note)
 }
 
 // service_tiers overrides a built-in tier price and adds tiers of other providers.
@@ -141,4 +174,36 @@ func TestProvidedCostModes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A mismatch is counted for the span that carries it: a span that becomes a duplicate
+// loses its mark (its app cost is kept in llm_cost.provided_cost), and is not counted
+// either (OpenLIT's Anthropic spans, duplicates of the SDK's own, with its own cost
+// that ignores long-context prices).
+func TestDuplicateMismatchNotCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(context.Background(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+
+	openlit := anthropicSDK(1, 10, 0, "msg_1")
+	openlit.scope, openlit.name = "openlit", "chat claude-sonnet-4-5"
+	openlit.attrs = map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+		"gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.response.id": "msg_1", "telemetry.sdk.name": "openlit",
+		"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 300, "gen_ai.usage.cache_read.input_tokens": 4000,
+		"gen_ai.usage.cache_creation.input_tokens": 1000, attrCost: 1.0}
+	marked := chatAttrs("gpt-4o", 100, 10)
+	marked[attrCost] = 1.0
+	require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, openlit, anthropicSDK(1, 11, 10, "msg_1"),
+		testSpan{trace: 2, id: 20, scope: "x", name: "chat", attrs: marked})))
+	got := outcomes(sink)
+	require.Equal(t, statusDup, str(got[spanID(10)], attrStatus))
+	_, isMarked := got[spanID(10)].Get(attrCostMismatch)
+	assert.False(t, isMarked)
+	assert.Equal(t, "true", str(got[spanID(20)], attrCostMismatch))
+	metadatatest.AssertEqualProcessorLlmCostProvidedCostMismatches(t, tel, []metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 }

@@ -82,16 +82,24 @@ func (t *Table) Resolve(provider, model string, aliases map[string]string) (*Mod
 			return m, how
 		}
 	}
-	if pid != "" {
-		return t.try(name, target, func(n string) *Model { return t.findScoped(pid, n) })
-	}
 	// The name's own provider prefix (anthropic/claude-sonnet-4-5, the form of
 	// gateways and of genai-prices' references) names the provider.
+	var ppid, rest string
 	if i := strings.IndexByte(name, '/'); i > 0 && i < len(name)-1 {
-		if ppid := t.ProviderID(name[:i]); ppid != "" {
-			rest := name[i+1:]
+		ppid, rest = t.ProviderID(name[:i]), name[i+1:]
+	}
+	if pid != "" {
+		m, how := t.try(name, target, func(n string) *Model { return t.findScoped(pid, n) })
+		if m == nil && ppid != "" && ppid != pid {
+			// A gateway's name through another vendor's client (OpenRouter or a LiteLLM
+			// proxy called with the openai SDK, whose spans name openai): the span's
+			// provider sells no such model, the one the name names does.
 			return t.try(rest, target, func(n string) *Model { return t.findScoped(ppid, n) })
 		}
+		return m, how
+	}
+	if ppid != "" {
+		return t.try(rest, target, func(n string) *Model { return t.findScoped(ppid, n) })
 	}
 	if provider != "" {
 		return nil, "" // a provider the table has no entries for
