@@ -75,7 +75,7 @@ var configErrorCases = []configErrorCase{
 	{component: "processors::llm_cost", set: `service_tiers: {openai: {turbo: {multiplier: 2}}}`, field: "service_tiers[openai][turbo]", fix: `is not one of flex, priority, batch, scale`},
 	{component: "processors::llm_cost", set: `service_tiers: {openai: {flex: {multiplier: -1}}}`, field: "service_tiers[openai][flex]: multiplier", fix: `must be between 0 (none) and 100`},
 	{component: "processors::llm_cost", set: `deduplication: {max_calls: -1}`, field: "deduplication::max_calls", fix: `must not be negative (0 compares spans within a batch only)`},
-	{component: "processors::llm_cost", set: `deduplication: {max_calls: 3000000000}`, field: "deduplication::max_calls", fix: `must be at most 1000000 (about 150 bytes each, allocated at start)`},
+	{component: "processors::llm_cost", set: `deduplication: {max_calls: 3000000000}`, field: "deduplication::max_calls", fix: `must be at most 1000000 (about 160 bytes each, allocated at start)`},
 	{component: "processors::llm_cost", set: `cache_size: 0`, field: "cache_size", fix: `must be at least 1`},
 	{component: "processors::llm_cost", set: `unpriced_model_limit: -1`, field: "unpriced_model_limit", fix: `must not be negative`},
 	{component: "processors::llm_cost", set: `price_file: /etc/p.json`, field: "price_file", fix: `has invalid keys: price_file`},

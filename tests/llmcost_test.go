@@ -166,6 +166,69 @@ func TestLLMCostOneCallAcrossBatches(t *testing.T) {
 	assert.InDelta(t, sonnetSplitCall+miniCall, cost, 1e-9, "the Claude call is priced once, at the SDK span's price\n%s", fams.Series("llm_cost_usd_total"))
 }
 
+// TestLLMCostOneCallNoUsageFirstAcrossBatches: the span of a call without usage (an
+// instrumentation library's stream span, exported before the SDK's, as OpenInference's
+// is) reaches the collector in one export and is counted as the call's request; the
+// SDK's span with the usage comes in a later export. llm_cost prices the later span and
+// marks it (llm_cost.request_counted_by), so /metrics counts the call once, with the SDK
+// span's tokens and price.
+func TestLLMCostOneCallNoUsageFirstAcrossBatches(t *testing.T) {
+	c := harness.Start(t, harness.Options{})
+	tp := harness.TracerProvider(t, c, "e2e-llm-nousage-first")
+	tracer := tp.Tracer("e2e-llm-nousage-first")
+	ctx := context.Background()
+	svc := map[string]string{"service_name": "e2e-llm-nousage-first"}
+	ictx, instr := tracer.Start(ctx, "anthropic.chat", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "anthropic"),
+		attribute.String("gen_ai.request.model", "claude-sonnet-4-5")))
+	_, sdk := tracer.Start(ictx, "anthropic.messages.create", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "anthropic"),
+		attribute.String("gen_ai.request.model", "claude-sonnet-4-5"), attribute.String("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+		attribute.Int("gen_ai.usage.input_tokens", 5050), attribute.Int("gen_ai.usage.cache_read.input_tokens", 4000),
+		attribute.Int("gen_ai.usage.cache_write.input_tokens", 1000), attribute.Int("gen_ai.usage.output_tokens", 300),
+		attribute.Int("anthropic.usage.cache_creation.ephemeral_5m_input_tokens", 600),
+		attribute.Int("anthropic.usage.cache_creation.ephemeral_1h_input_tokens", 400)))
+	instr.End()
+	require.NoError(t, tp.ForceFlush(ctx))
+	harness.Eventually(t, 30*time.Second, func() string {
+		fams, err := harness.Scrape(c.MetricsURL())
+		if err != nil {
+			return err.Error()
+		}
+		if got, _ := fams.Sum("llm_requests_total", svc); got != 1 {
+			return fmt.Sprintf("llm_requests_total %v, want the no_usage span's request\n%s", got, fams.Series("llm_requests_total"))
+		}
+		return ""
+	})
+	time.Sleep(500 * time.Millisecond) // past BATCH_TIMEOUT: the SDK span comes in a later batch
+
+	sdk.End()
+	_, mini := tracer.Start(ctx, "chat gpt-4o-mini", trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat"),
+		attribute.String("gen_ai.provider.name", "openai"), attribute.String("gen_ai.request.model", "gpt-4o-mini"),
+		attribute.Int("gen_ai.usage.input_tokens", 300), attribute.Int("gen_ai.usage.output_tokens", 0)))
+	mini.End()
+	require.NoError(t, tp.ForceFlush(ctx))
+	// Both later spans are in once the cost is.
+	harness.Eventually(t, 30*time.Second, func() string {
+		fams, err := harness.Scrape(c.MetricsURL())
+		if err != nil {
+			return err.Error()
+		}
+		if cost, _ := fams.Sum("llm_cost_usd_total", svc); math.Abs(cost-(sonnetSplitCall+miniCall)) > 1e-9 {
+			return fmt.Sprintf("llm_cost_usd_total %v, want %v\n%s", cost, sonnetSplitCall+miniCall, fams.Series("llm_cost_usd_total"))
+		}
+		return ""
+	})
+	fams := harness.MustScrape(t, c.MetricsURL())
+	requests, _ := fams.Sum("llm_requests_total", svc)
+	assert.Equal(t, 2.0, requests, "the Claude call and the gpt-4o-mini call, each once\n%s", fams.Series("llm_requests_total"))
+	claude := map[string]string{"service_name": "e2e-llm-nousage-first", "llm_cost_model": "claude-sonnet-4-5"}
+	claudeRequests, _ := fams.Sum("llm_requests_total", claude)
+	assert.Equal(t, 1.0, claudeRequests, "%s", fams.Series("llm_requests_total"))
+	in, _ := fams.Sum("llm_tokens_total", map[string]string{"service_name": "e2e-llm-nousage-first", "llm_cost_model": "claude-sonnet-4-5", "gen_ai_token_type": "input"})
+	assert.Equal(t, 5050.0, in, "the SDK span's tokens\n%s", fams.Series("llm_tokens_total"))
+}
+
 func TestLLMCostMetricsEndToEnd(t *testing.T) {
 	c := harness.Start(t, harness.Options{})
 	tp := harness.TracerProvider(t, c, "e2e-llm")

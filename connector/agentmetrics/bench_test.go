@@ -194,3 +194,70 @@ func BenchmarkMemoryBound(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPaired runs two configurations on the same batch alternately, one batch each
+// per iteration, timing each batch, so that the load of a shared machine falls on both
+// alike: it reports each one's ns/span and their ratio (the figure the 30% target is
+// about). "new" refreshes the batch's trace ids (timer stopped) and moves the clock one
+// second per batch, so that every run is opened, observed and forgotten.
+func BenchmarkPaired(b *testing.B) {
+	td := pricedBatch(b)
+	withDimensionValues(td)
+	dims := func(cfg *Config) { cfg.CostDimensions.Attributes = []string{"tenant.id", "enduser.id", "app.feature"} }
+	budgets := func(cfg *Config) {
+		cfg.Budgets = []BudgetConfig{
+			{Name: "all", LimitUSD: 100, Period: "day"},
+			{Name: "tenant-3", LimitUSD: 10, Period: "hour", Selector: BudgetSelector{Dimension: "tenant.id", Value: "tenant-3"}},
+			{Name: "gpt", LimitUSD: 10, Period: "month", Selector: BudgetSelector{Model: "gpt-4o"}},
+		}
+	}
+	noRuns := func(cfg *Config) { cfg.AgentRunCost.Enabled = false }
+	none := func(*Config) {}
+	for _, p := range []struct {
+		name     string
+		a, bb    func(*Config)
+		newTrace bool
+	}{
+		{"dimensions=3_vs_0", none, dims, false},
+		{"dimensions=3,budgets=3_vs_0", none, func(cfg *Config) { dims(cfg); budgets(cfg) }, false},
+		{"agent_run_cost=on_vs_off,new_traces", noRuns, none, true},
+		{"dimensions=3_vs_0,new_traces", none, dims, true},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			ca, _ := newTestConnector(&testing.T{}, p.a)
+			cb, _ := newTestConnector(&testing.T{}, p.bb)
+			clkA, clkB := withClock(ca), withClock(cb)
+			gen := agenttraces.New(agenttraces.DefaultOptions())
+			batch := ptrace.NewTraces()
+			td.CopyTo(batch)
+			var ta, tb time.Duration
+			step := func(c *agentMetrics, clk *testClock, d *time.Duration) {
+				if p.newTrace {
+					b.StopTimer()
+					gen.Refresh(batch)
+					clk.add(time.Second)
+					b.StartTimer()
+				}
+				t0 := time.Now()
+				if err := c.ConsumeTraces(context.Background(), batch); err != nil {
+					b.Fatal(err)
+				}
+				*d += time.Since(t0)
+			}
+			for i := 0; i < 100; i++ { // warm up: series, runs
+				step(ca, clkA, &ta)
+				step(cb, clkB, &tb)
+			}
+			ta, tb = 0, 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				step(ca, clkA, &ta)
+				step(cb, clkB, &tb)
+			}
+			n := float64(b.N) * float64(batch.SpanCount())
+			b.ReportMetric(float64(ta.Nanoseconds())/n, "ns/span(a)")
+			b.ReportMetric(float64(tb.Nanoseconds())/n, "ns/span(b)")
+			b.ReportMetric(float64(tb)/float64(ta), "b/a")
+		})
+	}
+}

@@ -328,8 +328,10 @@ func isCall(status string) bool {
 
 func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string, outcome int, seconds float64, now pcommon.Timestamp) {
 	g := c.group(gLLM, labelKey{service, or(c.capLabel(f.provider), unknown), or(c.capLabel(f.model), unknown), or(c.capLabel(f.operation), unknown)})
-	c.member(g, outcome, mLLMRequests, func(k *labelKey) { *k = g.key; k[4] = outcomeNames[outcome] }, now).intSum++
-	c.member(g, slotDuration, mLLMDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.LLM.Buckets, seconds)
+	if !f.requestCounted { // else the call's request (and duration) came with another span
+		c.member(g, outcome, mLLMRequests, func(k *labelKey) { *k = g.key; k[4] = outcomeNames[outcome] }, now).intSum++
+		c.member(g, slotDuration, mLLMDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.LLM.Buckets, seconds)
+	}
 
 	hasCost := false
 	switch f.status {

@@ -251,54 +251,31 @@ func less(a, b float64, an, bn string) bool {
 	return an < bn
 }
 
-// demote hands v's totals to "_other" of each service and stops exporting v's series.
+// demote stops exporting v's series; v's later calls count in "_other". v's totals are
+// not moved: each series counts only the calls made under it, so increase() over a
+// dimension's series stays exact (a moved total would be new spend to Prometheus). The
+// exporter serves v's last points until its metric_expiration; if v is promoted again,
+// its series start over from zero with a new start time (a counter reset).
 func (c *agentMetrics) demote(d *dimension, v *dimValue) {
-	now := pcommon.NewTimestampFromTime(c.clock())
 	for i := range v.bySvc {
-		from := &v.bySvc[i]
-		to := c.dimSeriesFor(d, d.other, from.service, now)
-		if from.cost != nil {
-			var dst *series
-			if to == nil {
-				dst = c.metrics[mDimCost].overflowSeries(now, c.overflow)
-			} else {
-				if to.cost == nil {
-					to.cost = c.dimMetricSeries(mDimCost, labelKey{from.service, d.attr, otherValue}, now)
-				}
-				dst = to.cost
-			}
-			c.moveSeries(mDimCost, from.cost, dst, labelKey{from.service, d.attr, v.name})
-		}
+		s := &v.bySvc[i]
+		c.dropSeries(mDimCost, s.cost, labelKey{s.service, d.attr, v.name})
 		for t := 0; t < numTokenTypes; t++ {
-			if from.tokens[t] == nil {
-				continue
-			}
-			var dst *series
-			if to == nil {
-				dst = c.metrics[mDimTokens].overflowSeries(now, c.overflow)
-			} else {
-				if to.tokens[t] == nil {
-					to.tokens[t] = c.dimMetricSeries(mDimTokens, labelKey{from.service, d.attr, otherValue, tokenTypeNames[t]}, now)
-				}
-				dst = to.tokens[t]
-			}
-			c.moveSeries(mDimTokens, from.tokens[t], dst, labelKey{from.service, d.attr, v.name, tokenTypeNames[t]})
+			c.dropSeries(mDimTokens, s.tokens[t], labelKey{s.service, d.attr, v.name, tokenTypeNames[t]})
 		}
 	}
 	v.bySvc = nil
 	v.own = false
 }
 
-// moveSeries adds from's total to to and removes from (series k of metric m). The
-// metric's overflow series is shared and stays.
-func (c *agentMetrics) moveSeries(m int, from, to *series, k labelKey) {
+// dropSeries forgets series k of metric m, if it is s. The metric's overflow series is
+// shared and stays.
+func (c *agentMetrics) dropSeries(m int, s *series, k labelKey) {
 	ms := c.metrics[m]
-	if from == ms.overflow || from == to {
+	if s == nil || s == ms.overflow {
 		return
 	}
-	to.dblSum += from.dblSum
-	to.intSum += from.intSum
-	if ms.series[k] == from {
+	if ms.series[k] == s {
 		delete(ms.series, k)
 	}
 }

@@ -128,8 +128,8 @@ func TestDimensionsGolden(t *testing.T) {
 	assert.Equal(t, 4*100.0, lookup(md, "llm.dimension.tokens", map[string]any{"gen_ai.token.type": "input"}).sum, "the duplicate span's tokens are not counted")
 
 	// Flush 2: initech spends $3 (still in _other: it has no series yet); at the flush it
-	// has spent more than twice globex's $0.50, so it takes globex's place and globex's
-	// total moves into _other.
+	// has spent more than twice globex's $0.50, so it takes globex's place once this
+	// flush is exported: globex's series is exported a last time, its total not moved.
 	clk.add(time.Second)
 	b = batchFrom("svc", 100)
 	b.call(pcommon.SpanID{}, 3, map[string]any{"tenant.id": "initech"})
@@ -137,12 +137,13 @@ func TestDimensionsGolden(t *testing.T) {
 	md, _ = c.snapshot(ts(c))
 	compareGolden(t, "dimensions_flush2", only(md, dimMetrics...))
 	assert.Equal(t, 1.0, val(md, "acme").sum)
-	assert.False(t, val(md, "globex").ok, "globex lost its series")
-	assert.Equal(t, 0.25+3+0.5, val(md, "_other").sum, "and its total went to _other, which only grows")
+	assert.Equal(t, 0.5, val(md, "globex").sum, "globex's last point, before it loses its series")
+	assert.Equal(t, 0.25+3, val(md, "_other").sum)
 	assert.InDelta(t, lookup(md, "llm.cost.usd", nil).sum, lookup(md, "llm.dimension.cost.usd", dim).sum, 1e-12)
 
 	// Flush 3 and 4: globex spends $0.60 more ($1.10 in all) but not twice acme's $1:
-	// the places stay as they are, flush after flush.
+	// the places stay as they are, flush after flush. globex's series is gone; its $0.50
+	// stays out of _other (moving it would be new spend to increase() in Prometheus).
 	clk.add(time.Second)
 	b = batchFrom("svc", 150)
 	b.call(pcommon.SpanID{}, 1, map[string]any{"tenant.id": "initech"})
@@ -150,14 +151,16 @@ func TestDimensionsGolden(t *testing.T) {
 	require.NoError(t, c.ConsumeTraces(ctx, b.td))
 	md, _ = c.snapshot(ts(c))
 	compareGolden(t, "dimensions_flush3", only(md, dimMetrics...))
+	assert.False(t, val(md, "globex").ok, "globex lost its series")
 	assert.Equal(t, 1.0, val(md, "initech").sum, "initech's own series counts from its promotion")
-	assert.Equal(t, 0.25+3+0.5+0.6, val(md, "_other").sum)
+	assert.Equal(t, 0.25+3+0.6, val(md, "_other").sum, "only calls made while folded")
 	for i := 0; i < 3; i++ {
 		clk.add(15 * time.Second)
 		again, _ := c.snapshot(ts(c))
 		compareGolden(t, "dimensions_flush3", only(again, dimMetrics...))
 	}
-	assert.InDelta(t, lookup(md, "llm.cost.usd", nil).sum, lookup(md, "llm.dimension.cost.usd", dim).sum, 1e-12)
+	assert.InDelta(t, lookup(md, "llm.cost.usd", nil).sum, 0.5+lookup(md, "llm.dimension.cost.usd", dim).sum, 1e-12,
+		"the series exported now, and globex's last point, add up to the cost")
 }
 
 // A dimension whose values are huge, binary or new on every call keeps at most

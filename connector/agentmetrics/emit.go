@@ -20,8 +20,10 @@ func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 	defer c.mu.Unlock()
 	wall := c.clock()
 	c.sweepRuns(wall)
-	c.rebalanceDimensions(wall)
 	c.updateBudgets(wall, now)
+	// After this flush's points are built: a value that loses its series has its last
+	// calls exported first, and a value that gains one starts with the next call.
+	defer c.rebalanceDimensions(wall)
 	md := pmetric.NewMetrics()
 	scopes := map[string]pmetric.ScopeMetrics{}
 	scopeFor := func(service string) pmetric.ScopeMetrics {

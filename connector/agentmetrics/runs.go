@@ -22,10 +22,11 @@ import (
 //     remembered for maxRunWait, so that a call arriving later still is counted as late.
 //   - Held calls wait at most maxRunWait for their run, then are counted as no_run.
 //
-// Memory: at most max_open_runs runs (open or remembered) and max_open_runs held entries,
-// each an entry of a map plus a queue slot (about 160 bytes). A call that cannot be held
-// because the held entries are full is counted as open_runs_full; a run that cannot stay
-// open because the runs are full is observed at once with the calls seen so far.
+// Memory: at most max_open_runs runs (open or remembered; a ring of 56-byte places plus a
+// map index) and max_open_runs held entries (a map plus a queue slot): 2.5 MB for both at
+// 10,000 (BenchmarkMemoryBound). A call that cannot be held because the held entries are
+// full is counted as open_runs_full; a run that finds every place taken by open runs is
+// observed at once with the calls seen so far.
 
 // maxRunWait is how long a held call waits for its run, and how long an observed run is
 // remembered to recognise late calls. Agent runs longer than this lose their calls that

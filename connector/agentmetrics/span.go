@@ -33,6 +33,9 @@ const (
 	attrDBOperation    = "db.operation.name"
 	attrDBOperationOld = "db.operation"
 	attrErrorType      = "error.type"
+	// attrRequestCountedBy names the span of an earlier batch that was counted as the
+	// call's request; the span carrying it prices the call (tokens, cost) only.
+	attrRequestCountedBy = "llm_cost.request_counted_by"
 )
 
 // Token types, in the order of spanFields.tokens.
@@ -68,6 +71,8 @@ type spanFields struct {
 	dimFound uint16
 	// dimKeys is kept across spans: nil without cost dimensions.
 	dimKeys *dimKeys
+	// requestCounted: another span already counted this call's request.
+	requestCounted bool
 }
 
 // dimKeys is the cost dimensions' attribute keys, for each first byte the dimensions
@@ -128,6 +133,8 @@ func (f *spanFields) scan(attrs pcommon.Map) {
 				f.status = v.Str()
 			case attrModel:
 				f.model = v.Str()
+			case attrRequestCountedBy:
+				f.requestCounted = v.Str() != ""
 			}
 		case 'h':
 			switch k {

@@ -86,7 +86,7 @@ type DeduplicationConfig struct {
 }
 
 // maxDedupCalls bounds deduplication::max_calls. The memory is allocated when the
-// processor starts (about 150 bytes a call: some 150 MiB here), and the ring's
+// processor starts (about 160 bytes a call: some 160 MiB here), and the ring's
 // positions are 32-bit: a larger number would end the collector at start.
 const maxDedupCalls = 1_000_000
 
@@ -190,7 +190,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("deduplication::max_calls %d must not be negative (0 compares spans within a batch only)", cfg.Deduplication.MaxCalls))
 	}
 	if cfg.Deduplication.MaxCalls > maxDedupCalls {
-		errs = append(errs, fmt.Errorf("deduplication::max_calls %d must be at most %d (about 150 bytes each, allocated at start)", cfg.Deduplication.MaxCalls, maxDedupCalls))
+		errs = append(errs, fmt.Errorf("deduplication::max_calls %d must be at most %d (about 160 bytes each, allocated at start)", cfg.Deduplication.MaxCalls, maxDedupCalls))
 	}
 	if cfg.CacheSize < 1 {
 		errs = append(errs, fmt.Errorf("cache_size %d must be at least 1", cfg.CacheSize))

@@ -38,11 +38,13 @@ import (
 // the processor (it cannot be recalled), so a span matching one remembered from an
 // earlier batch is its duplicate. The exception is a remembered call counted by a span
 // without usage, and so not priced (a span without usage that was the duplicate of one
-// with usage does not count): a later span of the call with usage is still priced (the call's cost is not lost; it is then counted twice in
-// llm_requests_total). The spans of one call end within milliseconds of each other and
+// with usage does not count): a later span of the call with usage is still priced (the
+// call's cost is not lost), and names the span that was counted as the call's request in
+// llm_cost.request_counted_by, so that agent_metrics counts its tokens and cost but no
+// second request. The spans of one call end within milliseconds of each other and
 // usually arrive in one batch; the default pipeline batches before llm_cost.
 //
-// Memory: the last max_calls calls (136 bytes each, a bucket of 8 bytes per call
+// Memory: the last max_calls calls (144 bytes each, a bucket of 8 bytes per call
 // rounded up to a power of two, and the name of a model without a price, at most 256
 // bytes) are remembered; older ones are forgotten first, and a span of a forgotten call is
 // priced again.
@@ -58,7 +60,10 @@ type candidate struct {
 	next          int // the next candidate of the same trace, -1 for none
 	duplicateOfID pcommon.SpanID
 	callUsage     bool // the span counted for the call (its winner) has usage
-	mismatch      bool // counted as a provided-cost mismatch
+	// countedBy is the span of an earlier batch, without usage, that was counted as the
+	// request of the call this span prices (llm_cost.request_counted_by).
+	countedBy pcommon.SpanID
+	mismatch  bool // counted as a provided-cost mismatch
 }
 
 // dedup finds and marks duplicate calls; one per traces processor.
@@ -150,8 +155,14 @@ func (d *dedup) resolve(td ptrace.Traces, cands []candidate, counts *batchCounts
 		d.memory.resolve(cands, d.heads)
 	}
 	for i := range cands {
-		if c := &cands[i]; !c.duplicateOfID.IsEmpty() && c.status != idxDuplicate {
-			demote(c, counts)
+		c := &cands[i]
+		switch {
+		case !c.duplicateOfID.IsEmpty():
+			if c.status != idxDuplicate {
+				demote(c, counts)
+			}
+		case !c.countedBy.IsEmpty():
+			c.span.Attributes().PutStr(attrRequestCountedBy, hex.EncodeToString(c.countedBy[:]))
 		}
 	}
 }
@@ -393,6 +404,7 @@ type memEntry struct {
 	trace        pcommon.TraceID
 	span, parent pcommon.SpanID
 	winner       pcommon.SpanID // the span priced for the call (span itself when it was)
+	countedBy    pcommon.SpanID // the candidate's countedBy: kept for the span seen again
 	prev         memRef         // the trace's previous entry
 	// bucketPrev is the previous entry of another trace in the same bucket (a trace's
 	// older entries are skipped: they are reached through prev).
@@ -493,11 +505,14 @@ func (m *callMemory) apply(cands []candidate, head int, newest memRef) {
 		switch {
 		case e.span == c.id && e.winner == c.id:
 			// The same span again (a retry, or a second pipeline): same decision.
+			c.countedBy = e.countedBy
 		case e.span == c.id:
 			c.duplicateOfID = e.winner
 		case !e.callUsage && c.call.hasUsage:
 			// Counted earlier without a price (by a span without usage, not by one
-			// it was a duplicate of): this span prices the call.
+			// it was a duplicate of): this span prices the call; the request was
+			// counted by the remembered call's span.
+			c.countedBy = e.winner
 		default:
 			c.duplicateOfID, c.callUsage = e.winner, e.callUsage
 		}
@@ -601,7 +616,7 @@ func (m *callMemory) remember(c *candidate, prev memRef) memRef {
 		model = strings.Clone(model) // the name as sent points into the span
 	}
 	u := &c.call.usage
-	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, prev: prev,
+	m.entries[m.next] = memEntry{seq: m.seq, trace: c.trace, span: c.id, parent: c.parent, winner: winner, countedBy: c.countedBy, prev: prev,
 		bucketPrev: bucketPrev, model: model, resp: m.hash(c.call.respID), in: u.Input, out: u.Output, cacheRead: u.CacheRead,
 		cacheWrite: u.CacheWrite, reasoning: u.Reasoning, reported: c.call.reported, hasUsage: c.call.hasUsage,
 		callUsage: c.callUsage}

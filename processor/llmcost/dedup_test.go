@@ -495,3 +495,60 @@ func TestSiblingsNeedNoParentIndex(t *testing.T) {
 	assert.Len(t, d.parents, 4)
 	assert.Equal(t, aAncestor, d.relation(td, &b, &c))
 }
+
+// A call whose span without usage (OpenLLMetry's stream span, status no_usage) is
+// exported in one batch and whose SDK span with the usage arrives in a later one: the
+// first was already counted as the call's request and cannot be recalled, so the later
+// span is priced and names it in llm_cost.request_counted_by (agent_metrics then counts
+// its tokens and cost but no second request). In the other order the later span without
+// usage is a duplicate of the priced one and nothing is marked. A retry of the priced
+// span keeps the mark.
+func TestAcrossBatchesNoUsageFirstMarksRequestCounted(t *testing.T) {
+	want := sonnetCacheCall(t)
+	for _, order := range []string{"no usage first", "usage first"} {
+		t.Run(order, func(t *testing.T) {
+			noUsage := testSpan{trace: 11, id: 110, scope: "@traceloop/instrumentation-anthropic", name: "anthropic.chat",
+				attrs: map[string]any{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+					"gen_ai.request.model": "claude-sonnet-4-5"}}
+			sdk := anthropicSDK(11, 111, 110, "")
+			delete(sdk.attrs, "gen_ai.response.id")
+			first, second := noUsage, sdk
+			if order == "usage first" {
+				first, second = sdk, noUsage
+			}
+			sink := new(consumertest.TracesSink)
+			p := newTracesProcessor(t, createDefaultConfig().(*Config), sink)
+			require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, first)))
+			require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, anthropicSDK(3, 30, 0, "msg_3"))))
+			require.NoError(t, p.ConsumeTraces(context.Background(), batchOf(t, second)))
+			got := outcomes(sink)
+			priced, bare := got[spanID(111)], got[spanID(110)]
+			assert.Equal(t, statusPriced, str(priced, attrStatus))
+			cost, ok := priced.Get(attrCost)
+			require.True(t, ok)
+			assert.InDelta(t, want, cost.Double(), 1e-12)
+			_, marked := got[spanID(30)].Get(attrRequestCountedBy)
+			assert.False(t, marked, "an unrelated call is not marked")
+			if order == "no usage first" {
+				assert.Equal(t, statusNoUsage, str(bare, attrStatus), "its decision left with it")
+				assert.Equal(t, hexID(110), str(priced, attrRequestCountedBy))
+				// The priced span again (an exporter's retry) keeps its decision and its mark.
+				again := new(consumertest.TracesSink)
+				p2 := newTracesProcessor(t, createDefaultConfig().(*Config), again)
+				require.NoError(t, p2.ConsumeTraces(context.Background(), batchOf(t, noUsage)))
+				require.NoError(t, p2.ConsumeTraces(context.Background(), batchOf(t, sdk)))
+				require.NoError(t, p2.ConsumeTraces(context.Background(), batchOf(t, sdk)))
+				last := again.AllTraces()[2].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+				assert.Equal(t, statusPriced, str(last, attrStatus))
+				assert.Equal(t, hexID(110), str(last, attrRequestCountedBy))
+				return
+			}
+			assert.Equal(t, statusDup, str(bare, attrStatus))
+			assert.Equal(t, hexID(111), str(bare, attrDuplicateOf))
+			_, marked = priced.Get(attrRequestCountedBy)
+			assert.False(t, marked, "the priced span was counted as the request")
+			_, marked = bare.Get(attrRequestCountedBy)
+			assert.False(t, marked)
+		})
+	}
+}
