@@ -82,9 +82,19 @@ func llmRound(t *testing.T, tracer trace.Tracer) {
 		attribute.Int("gen_ai.usage.input_tokens", 1000), attribute.Int("gen_ai.usage.cache_read.input_tokens", 200),
 		attribute.Int("gen_ai.usage.output_tokens", 500), attribute.Float64("gen_ai.usage.cost", 1.0),
 		attribute.String("openai.response.service_tier", "warp-speed")).End()
-	// One Claude call through two layers: OpenInference's span over the Anthropic SDK's
-	// own (which tells the 1-hour cache writes apart): the SDK's is priced, the other
-	// is its duplicate.
+	// One Claude call through two layers: the SDK's span is priced, the other is its
+	// duplicate.
+	sonnetSplitSpans(tracer, ctx)
+	_, tool := tracer.Start(ctx, "execute_tool search", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("gen_ai.tool.name", "search")))
+	tool.End()
+	agent.End()
+}
+
+// sonnetSplitSpans records one Claude call (sonnetSplitCall) through two layers under
+// ctx: OpenInference's span over the Anthropic SDK's own, which tells the 1-hour cache
+// writes apart. llm_cost prices the SDK's span and marks the other duplicate.
+func sonnetSplitSpans(tracer trace.Tracer, ctx context.Context) {
 	octx, outer := tracer.Start(ctx, "Anthropic Messages", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
 		attribute.String("openinference.span.kind", "LLM"), attribute.String("llm.provider", "anthropic"),
 		attribute.String("llm.model_name", "claude-sonnet-4-5-20250929"), attribute.Int("llm.token_count.prompt", 5050),
@@ -100,10 +110,6 @@ func llmRound(t *testing.T, tracer trace.Tracer) {
 		attribute.Int("gen_ai.usage.output_tokens", 300)))
 	inner.End()
 	outer.End()
-	_, tool := tracer.Start(ctx, "execute_tool search", trace.WithAttributes(
-		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("gen_ai.tool.name", "search")))
-	tool.End()
-	agent.End()
 }
 
 // The spans of one call that reach llm_cost in different batches (flushed further

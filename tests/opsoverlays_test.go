@@ -27,13 +27,17 @@ func (*discardTraceSink) Export(context.Context, ptraceotlp.ExportRequest) (ptra
 	return ptraceotlp.NewExportResponse(), nil
 }
 
-var requiredEnv = regexp.MustCompile(`\$\{env:([A-Za-z0-9_]+)\}`)
+var (
+	requiredEnv = regexp.MustCompile(`\$\{env:([A-Za-z0-9_]+)\}`)
+	anyEnv      = regexp.MustCompile(`\$\{env:([A-Za-z0-9_]+)(:-[^}]*)?\}`)
+)
 
 // overlayScrapes runs the default configuration merged with each overlay of
 // config/overlays/ (whose components, such as tail sampling, have telemetry of their
 // own that dashboards show), sends it LLM, agent, HTTP and database spans, and returns
 // its scrapes once no new series appear. Variables an overlay requires get a local
-// backend for endpoints and "true" for insecure flags.
+// backend for endpoints and "true" for insecure flags; directories (*_DIR) a temporary
+// directory.
 func overlayScrapes(t *testing.T) []harness.Families {
 	t.Helper()
 	overlays, err := filepath.Glob(filepath.Join(harness.RepoRoot(), "config", "overlays", "*.yaml"))
@@ -52,6 +56,13 @@ func overlayScrapes(t *testing.T) []harness.Families {
 		env := map[string]string{"TRACES_DECISION_WAIT": "1s", "SENTRY_TRACES_DECISION_WAIT": "1s"}
 		if strings.Contains(string(b), "${sentry:") { // derived from SENTRY_DSN (config/overlays/sentry.yaml)
 			env["SENTRY_DSN"] = "https://public@127.0.0.1:9/1"
+		}
+		// Directories an overlay keeps state in (LLM_SPEND_STORAGE_DIR of
+		// llm-spend.yaml) go to a temporary directory, never their default under /var/lib.
+		for _, m := range anyEnv.FindAllStringSubmatch(string(b), -1) {
+			if strings.HasSuffix(m[1], "_DIR") {
+				env[m[1]] = t.TempDir()
+			}
 		}
 		for _, m := range requiredEnv.FindAllStringSubmatch(string(b), -1) {
 			switch name := m[1]; {

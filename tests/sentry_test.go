@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	otellog "go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -24,11 +25,17 @@ import (
 // so that the collector sees the whole trace in one batch, as an app's batching SDK does.
 func batchedTracerProvider(t *testing.T, c *harness.Collector, service string) *sdktrace.TracerProvider {
 	t.Helper()
+	return batchedTracerProviderFor(t, c, harness.AppResource(service))
+}
+
+// batchedTracerProviderFor is batchedTracerProvider with the given resource.
+func batchedTracerProviderFor(t *testing.T, c *harness.Collector, res *resource.Resource) *sdktrace.TracerProvider {
+	t.Helper()
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(c.OTLPGRPCEndpoint()), otlptracegrpc.WithInsecure())
 	require.NoError(t, err)
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour), sdktrace.WithMaxExportBatchSize(1000)),
-		sdktrace.WithResource(harness.AppResource(service)),
+		sdktrace.WithResource(res),
 	)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

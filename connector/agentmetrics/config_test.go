@@ -25,6 +25,18 @@ func TestLoadConfig(t *testing.T) {
 	custom.HTTP.Enabled = false
 	custom.DB.Buckets = []float64{0.01, 0.1, 1}
 
+	spend := createDefaultConfig().(*Config)
+	spend.CostDimensions = CostDimensionsConfig{Attributes: []string{"tenant.id", "enduser.id", "app.feature"}, MaxValues: 50}
+	spend.AgentRunCost.Buckets = []float64{0.01, 0.1, 1}
+	spend.AgentRunCost.Settle = 10 * time.Second
+	spend.AgentRunCost.MaxOpenRuns = 100
+	spend.Budgets = []BudgetConfig{
+		{Name: "acme-daily", LimitUSD: 50, Period: "day", Selector: BudgetSelector{Dimension: "tenant.id", Value: "acme"}},
+		{Name: "everything", LimitUSD: 1000, Period: "month"},
+	}
+	storageID := component.MustNewID("file_storage")
+	spend.Storage = &storageID
+
 	tests := []struct {
 		name     string
 		expected *Config
@@ -41,6 +53,22 @@ func TestLoadConfig(t *testing.T) {
 		{name: "all_disabled", err: "every metric group is disabled"},
 		{name: "typo", err: "has invalid keys: flush_intervall"},
 		{name: "nested_typo", err: "has invalid keys: bucket"},
+		{name: "spend", expected: spend},
+		{name: "bad_period", err: `budgets[0]::period "week" must be hour, day or month (UTC)`},
+		{name: "negative_limit", err: "budgets[0]::limit_usd -5 must be a positive amount of USD"},
+		{name: "zero_limit", err: "budgets[0]::limit_usd 0 must be a positive amount of USD"},
+		{name: "duplicate_budget", err: `budgets[1]::name "a" is already the name of budgets[0]`},
+		{name: "bad_budget_name", err: `budgets[0]::name "a b" may only hold letters, digits`},
+		{name: "unknown_selector_key", err: "has invalid keys: tenant"},
+		{name: "two_selector_keys", err: "budgets[0]::selector must have at most one of dimension (with value), agent, model"},
+		{name: "selector_dimension_not_configured", err: `budgets[0]::selector::dimension "enduser.id" is not in cost_dimensions::attributes [tenant.id]`},
+		{name: "selector_value_missing", err: "budgets[0]::selector::value is required with selector::dimension"},
+		{name: "max_values", err: "cost_dimensions::max_values 0 must be between 1 and 10000"},
+		{name: "duplicate_dimension", err: `cost_dimensions::attributes[1] "tenant.id" is listed twice`},
+		{name: "run_buckets", err: "agent_run_cost::buckets [1 0.5] must be strictly increasing"},
+		{name: "run_buckets_negative", err: "agent_run_cost::buckets [0 1] must be positive (USD)"},
+		{name: "max_open_runs", err: "agent_run_cost::max_open_runs 0 must be at least 1"},
+		{name: "settle", err: "agent_run_cost::settle -1s must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

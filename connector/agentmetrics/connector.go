@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
@@ -27,6 +28,13 @@ const (
 	mHTTPDuration
 	mDBDuration
 	mDBErrors
+	mAgentRunCost
+	mAgentRunDropped
+	mDimCost
+	mDimTokens
+	mBudgetSpend
+	mBudgetLimit
+	mBudgetRatio
 	numMetrics
 )
 
@@ -70,6 +78,24 @@ func metricDefs(cfg *Config) [numMetrics]*metricDef {
 			description: "Duration of database client operations.", labels: []string{labelService, attrDBSystem, attrDBOperation}},
 		mDBErrors: {name: "db.client.errors", unit: "{error}", kind: kindIntSum,
 			description: "Database client operations that failed.", labels: []string{labelService, attrDBSystem, attrDBOperation}},
+		mAgentRunCost: {name: "agent.run.cost.usd", unit: "{USD}", kind: kindHistogram, buckets: cfg.AgentRunCost.Buckets,
+			description: "Total cost in USD of the LLM calls of one agent run (invoke_agent span), by agent.",
+			labels:      []string{labelService, attrAgentName}},
+		mAgentRunDropped: {name: "agent.run.cost.dropped", unit: "{call}", kind: kindIntSum,
+			description: "LLM calls whose cost could not be added to their agent run's cost (their cost counts in every other series), by reason.",
+			labels:      []string{labelService, "reason"}},
+		mDimCost: {name: "llm.dimension.cost.usd", unit: "{USD}", kind: kindDoubleSum,
+			description: "Cost of LLM calls in USD by a configured cost dimension and its value (top spenders; the rest _other).",
+			labels:      []string{labelService, "dimension", "dimension_value"}},
+		mDimTokens: {name: "llm.dimension.tokens", unit: "{token}", kind: kindIntSum,
+			description: "Tokens used by LLM calls by a configured cost dimension and its value, and token type.",
+			labels:      []string{labelService, "dimension", "dimension_value", "gen_ai.token.type"}},
+		mBudgetSpend: {name: "llm.budget.spend.usd", unit: "{USD}", kind: kindGauge,
+			description: "USD spent in the budget's current UTC period.", labels: []string{labelService, "budget", "period"}},
+		mBudgetLimit: {name: "llm.budget.limit.usd", unit: "{USD}", kind: kindGauge,
+			description: "The budget's limit in USD per period.", labels: []string{labelService, "budget", "period"}},
+		mBudgetRatio: {name: "llm.budget.used_ratio", unit: "", kind: kindGauge,
+			description: "Spend in the current period divided by the limit.", labels: []string{labelService, "budget", "period"}},
 	}
 }
 
@@ -82,36 +108,44 @@ type agentMetrics struct {
 	mu      sync.Mutex
 	metrics [numMetrics]*metricState
 	groups  [numGroupKinds]groupSet
-	// Per-batch scratch, reused under mu.
-	fields       spanFields
-	agentsBySpan map[pcommon.SpanID]string
-	pending      []pendingCost
-	overflowed   bool
+	// Per-batch scratch, reused under mu (see batch.go).
+	fields     spanFields
+	batch      batchState
+	overflowed bool
+
+	// clock is time.Now, replaced in tests.
+	clock func() time.Time
+	id    component.ID
+
+	dims          []*dimension
+	lastRebalance time.Time
+	runs          runTracker
+	runCost       bool // agent_run_cost is enabled and the llm and agent groups are too
+	budgets       []*budget
+	storage       storage.Client
 
 	stop chan struct{}
 	done chan struct{}
-}
-
-// pendingCost is an LLM call whose agent is not on the span itself; it is counted once
-// the whole batch has been seen, under its parent invoke_agent span's agent.
-type pendingCost struct {
-	group  *group
-	parent pcommon.SpanID
-	cost   float64
-	now    pcommon.Timestamp
 }
 
 var _ connector.Traces = (*agentMetrics)(nil)
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) *agentMetrics {
 	c := &agentMetrics{cfg: cfg, next: next, logger: set.Logger, scope: scopeName,
-		agentsBySpan: make(map[pcommon.SpanID]string)}
+		clock: time.Now, id: set.ID, batch: newBatchState()}
 	for i, def := range metricDefs(cfg) {
 		c.metrics[i] = newMetricState(def)
 	}
 	for i := range c.groups {
 		c.groups[i] = newGroupSet()
 	}
+	for _, attr := range cfg.CostDimensions.Attributes {
+		c.dims = append(c.dims, newDimension(attr, cfg.CostDimensions.MaxValues))
+	}
+	c.fields.dimKeys = newDimKeys(cfg.CostDimensions.Attributes)
+	c.runCost = cfg.AgentRunCost.Enabled && cfg.LLM.Enabled && cfg.Agent.Enabled
+	c.runs = newRunTracker(cfg.AgentRunCost.MaxOpenRuns)
+	c.budgets = newBudgets(cfg)
 	return c
 }
 
@@ -119,7 +153,10 @@ func (*agentMetrics) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: false}
 }
 
-func (c *agentMetrics) Start(context.Context, component.Host) error {
+func (c *agentMetrics) Start(ctx context.Context, host component.Host) error {
+	if err := c.startStorage(ctx, host); err != nil {
+		return err
+	}
 	c.stop = make(chan struct{})
 	c.done = make(chan struct{})
 	go c.flushLoop()
@@ -139,6 +176,11 @@ func (c *agentMetrics) Shutdown(ctx context.Context) error {
 	}
 	c.flush(ctx)
 	c.stop = nil
+	if c.storage != nil {
+		err := c.storage.Close(ctx)
+		c.storage = nil
+		return err
+	}
 	return nil
 }
 
@@ -157,7 +199,8 @@ func (c *agentMetrics) flushLoop() {
 }
 
 func (c *agentMetrics) flush(ctx context.Context) {
-	md, n := c.snapshot(pcommon.NewTimestampFromTime(time.Now()))
+	md, n := c.snapshot(pcommon.NewTimestampFromTime(c.clock()))
+	c.saveBudgets(ctx)
 	if n == 0 {
 		return
 	}
@@ -167,11 +210,12 @@ func (c *agentMetrics) flush(ctx context.Context) {
 }
 
 func (c *agentMetrics) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
-	now := pcommon.NewTimestampFromTime(time.Now())
+	wall := c.clock()
+	now := pcommon.NewTimestampFromTime(wall)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.agentsBySpan)
-	c.pending = c.pending[:0]
+	c.sweepRuns(wall)
+	c.batch.reset(td)
 	f := &c.fields
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
@@ -180,6 +224,7 @@ func (c *agentMetrics) ConsumeTraces(_ context.Context, td ptrace.Traces) error 
 		if v, ok := rs.Resource().Attributes().Get(labelService); ok && v.Str() != "" {
 			service = c.validLabel(c.capLabel(v.Str()))
 		}
+		c.batch.resource = c.readDims(rs.Resource().Attributes())
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
@@ -190,14 +235,7 @@ func (c *agentMetrics) ConsumeTraces(_ context.Context, td ptrace.Traces) error 
 			}
 		}
 	}
-	for i := range c.pending {
-		p := &c.pending[i]
-		agent, ok := c.agentsBySpan[p.parent]
-		if !ok {
-			agent = noAgent
-		}
-		c.costSeries(p.group, agent, p.now).dblSum += p.cost
-	}
+	c.endBatch(wall, now)
 	return nil
 }
 
@@ -242,8 +280,8 @@ func (c *agentMetrics) record(span ptrace.Span, f *spanFields, service string, n
 	case "invoke_agent":
 		agent := or(c.capLabel(f.agent), unknown)
 		g := c.group(gAgent, labelKey{service, agent})
-		// Remember the agent of this span, for the LLM calls below it in the batch.
-		c.agentsBySpan[span.SpanID()] = g.key[1]
+		// Remember this run, for the LLM calls below it in the batch.
+		c.batch.addRun(span, g, c.spanDims(f))
 		if c.cfg.Agent.Enabled {
 			c.member(g, outcome, mAgentInvocations, func(k *labelKey) { *k = g.key; k[2] = outcomeNames[outcome] }, now).intSum++
 			c.member(g, slotDuration, mAgentDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.Agent.Buckets, seconds)
@@ -295,21 +333,20 @@ func (c *agentMetrics) recordLLM(span ptrace.Span, f *spanFields, service string
 		c.member(g, slotDuration, mLLMDuration, func(k *labelKey) { *k = g.key }, now).observe(c.cfg.LLM.Buckets, seconds)
 	}
 
+	hasCost := false
 	switch f.status {
 	case "invalid":
 		return
 	case "unpriced":
 		c.member(g, slotUnpriced, mLLMUnpriced, func(k *labelKey) { k[0], k[1], k[2] = g.key[0], g.key[1], g.key[2] }, now).intSum++
 	case "priced", "provided":
-		if f.hasCost {
-			if agent := c.capLabel(f.agent); agent != "" {
-				c.costSeries(g, agent, now).dblSum += f.cost
-			} else {
-				// Most instrumentations put the agent's name on its invoke_agent span
-				// only: count the call under its parent agent once the batch is read.
-				c.pending = append(c.pending, pendingCost{group: g, parent: span.ParentSpanID(), cost: f.cost, now: now})
-			}
-		}
+		hasCost = f.hasCost
+	}
+	// Cost goes to its agent, dimensions, budgets and run once the whole batch is read:
+	// most instrumentations name the agent, and set the tenant or user, on the
+	// invoke_agent span only, which ends (and may come) after its calls.
+	if hasCost || (len(c.dims) > 0 && f.anyTokens()) {
+		c.batch.addCall(span, f, g, hasCost, c.spanDims(f))
 	}
 	for t := 0; t < numTokenTypes; t++ {
 		if f.hasTokens[t] {

@@ -119,6 +119,14 @@ func lookup(md pmetric.Metrics, name string, want map[string]any) found {
 							f.start, f.attrs, f.ok = dp.StartTimestamp(), dp.Attributes().AsRaw(), true
 						}
 					}
+				case pmetric.MetricTypeGauge:
+					dps := m.Gauge().DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						if dp := dps.At(p); match(dp.Attributes()) {
+							f.sum += dp.DoubleValue()
+							f.start, f.attrs, f.ok = dp.StartTimestamp(), dp.Attributes().AsRaw(), true
+						}
+					}
 				case pmetric.MetricTypeHistogram:
 					dps := m.Histogram().DataPoints()
 					for p := 0; p < dps.Len(); p++ {

@@ -18,6 +18,12 @@ const overflowAttr = "otel.metric.overflow"
 func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	wall := c.clock()
+	c.sweepRuns(wall)
+	c.updateBudgets(wall, now)
+	// After this flush's points are built: a value that loses its series has its last
+	// calls exported first, and a value that gains one starts with the next call.
+	defer c.rebalanceDimensions(wall)
 	md := pmetric.NewMetrics()
 	scopes := map[string]pmetric.ScopeMetrics{}
 	scopeFor := func(service string) pmetric.ScopeMetrics {
@@ -48,6 +54,8 @@ func (c *agentMetrics) snapshot(now pcommon.Timestamp) (pmetric.Metrics, int) {
 			switch m.def.kind {
 			case kindHistogram:
 				mt.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			case kindGauge:
+				mt.SetEmptyGauge()
 			default:
 				sum := mt.SetEmptySum()
 				sum.SetIsMonotonic(true)
@@ -95,6 +103,12 @@ func (c *agentMetrics) appendPoint(mt pmetric.Metric, def *metricDef, s *series,
 		dp.SetSum(s.sum)
 		dp.ExplicitBounds().FromRaw(def.buckets)
 		dp.BucketCounts().FromRaw(s.buckets)
+		return dp.Attributes()
+	case kindGauge:
+		dp := mt.Gauge().DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(s.start)
+		dp.SetTimestamp(now)
+		dp.SetDoubleValue(s.dblSum)
 		return dp.Attributes()
 	case kindDoubleSum:
 		dp := mt.Sum().DataPoints().AppendEmpty()

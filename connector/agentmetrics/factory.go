@@ -21,6 +21,8 @@ var (
 	defaultHTTPBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 	// OTel database semantic conventions: db.client.operation.duration.
 	defaultDBBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
+	// Cost of one agent run, in USD: a cent to tens of dollars.
+	defaultRunCostBuckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25}
 )
 
 // NewFactory returns the factory of the agent_metrics connector.
@@ -38,6 +40,9 @@ func createDefaultConfig() component.Config {
 		Agent:          GroupConfig{Enabled: true, Buckets: defaultAgentBuckets},
 		HTTP:           GroupConfig{Enabled: true, Buckets: defaultHTTPBuckets},
 		DB:             GroupConfig{Enabled: true, Buckets: defaultDBBuckets},
+		CostDimensions: CostDimensionsConfig{MaxValues: 100},
+		AgentRunCost: AgentRunCostConfig{Enabled: true, Buckets: defaultRunCostBuckets,
+			Settle: 30 * time.Second, MaxOpenRuns: 10000},
 	}
 }
 

@@ -34,10 +34,17 @@ func FuzzConsumeTraces(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status, provider, model, op string, cost float64, input string, output float64, cached int64,
 		agent, tool, method string, code int64, route, dbSystem, dbOp string, durNs int64,
 	) {
-		c := newConnector(connectortest.NewNopSettings(metadata.Type), createDefaultConfig().(*Config), new(consumertest.MetricsSink))
+		cfg := createDefaultConfig().(*Config)
+		// Cost dimensions read from the call (tool), its agent span (agent) and the
+		// resource (model), two values kept; a budget on one of them; runs observed at once.
+		cfg.CostDimensions = CostDimensionsConfig{Attributes: []string{"app.feature", "tenant.id", "deployment.environment.name"}, MaxValues: 2}
+		cfg.Budgets = []BudgetConfig{{Name: "b", LimitUSD: 1, Period: "day", Selector: BudgetSelector{Dimension: "tenant.id", Value: agent}}}
+		cfg.AgentRunCost.Settle = 0
+		c := newConnector(connectortest.NewNopSettings(metadata.Type), cfg, new(consumertest.MetricsSink))
 		td := ptrace.NewTraces()
 		rs := td.ResourceSpans().AppendEmpty()
 		rs.Resource().Attributes().PutStr("service.name", route+provider)
+		rs.Resource().Attributes().PutStr("deployment.environment.name", model)
 		spans := rs.ScopeSpans().AppendEmpty().Spans()
 		start := pcommon.Timestamp(1_700_000_000_000_000_000)
 		add := func(kind ptrace.SpanKind, id byte, parent byte, fill func(pcommon.Map)) {
@@ -55,6 +62,7 @@ func FuzzConsumeTraces(f *testing.F) {
 		add(ptrace.SpanKindInternal, 1, 0, func(m pcommon.Map) {
 			m.PutStr("gen_ai.operation.name", "invoke_agent")
 			m.PutStr("gen_ai.agent.name", agent)
+			m.PutStr("tenant.id", agent)
 		})
 		add(ptrace.SpanKindClient, 2, 1, func(m pcommon.Map) {
 			m.PutStr("llm_cost.status", status)
@@ -66,6 +74,7 @@ func FuzzConsumeTraces(f *testing.F) {
 			m.PutDouble("gen_ai.usage.output_tokens", output)
 			m.PutInt("gen_ai.usage.cache_read.input_tokens", cached)
 			m.PutInt("gen_ai.usage.reasoning.output_tokens", cached)
+			m.PutStr("app.feature", tool)
 		})
 		add(ptrace.SpanKindInternal, 3, 1, func(m pcommon.Map) {
 			m.PutStr("gen_ai.operation.name", "execute_tool")
@@ -88,6 +97,20 @@ func FuzzConsumeTraces(f *testing.F) {
 		}
 		md, _ := c.snapshot(pcommon.NewTimestampFromTime(time.Unix(1_800_000_000, 0)))
 		checkMetrics(t, md, c.cfg.MaxLabelLength)
+		// Each dimension's series add up to the cost; so does the budget of all of it.
+		total := lookup(md, "llm.cost.usd", nil).sum
+		for _, d := range cfg.CostDimensions.Attributes {
+			if got := lookup(md, "llm.dimension.cost.usd", map[string]any{"dimension": d}).sum; math.Abs(got-total) > 1e-9*math.Max(1, total) {
+				t.Fatalf("dimension %s adds up to %v, llm.cost.usd to %v", d, got, total)
+			}
+		}
+		agents := uint64(2) // the agent span, in two batches
+		if op == "invoke_agent" {
+			agents = 4 // and the call span, when the fuzzer names it an agent
+		}
+		if runs := lookup(md, "agent.run.cost.usd", nil); runs.count != agents {
+			t.Fatalf("two batches make %d run observations, want %d", runs.count, agents)
+		}
 	})
 }
 

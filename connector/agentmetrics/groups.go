@@ -25,9 +25,10 @@ const (
 	slotError
 	slotDuration
 	slotUnpriced
-	slotTokens              // numTokenTypes slots follow
-	slotClass  = slotTokens // HTTP groups: one slot per status class
-	groupSlots = slotTokens + numTokenTypes + 1
+	slotTokens                 // numTokenTypes slots follow
+	slotClass   = slotTokens   // HTTP groups: one slot per status class
+	slotRunCost = slotUnpriced // agent groups: agent.run.cost.usd
+	groupSlots  = slotTokens + numTokenTypes + 1
 )
 
 type groupSet struct {

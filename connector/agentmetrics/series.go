@@ -19,6 +19,7 @@ const (
 	kindIntSum valueKind = iota
 	kindDoubleSum
 	kindHistogram
+	kindGauge // a double gauge
 )
 
 // metricDef describes one metric the connector emits.

@@ -1,6 +1,7 @@
 package agentmetrics // import "github.com/procode-ai/otelcol-procode/connector/agentmetrics"
 
 import (
+	"math/bits"
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -64,11 +65,49 @@ type spanFields struct {
 	// errorType is set when the operation failed (OTel semantic conventions), even on
 	// spans whose status was left Unset.
 	errorType string
+
+	// Bit i is set when the span has cost dimension i's attribute (its value in
+	// dimKeys.vals[i]).
+	dimFound uint16
+	// dimKeys is kept across spans: nil without cost dimensions.
+	dimKeys *dimKeys
 	// requestCounted: another span already counted this call's request.
 	requestCounted bool
 }
 
-func (f *spanFields) reset() { *f = spanFields{} }
+// dimKeys is the cost dimensions' attribute keys, for each first byte the dimensions
+// whose key starts with it, and the values found on the span being read.
+type dimKeys struct {
+	attrs   []string
+	byFirst [256]uint16
+	vals    [maxDimensions]pcommon.Value
+}
+
+func newDimKeys(attrs []string) *dimKeys {
+	if len(attrs) == 0 {
+		return nil
+	}
+	dk := &dimKeys{attrs: attrs}
+	for i, a := range attrs {
+		dk.byFirst[a[0]] |= 1 << i
+	}
+	return dk
+}
+
+func (f *spanFields) reset() {
+	dk := f.dimKeys
+	*f = spanFields{}
+	f.dimKeys = dk
+}
+
+func (f *spanFields) anyTokens() bool {
+	for _, has := range f.hasTokens {
+		if has {
+			return true
+		}
+	}
+	return false
+}
 
 // scan reads the attributes the connector needs. Newer attribute names win over
 // deprecated ones whichever comes first. The first byte of a key picks the few names it
@@ -77,6 +116,9 @@ func (f *spanFields) reset() { *f = spanFields{} }
 func (f *spanFields) scan(attrs pcommon.Map) {
 	f.reset()
 	for k, v := range attrs.All() {
+		if f.dimKeys != nil && k != "" {
+			f.scanDims(k, v)
+		}
 		if len(k) < len("db.system") {
 			continue
 		}
@@ -130,6 +172,19 @@ func (f *spanFields) scan(attrs pcommon.Map) {
 			if k == attrErrorType {
 				f.errorType = v.AsString()
 			}
+		}
+	}
+}
+
+// scanDims keeps k's value when k is a cost dimension's key. The first byte rules out
+// most keys with one table lookup, so that dimensions cost no more than that per
+// attribute of a span, instead of a search of the attributes per dimension.
+func (f *spanFields) scanDims(k string, v pcommon.Value) {
+	for m := f.dimKeys.byFirst[k[0]]; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros16(m)
+		if k == f.dimKeys.attrs[i] {
+			f.dimKeys.vals[i] = v
+			f.dimFound |= 1 << i
 		}
 	}
 }

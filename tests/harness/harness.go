@@ -230,6 +230,7 @@ func start(t testing.TB, opts Options) *Collector {
 		fmt.Sprintf("READINESS_ENDPOINT=127.0.0.1:%d", ports.Readiness),
 		"SPANMETRICS_FLUSH_INTERVAL=1s",
 		"AGENT_METRICS_FLUSH_INTERVAL=1s",
+		"AGENT_RUN_COST_SETTLE=1s",
 		"BATCH_TIMEOUT=200ms",
 	)
 	for k, v := range opts.Env {
