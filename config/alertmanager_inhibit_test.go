@@ -26,7 +26,7 @@ import (
 // and what a page says: a collector down silences its own instance's warnings, not
 // another's; a disk critical only its own replica's warning; and a page of a group
 // whose alerts have different summaries still has one (PagerDuty requires it); a spent
-// LLM budget silences its own 80% warning only.
+// LLM budget silences its own 80% alert only.
 func TestAlertmanagerInhibitionsAndPages(t *testing.T) {
 	bin := harness.RequireCommand(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	var mu sync.Mutex
@@ -91,10 +91,10 @@ func TestAlertmanagerInhibitionsAndPages(t *testing.T) {
 		alert("disk critical on a", "alertname", "DiskSpaceCritical", "severity", "critical", "instance", "a:8889", "probe_name", "disk_space"),
 		alert("disk low on a", "alertname", "DiskSpaceLow", "severity", "warning", "instance", "a:8889", "probe_name", "disk_space"),
 		alert("disk low on b", "alertname", "DiskSpaceLow", "severity", "warning", "instance", "b:8889", "probe_name", "disk_space"),
-		// A spent budget holds back its own 80% warning, not another budget's.
+		// A spent budget holds back its own 80% alert, not another budget's.
 		alert("acme spent", "alertname", "LLMBudgetExceeded", "severity", "critical", "budget", "acme-daily", "period", "day"),
-		alert("acme at 80%", "alertname", "LLMBudgetNearlySpent", "severity", "warning", "budget", "acme-daily", "period", "day"),
-		alert("globex at 80%", "alertname", "LLMBudgetNearlySpent", "severity", "warning", "budget", "globex-daily", "period", "day"),
+		alert("acme at 80%", "alertname", "LLMBudgetNearlySpent", "severity", "critical", "budget", "acme-daily", "period", "day"),
+		alert("globex at 80%", "alertname", "LLMBudgetNearlySpent", "severity", "critical", "budget", "globex-daily", "period", "day"),
 		// One group (same labels of group_by), two summaries: no common one.
 		alert("provider openai down", "alertname", "LLMProviderDown", "severity", "critical", "provider", "openai"),
 		alert("provider anthropic down", "alertname", "LLMProviderDown", "severity", "critical", "provider", "anthropic"),
@@ -137,7 +137,7 @@ func TestAlertmanagerInhibitionsAndPages(t *testing.T) {
 	assert.False(t, inhibited["queue full on b"], "collector a down must not silence b's warning")
 	assert.True(t, inhibited["disk low on a"])
 	assert.False(t, inhibited["disk low on b"], "a's disk critical must not silence b's disk warning")
-	assert.True(t, inhibited["acme at 80%"], "a spent budget silences its own 80% warning")
+	assert.True(t, inhibited["acme at 80%"], "a spent budget silences its own 80% alert")
 	assert.False(t, inhibited["globex at 80%"], "acme's budget spent must not silence globex's warning")
 
 	harness.Eventually(t, 60*time.Second, func() string {

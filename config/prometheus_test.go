@@ -33,9 +33,9 @@ const (
 // alerts).
 var wantAlerts = map[string][]string{
 	"critical": {"ServiceDown", "HighErrorRate", "DatabaseConnectionFailure", "LLMProviderDown", "DiskSpaceCritical", "MemoryCritical",
-		"LLMBudgetExceeded"},
+		"LLMBudgetNearlySpent", "LLMBudgetExceeded"},
 	"warning": {"HighResponseTime", "HighMemoryUsage", "RateLimitApproaching", "DiskSpaceLow", "LLMCostSpike",
-		"AgentExecutionFailures", "DatabaseSlowQueries", "ExternalAgentUnreachable", "LLMBudgetNearlySpent", "LLMAgentRunCostJump"},
+		"AgentExecutionFailures", "DatabaseSlowQueries", "ExternalAgentUnreachable", "LLMAgentRunCostJump"},
 	"info": {"HighRequestVolume", "NewUserRegistration"},
 	// The collector itself: severity varies.
 	"collector": {"CollectorDown", "CollectorExporterSendFailures", "CollectorExporterQueueNearlyFull",

@@ -389,7 +389,7 @@ func TestLLMBudgetAlertsInPrometheus(t *testing.T) {
 	second := (gpt4oCall + spendMiniCall) / limit
 	ratioIs(second)
 	nearly := firing("LLMBudgetNearlySpent")
-	assert.Equal(t, map[string]string{"alertname": "LLMBudgetNearlySpent", "severity": "warning", "budget": "team-daily", "period": "day"}, nearly.Labels)
+	assert.Equal(t, map[string]string{"alertname": "LLMBudgetNearlySpent", "severity": "critical", "budget": "team-daily", "period": "day"}, nearly.Labels)
 	v, err := strconv.ParseFloat(nearly.Value, 64)
 	require.NoError(t, err)
 	assert.InDelta(t, second, v, 1e-9)
