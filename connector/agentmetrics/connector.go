@@ -174,6 +174,7 @@ func (c *agentMetrics) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	c.closeRuns(c.clock())
 	c.flush(ctx)
 	c.stop = nil
 	if c.storage != nil {

@@ -254,6 +254,30 @@ func (c *agentMetrics) sweepRuns(wall time.Time) {
 	}
 }
 
+// closeRuns, at shutdown, observes the runs still open with the calls seen so far and
+// counts the calls still held for a run as no_run: nothing is kept across a restart, and
+// the last flush must not lose them without a trace.
+func (c *agentMetrics) closeRuns(wall time.Time) {
+	if !c.runCost {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, r := &c.runs, &c.runs.runs
+	now := pcommon.NewTimestampFromTime(wall)
+	for r.observed < r.count {
+		run := r.at(r.observed)
+		c.observeRun(run.group, run.cost, now)
+		run.observed = true
+		r.observed++
+	}
+	for k, h := range t.held {
+		delete(t.held, k)
+		c.dropRunCost(h.group, dropNoRun, h.calls, wall)
+	}
+	t.waiting = fifo{}
+}
+
 func (c *agentMetrics) dropRunCost(g *group, reason string, calls int64, wall time.Time) {
 	m := c.metrics[mAgentRunDropped]
 	k := labelKey{g.key[0], reason}

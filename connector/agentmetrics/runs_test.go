@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -212,4 +214,25 @@ func TestRunCostSettleZeroAndDisabled(t *testing.T) {
 		assert.False(t, lookup(md, "agent.run.cost.usd", nil).ok)
 		assert.InDelta(t, 0.2, lookup(md, "llm.cost.usd", nil).sum, 1e-12)
 	}
+}
+
+// At shutdown, runs still within settle are observed with the calls seen so far, and
+// calls still held for a run are counted as no_run: a restart loses neither silently.
+func TestRunCostAtShutdown(t *testing.T) {
+	c, _ := newTestConnector(t)
+	withClock(c)
+	require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
+	b := batchFrom("svc", 0)
+	ag := b.agent(pcommon.SpanID{}, "a", nil)
+	b.call(ag.SpanID(), 0.5, nil)
+	b.call(pcommon.SpanID{0xee}, 0.25, nil) // its run has not arrived
+	require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	require.NoError(t, c.Shutdown(context.Background()))
+	all := c.next.(*consumertest.MetricsSink).AllMetrics()
+	require.NotEmpty(t, all)
+	last := all[len(all)-1]
+	r := runCost(last, "a")
+	assert.Equal(t, uint64(1), r.count, "the open run is observed in the last flush")
+	assert.InDelta(t, 0.5, r.sum, 1e-12)
+	assert.Equal(t, 1.0, dropped(last, dropNoRun), "the held call is counted")
 }
