@@ -29,9 +29,10 @@ import (
 //     possible error) replaces the own value with the least spend if it spent more than
 //     twice as much; and so on down both lists. The factor two is the hysteresis: two
 //     values that spend about the same never swap back and forth.
-//   - A value that loses its series hands its totals to "_other" of the same service, and
-//     its series are no longer exported. Every series stays monotonic, and the series of a
-//     dimension always add up to the cost (and tokens) of every call counted.
+//   - A value that loses its series keeps them at their totals: they are exported at that
+//     flush and then no longer (see demote); its later calls count in "_other". Totals are
+//     never moved between series, so every series is a plain counter of the calls counted
+//     under it and sum(increase()) over a dimension is the cost of a window's calls.
 //
 // Memory: each tracked value holds its name (at most max_label_length bytes) and about
 // 100 bytes; an own value adds its series per service (about 200 bytes each). The worst
