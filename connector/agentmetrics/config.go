@@ -177,8 +177,8 @@ func (cfg *Config) validateDimensions() []error {
 		}
 		seen[a] = true
 	}
-	if d.MaxValues < 1 || d.MaxValues > 10000 {
-		errs = append(errs, fmt.Errorf("cost_dimensions::max_values %d must be between 1 and 10000", d.MaxValues))
+	if d.MaxValues < 1 || d.MaxValues > 1000 {
+		errs = append(errs, fmt.Errorf("cost_dimensions::max_values %d must be between 1 and 1000 (each new value past them scans the candidates)", d.MaxValues))
 	}
 	return errs
 }

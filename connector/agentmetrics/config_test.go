@@ -63,7 +63,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "two_selector_keys", err: "budgets[0]::selector must have at most one of dimension (with value), agent, model"},
 		{name: "selector_dimension_not_configured", err: `budgets[0]::selector::dimension "enduser.id" is not in cost_dimensions::attributes [tenant.id]`},
 		{name: "selector_value_missing", err: "budgets[0]::selector::value is required with selector::dimension"},
-		{name: "max_values", err: "cost_dimensions::max_values 0 must be between 1 and 10000"},
+		{name: "max_values", err: "cost_dimensions::max_values 0 must be between 1 and 1000 (each new value past them scans the candidates)"},
 		{name: "duplicate_dimension", err: `cost_dimensions::attributes[1] "tenant.id" is listed twice`},
 		{name: "run_buckets", err: "agent_run_cost::buckets [1 0.5] must be strictly increasing"},
 		{name: "run_buckets_negative", err: "agent_run_cost::buckets [0 1] must be positive (USD)"},
