@@ -394,7 +394,7 @@ func TestLLMBudgetAlertsInPrometheus(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, second, v, 1e-9)
 	assert.Equal(t, "LLM budget team-daily is 81.5% spent", nearly.Annotations["summary"])
-	assert.Equal(t, "LLM calls selected by budget team-daily have cost $0.01 this day (UTC), 81.5% of its $0.01 limit (warning from 80%).", nearly.Annotations["description"])
+	assert.Equal(t, "LLM calls selected by budget team-daily have cost $0.01 this day (UTC), 81.5% of its $0.01 limit (pages from 80%).", nearly.Annotations["description"])
 	assert.Equal(t, "https://github.com/procode-ai/otelcol-procode/blob/main/docs/runbooks/LLMBudgetNearlySpent.md", nearly.Annotations["runbook_url"])
 	_, exceeded := budgetAlerts()["LLMBudgetExceeded"]
 	assert.False(t, exceeded, "LLMBudgetExceeded at %.1f%%", 100*second)
