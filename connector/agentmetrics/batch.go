@@ -173,14 +173,20 @@ func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
 		if run >= 0 {
 			r = &b.runs[run]
 		}
-		// The agent label of llm.cost.usd (and of budgets' agent selector): the call's
-		// own, else its parent's when that is its invoke_agent span, else none. Runs and
-		// dimensions look further up, to the nearest invoke_agent ancestor.
+		// The agent label of llm.cost.usd: the call's own, else its parent's when that is
+		// its invoke_agent span, else none. Runs, dimensions and budgets' agent selector
+		// look further up, to the nearest invoke_agent ancestor (a call under a tool or
+		// chain span is still that agent's spend).
 		agent := c.capLabel(call.agent)
+		budgetAgent := agent
 		if agent == "" {
 			agent = noAgent
 			if r != nil && r.key.span == call.parent {
 				agent = r.group.key[1]
+			}
+			budgetAgent = agent
+			if r != nil {
+				budgetAgent = r.group.key[1]
 			}
 		}
 		if call.hasCost {
@@ -210,7 +216,7 @@ func (c *agentMetrics) endBatch(wall time.Time, now pcommon.Timestamp) {
 		}
 		if call.hasCost {
 			for _, bg := range c.budgets {
-				if bg.matches(call.group, agent, b.resolved) {
+				if bg.matches(call.group, budgetAgent, b.resolved) {
 					bg.add(call.cost, wall)
 				}
 			}

@@ -178,3 +178,25 @@ type notStorage struct {
 	component.StartFunc
 	component.ShutdownFunc
 }
+
+// An agent budget counts the calls its agent makes through a tool or chain span too (the
+// nearest invoke_agent ancestor, as agent_run_cost_usd does), while llm_cost_usd_total's
+// agent label stays the call's own or its direct parent's.
+func TestAgentBudgetCountsCallsUnderToolSpans(t *testing.T) {
+	c, _ := newTestConnector(t, func(cfg *Config) {
+		cfg.Budgets = []BudgetConfig{{Name: "planner", LimitUSD: 5, Period: "day", Selector: BudgetSelector{Agent: "planner"}}}
+	})
+	withClock(c)
+	b := batchFrom("svc", 0)
+	ag := b.agent(pcommon.SpanID{}, "planner", nil)
+	tool := b.span(ptrace.SpanKindInternal, ag.SpanID(), time.Second, false,
+		map[string]any{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"})
+	b.call(tool.SpanID(), 0.5, nil)
+	b.call(ag.SpanID(), 1, nil)
+	b.call(pcommon.SpanID{}, 2, nil) // no agent at all
+	require.NoError(t, c.ConsumeTraces(context.Background(), b.td))
+	md, _ := c.snapshot(ts(c))
+	assert.InDelta(t, 1.5, spend(md, "planner"), 1e-12, "the call under the tool span is the planner's spend")
+	assert.InDelta(t, 1, lookup(md, "llm.cost.usd", map[string]any{"gen_ai.agent.name": "planner"}).sum, 1e-12)
+	assert.InDelta(t, 2.5, lookup(md, "llm.cost.usd", map[string]any{"gen_ai.agent.name": "none"}).sum, 1e-12)
+}
